@@ -1,0 +1,82 @@
+//! `alerts/missing-runbook`: an alert without a `runbook_url` annotation.
+
+use super::AlertLevel;
+use crate::checks::{Check, Ctx, Finding};
+
+pub struct MissingRunbook;
+
+impl Check for MissingRunbook {
+    fn id(&self) -> &'static str {
+        "alerts/missing-runbook"
+    }
+
+    fn run(&self, cx: &Ctx) -> Vec<Finding> {
+        let annotation = cx
+            .option_str("annotation")
+            .unwrap_or_else(|| "runbook_url".into());
+        let from = cx
+            .option_str("required_from")
+            .and_then(|s| AlertLevel::parse(&s))
+            .unwrap_or(AlertLevel::Info);
+        let mut out = Vec::new();
+        for r in cx.project.alerts() {
+            let rule = r.rule;
+            if rule.name.value.is_empty() || AlertLevel::of(rule) < from {
+                continue;
+            }
+            if rule
+                .annotation(&annotation)
+                .is_some_and(|p| !p.value.value.trim().is_empty())
+            {
+                continue;
+            }
+            let mut f = Finding::new(
+                self.id(),
+                r.file,
+                rule.anchor(),
+                format!(
+                    "alert `{}` has no `{annotation}` annotation: whoever is paged by it has no documented first step",
+                    rule.name.value
+                ),
+            )
+            .label("alert defined here")
+            .help(format!("add `{annotation}: https://<runbooks>/{}` under `annotations:`", slug(&rule.name.value)))
+            .ctx("alert", rule.name.value.clone());
+            if let Some(k) = &rule.annotations_key {
+                f = f.also(r.file, k.clone(), format!("no `{annotation}` here"));
+            }
+            out.push(f);
+        }
+        out
+    }
+}
+
+/// `HighErrorRate` -> `high-error-rate`, for the suggested URL.
+fn slug(name: &str) -> String {
+    let mut s = String::new();
+    let chars: Vec<char> = name.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if c.is_uppercase()
+            && i > 0
+            && (chars[i - 1].is_lowercase() || chars.get(i + 1).is_some_and(|n| n.is_lowercase()))
+        {
+            s.push('-');
+        }
+        if c.is_alphanumeric() {
+            s.extend(c.to_lowercase());
+        } else if !s.ends_with('-') {
+            s.push('-');
+        }
+    }
+    s.trim_matches('-').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn slugs() {
+        assert_eq!(super::slug("HighErrorRate"), "high-error-rate");
+        assert_eq!(super::slug("HighCPUUsage"), "high-cpu-usage");
+        assert_eq!(super::slug("KubePodCrashLooping"), "kube-pod-crash-looping");
+    }
+}

@@ -1,0 +1,266 @@
+//! The check engine: the [`Check`] trait, findings, severities and check metadata.
+//!
+//! A check ID is `domain/name`; the same string is the config key, the suppression key, the output
+//! tag and the docs path. Each check lives in `src/checks/<domain>/<name>.rs`, its metadata in
+//! `rules/<domain>/<name>.yml` (embedded in the binary) and its fixtures in `fixtures/<domain>/<name>/`.
+
+pub mod alerts;
+pub mod meta;
+pub mod obsgate;
+pub mod promql;
+pub mod promql_util;
+pub mod registry;
+pub mod rules;
+
+use std::collections::BTreeMap;
+
+use crate::config::Config;
+use crate::model::Project;
+use crate::source::{FileId, Span};
+
+pub use meta::Meta;
+
+/// How serious a finding is: `info < warning < error`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "info" => Some(Severity::Info),
+            "warning" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+
+    /// One level lower (error -> warning -> info).
+    pub fn lower(self) -> Severity {
+        match self {
+            Severity::Error => Severity::Warning,
+            _ => Severity::Info,
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A secondary location shown with a finding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Label {
+    pub file: FileId,
+    pub span: Span,
+    pub message: String,
+}
+
+/// One problem found by a check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub check: &'static str,
+    pub severity: Severity,
+    pub file: FileId,
+    pub span: Span,
+    pub message: String,
+    /// What the underline says, e.g. "alert defined here".
+    pub label: Option<String>,
+    pub help: Option<String>,
+    pub labels: Vec<Label>,
+    pub context: BTreeMap<String, serde_json::Value>,
+    /// Reported one level below the check's default unless the user configured the check's severity.
+    pub downgrade: bool,
+}
+
+impl Finding {
+    pub fn new(
+        check: &'static str,
+        file: FileId,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            check,
+            severity: Severity::Error,
+            file,
+            span,
+            message: message.into(),
+            label: None,
+            help: None,
+            labels: Vec::new(),
+            context: BTreeMap::new(),
+            downgrade: false,
+        }
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Finding {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Finding {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn also(mut self, file: FileId, span: Span, message: impl Into<String>) -> Finding {
+        self.labels.push(Label {
+            file,
+            span,
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn ctx(mut self, key: &str, value: impl Into<serde_json::Value>) -> Finding {
+        self.context.insert(key.to_string(), value.into());
+        self
+    }
+
+    pub fn downgraded(mut self, yes: bool) -> Finding {
+        self.downgrade = yes;
+        self
+    }
+}
+
+/// What a check sees: the whole project, the resolved configuration and its own options.
+pub struct Ctx<'a> {
+    pub project: &'a Project,
+    pub config: &'a Config,
+    pub check_id: &'static str,
+}
+
+impl Ctx<'_> {
+    /// A check option from `.obsgate.yml` (`checks: {<id>: {<name>: ...}}`), already validated
+    /// against the check's metadata; falls back to the metadata default.
+    pub fn option(&self, name: &str) -> Option<&meta::OptValue> {
+        self.config.check_option(self.check_id, name)
+    }
+
+    pub fn option_list(&self, name: &str) -> Vec<String> {
+        match self.option(name) {
+            Some(meta::OptValue::List(v)) => v.clone(),
+            Some(meta::OptValue::Str(s)) => vec![s.clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn option_str(&self, name: &str) -> Option<String> {
+        match self.option(name) {
+            Some(meta::OptValue::Str(s)) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn src(&self, file: FileId) -> &str {
+        self.project.src(file)
+    }
+}
+
+/// A check: one rule of the catalogue.
+pub trait Check: Sync + Send {
+    fn id(&self) -> &'static str;
+    fn run(&self, cx: &Ctx) -> Vec<Finding>;
+}
+
+/// Findings recorded by parsers for a given check id (syntax-style checks forward them).
+pub fn parse_issues(cx: &Ctx, id: &'static str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for f in &cx.project.files {
+        for i in f.issues.iter().filter(|i| i.check == id) {
+            let mut finding =
+                Finding::new(id, f.file, i.span.clone(), i.message.clone()).downgraded(i.downgrade);
+            if let Some(h) = &i.help {
+                finding = finding.help(h.clone());
+            }
+            out.push(finding);
+        }
+    }
+    out
+}
+
+/// The documentation of a check (`obsgate explain`), rendered from its metadata.
+pub fn meta_doc(m: &Meta) -> String {
+    let mut s = format!(
+        "{}  (default severity: {})\n\n{}\n\n",
+        m.id, m.severity, m.summary
+    );
+    s.push_str("## Why is this bad?\n\n");
+    s.push_str(m.rationale.trim_end());
+    s.push_str("\n\n## Example\n\n");
+    s.push_str(&indent(&m.example.bad));
+    s.push_str("\nUse instead:\n\n");
+    s.push_str(&indent(&m.example.good));
+    if let Some(c) = &m.example.config {
+        s.push_str("\nWith this `.obsgate.yml`:\n\n");
+        s.push_str(&indent(c));
+    }
+    s.push_str("\n## Options\n\n");
+    if m.options.is_empty() {
+        s.push_str("None.\n");
+    }
+    for o in &m.options {
+        let default = o
+            .default
+            .as_ref()
+            .map(|d| format!(" (default: {d})"))
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "- `{}` ({}){}: {}\n",
+            o.name,
+            format!("{:?}", o.kind).to_lowercase(),
+            default,
+            o.description.trim()
+        ));
+    }
+    s.push_str(&format!(
+        "\nSet in `.obsgate.yml`: `checks: {{{}: off|info|warning|error}}`; suppress one finding with `# obsgate: ignore {} -- reason`.\n",
+        m.id, m.id
+    ));
+    if !m.references.is_empty() {
+        s.push_str("\n## References\n\n");
+        for r in &m.references {
+            s.push_str(&format!("- {r}\n"));
+        }
+    }
+    s
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.is_empty() {
+                "\n".to_string()
+            } else {
+                format!("    {l}\n")
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,109 @@
+//! Small helpers over the PromQL AST shared by checks.
+
+use promql_parser::parser::Expr;
+
+pub fn strip_parens(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => strip_parens(&p.expr),
+        other => other,
+    }
+}
+
+/// Every node of the tree in source order (pre-order).
+pub fn walk<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
+    f(e);
+    match e {
+        Expr::Aggregate(a) => {
+            if let Some(p) = &a.param {
+                walk(p, f);
+            }
+            walk(&a.expr, f);
+        }
+        Expr::Unary(u) => walk(&u.expr, f),
+        Expr::Binary(b) => {
+            walk(&b.lhs, f);
+            walk(&b.rhs, f);
+        }
+        Expr::Paren(p) => walk(&p.expr, f),
+        Expr::Subquery(s) => walk(&s.expr, f),
+        Expr::Call(c) => {
+            for a in &c.args.args {
+                walk(a, f);
+            }
+        }
+        Expr::MatrixSelector(_)
+        | Expr::VectorSelector(_)
+        | Expr::NumberLiteral(_)
+        | Expr::StringLiteral(_)
+        | Expr::Extension(_) => {}
+    }
+}
+
+/// Does the expression select any series (as opposed to a constant like `vector(1)`)?
+pub fn has_selector(e: &Expr) -> bool {
+    let mut found = false;
+    walk(e, &mut |n| {
+        if matches!(n, Expr::VectorSelector(_) | Expr::MatrixSelector(_)) {
+            found = true;
+        }
+    });
+    found
+}
+
+/// The metric name of a selector: its name or its `__name__="..."` matcher.
+pub fn selector_name(e: &Expr) -> Option<&str> {
+    let vs = match e {
+        Expr::VectorSelector(vs) => vs,
+        Expr::MatrixSelector(ms) => &ms.vs,
+        _ => return None,
+    };
+    if let Some(n) = &vs.name {
+        return Some(n);
+    }
+    vs.matchers
+        .matchers
+        .iter()
+        .find(|m| m.name == "__name__" && matches!(m.op, promql_parser::label::MatchOp::Equal))
+        .map(|m| m.value.as_str())
+}
+
+/// All metric names selected anywhere in the expression.
+pub fn metric_names(e: &Expr) -> Vec<&str> {
+    let mut out = Vec::new();
+    walk(e, &mut |n| {
+        if let Some(name) = selector_name(n) {
+            out.push(name);
+        }
+    });
+    out
+}
+
+/// Every rule with an expression that parsed.
+pub fn parsed_rules(
+    project: &crate::model::Project,
+) -> impl Iterator<
+    Item = (
+        crate::model::RuleRef<'_>,
+        &crate::parse::prom_rules::RuleExpr,
+        &crate::parse::promql::Parsed,
+    ),
+> {
+    project.rules().filter_map(|r| {
+        let expr = r.rule.expr.as_ref()?;
+        let parsed = expr.parsed.as_ref().ok()?;
+        Some((r, expr, parsed))
+    })
+}
+
+/// The source span of a span inside an expression (through the YAML scalar's quoting), or of the
+/// whole `expr:` value when the inner span is unknown.
+pub fn source_span(
+    src: &str,
+    expr: &crate::parse::prom_rules::RuleExpr,
+    inner: Option<crate::source::Span>,
+) -> crate::source::Span {
+    match inner {
+        Some(s) => expr.text.inner_span(src, &s),
+        None => expr.text.span.clone(),
+    }
+}

@@ -1,0 +1,69 @@
+//! The one list of checks. A test asserts that this list, `rules/` and `fixtures/` agree.
+
+use std::sync::OnceLock;
+
+use super::{Check, Meta};
+
+/// A registered check with its embedded metadata.
+pub struct Registered {
+    pub check: &'static dyn Check,
+    pub meta_src: &'static str,
+}
+
+macro_rules! check {
+    ($domain:ident / $file:ident : $ty:ident, $meta:literal) => {
+        Registered {
+            check: &super::$domain::$file::$ty,
+            meta_src: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/rules/",
+                $meta,
+                ".yml"
+            )),
+        }
+    };
+}
+
+/// Every check, in catalogue order.
+pub static REGISTRY: &[Registered] = &[
+    check!(rules / syntax: Syntax, "rules/syntax"),
+    check!(rules / promql_syntax: PromqlSyntax, "rules/promql-syntax"),
+    check!(rules / duplicate: Duplicate, "rules/duplicate"),
+    check!(alerts / missing_runbook: MissingRunbook, "alerts/missing-runbook"),
+    check!(alerts / invalid_runbook: InvalidRunbook, "alerts/invalid-runbook"),
+    check!(alerts / missing_annotation: MissingAnnotation, "alerts/missing-annotation"),
+    check!(alerts / template: Template, "alerts/template"),
+    check!(alerts / unbounded_label: UnboundedLabel, "alerts/unbounded-label"),
+    check!(alerts / missing_for: MissingFor, "alerts/missing-for"),
+    check!(alerts / no_condition: NoCondition, "alerts/no-condition"),
+    check!(promql / histogram_quantile: HistogramQuantile, "promql/histogram-quantile"),
+    check!(promql / rate_on_gauge: RateOnGauge, "promql/rate-on-gauge"),
+    check!(promql / range_too_short: RangeTooShort, "promql/range-too-short"),
+    check!(promql / summary_label_on_histogram: SummaryLabelOnHistogram, "promql/summary-label-on-histogram"),
+    check!(obsgate / unreadable_file: UnreadableFile, "obsgate/unreadable-file"),
+    check!(obsgate / unused_suppression: UnusedSuppression, "obsgate/unused-suppression"),
+];
+
+/// Parsed metadata of every check, in registry order (panics only if an embedded file is broken,
+/// which the registry test catches).
+pub fn metas() -> &'static [Meta] {
+    static METAS: OnceLock<Vec<Meta>> = OnceLock::new();
+    METAS.get_or_init(|| {
+        REGISTRY
+            .iter()
+            .map(|r| {
+                Meta::parse(r.meta_src).unwrap_or_else(|e| {
+                    panic!("embedded metadata of {} does not parse: {e}", r.check.id())
+                })
+            })
+            .collect()
+    })
+}
+
+pub fn meta(id: &str) -> Option<&'static Meta> {
+    metas().iter().find(|m| m.id == id)
+}
+
+pub fn ids() -> impl Iterator<Item = &'static str> {
+    REGISTRY.iter().map(|r| r.check.id())
+}

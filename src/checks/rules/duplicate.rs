@@ -1,0 +1,74 @@
+//! `rules/duplicate`: the same alert (or recording rule) with the same static labels defined twice,
+//! within or across files. Prometheus evaluates both and the copies fight over one alert identity.
+
+use std::collections::HashMap;
+
+use crate::checks::{Check, Ctx, Finding};
+use crate::parse::prom_rules::RuleKind;
+
+pub struct Duplicate;
+
+/// Identity of a rule: kind, name and sorted static labels.
+type RuleKey = (RuleKind, String, Vec<(String, String)>);
+
+impl Check for Duplicate {
+    fn id(&self) -> &'static str {
+        "rules/duplicate"
+    }
+
+    fn run(&self, cx: &Ctx) -> Vec<Finding> {
+        let mut seen: HashMap<RuleKey, crate::model::RuleRef> = HashMap::new();
+        let mut out = Vec::new();
+        for r in cx.project.rules() {
+            if r.rule.name.value.is_empty() {
+                continue;
+            }
+            let mut labels: Vec<(String, String)> = r
+                .rule
+                .labels
+                .iter()
+                .map(|p| (p.key.value.clone(), p.value.value.clone()))
+                .collect();
+            labels.sort();
+            let key = (r.rule.kind, r.rule.name.value.clone(), labels);
+            match seen.get(&key) {
+                Some(first) => {
+                    let what = if r.rule.kind == RuleKind::Alert {
+                        "alert"
+                    } else {
+                        "recording rule"
+                    };
+                    let first_src = cx.project.sources.get(first.file);
+                    let (line, _) = first_src.line_col(first.rule.name.span.start);
+                    let same_file = first.file == r.file;
+                    let where_ = if same_file {
+                        format!("line {line}")
+                    } else {
+                        format!("{}:{line}", first_src.path)
+                    };
+                    let mut f = Finding::new(
+                        self.id(),
+                        r.file,
+                        r.rule.name.span.clone(),
+                        format!(
+                            "{what} `{}` with the same labels is already defined at {where_} (group `{}`)",
+                            r.rule.name.value, first.group.name.value
+                        ),
+                    )
+                    .label("duplicate")
+                    .help("delete one copy, or give them different labels (e.g. `severity`) if both are meant to exist")
+                    .also(first.file, first.rule.name.span.clone(), "first defined here")
+                    .ctx("name", r.rule.name.value.clone());
+                    if !same_file {
+                        f = f.ctx("first_file", first_src.path.clone());
+                    }
+                    out.push(f);
+                }
+                None => {
+                    seen.insert(key, r);
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,59 @@
+//! Command-line flags.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::checks::Severity;
+use crate::report::Format;
+
+#[derive(Debug, Parser)]
+#[command(name = "obsgate", version, about = "Gate a CI pipeline on the health of its monitoring", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Discover and audit every supported file under the paths (default `.`)
+    Check(CheckArgs),
+    /// List all checks
+    Checks,
+    /// Print the documentation of one check
+    Explain {
+        /// Check id, e.g. alerts/missing-runbook
+        id: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Files or directories to audit
+    pub paths: Vec<PathBuf>,
+    /// Config file (default: .obsgate.yml found upward from the first path)
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output format (default: text on a terminal, concise otherwise)
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Also write a report: FORMAT=PATH (repeatable)
+    #[arg(long, value_name = "FORMAT=PATH")]
+    pub output: Vec<String>,
+    /// Exit 1 when a finding is at or above this severity
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: Severity,
+    /// Colour in text output (honours NO_COLOR)
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: Color,
+    /// Print only findings (no summary line)
+    #[arg(long, short)]
+    pub quiet: bool,
+}

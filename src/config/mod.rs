@@ -1,0 +1,473 @@
+//! `.obsgate.yml`: strict (unknown keys are errors naming the valid keys), every problem reported
+//! at its position and all of them at once, then resolved into settings before any check runs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::checks::meta::{OptKind, OptValue, OptionMeta};
+use crate::checks::{registry, Severity};
+use crate::parse::yaml::{self, Node, Value};
+use crate::source::{LineIndex, Span};
+
+pub const FILE_NAME: &str = ".obsgate.yml";
+
+/// Severity set for a check in the config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Off,
+    On(Severity),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CheckConfig {
+    pub level: Option<Level>,
+    pub options: BTreeMap<String, OptValue>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The file it was read from, if any.
+    pub path: Option<PathBuf>,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub checks: BTreeMap<String, CheckConfig>,
+}
+
+/// One problem in the config file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigProblem {
+    pub message: String,
+    pub span: Span,
+}
+
+/// All problems of a config file, with its text for rendering.
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub text: String,
+    pub problems: Vec<ConfigProblem>,
+}
+
+const TOP_KEYS: &[&str] = &[
+    "include",
+    "exclude",
+    "checks",
+    "runbooks",
+    "annotations",
+    "prometheus",
+];
+
+impl Config {
+    /// The configured level of a check, or its default severity.
+    pub fn level(&self, id: &str) -> Option<Level> {
+        self.checks.get(id).and_then(|c| c.level)
+    }
+
+    pub fn check_option(&self, id: &str, name: &str) -> Option<&OptValue> {
+        if let Some(v) = self.checks.get(id).and_then(|c| c.options.get(name)) {
+            return Some(v);
+        }
+        defaults().get(&(id.to_string(), name.to_string()))
+    }
+
+    /// Find `.obsgate.yml` in `start` (a file's directory or a directory) or any parent.
+    pub fn find(start: &Path) -> Option<PathBuf> {
+        let start = std::fs::canonicalize(start).ok()?;
+        let mut dir = if start.is_file() {
+            start.parent()?.to_path_buf()
+        } else {
+            start
+        };
+        loop {
+            let candidate = dir.join(FILE_NAME);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+            if !dir.pop() {
+                return None;
+            }
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            path: path.to_path_buf(),
+            text: String::new(),
+            problems: vec![ConfigProblem {
+                message: format!("cannot read config: {e}"),
+                span: 0..0,
+            }],
+        })?;
+        let mut cfg = Config::parse(&text).map_err(|problems| ConfigError {
+            path: path.to_path_buf(),
+            text,
+            problems,
+        })?;
+        cfg.path = Some(path.to_path_buf());
+        Ok(cfg)
+    }
+
+    /// Parse config text; all problems are returned together.
+    pub fn parse(text: &str) -> Result<Config, Vec<ConfigProblem>> {
+        let lines = LineIndex::new(text);
+        let docs = yaml::parse_documents(text, &lines).map_err(|e| {
+            vec![ConfigProblem {
+                message: format!("invalid YAML: {}", e.message),
+                span: e.span,
+            }]
+        })?;
+        let mut p = Parser {
+            src: text,
+            problems: Vec::new(),
+        };
+        let mut cfg = Config::default();
+        if docs.len() > 1 {
+            p.problem(
+                docs[1].head_span(text),
+                "the config must be a single YAML document",
+            );
+        }
+        if let Some(root) = docs.first() {
+            match &root.value {
+                Value::Null => {}
+                Value::Map(entries) => {
+                    for (k, v) in entries {
+                        match k.name.as_str() {
+                            "include" => cfg.include = p.globs(v, "include"),
+                            "exclude" => cfg.exclude = p.globs(v, "exclude"),
+                            "checks" => p.checks(v, &mut cfg),
+                            "runbooks" => p.section(
+                                v,
+                                "runbooks",
+                                &[
+                                    ("required_from", "alerts/missing-runbook"),
+                                    ("url_pattern", "alerts/invalid-runbook"),
+                                ],
+                                &mut cfg,
+                            ),
+                            "annotations" => p.section(
+                                v,
+                                "annotations",
+                                &[("required", "alerts/missing-annotation")],
+                                &mut cfg,
+                            ),
+                            "prometheus" => p.section(
+                                v,
+                                "prometheus",
+                                &[("scrape_interval", "promql/range-too-short")],
+                                &mut cfg,
+                            ),
+                            _ => p.unknown(k, "the config", TOP_KEYS),
+                        }
+                    }
+                }
+                _ => p.problem(root.head_span(text), "the config must be a mapping"),
+            }
+        }
+        if p.problems.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(p.problems)
+        }
+    }
+}
+
+fn defaults() -> &'static BTreeMap<(String, String), OptValue> {
+    static D: std::sync::OnceLock<BTreeMap<(String, String), OptValue>> =
+        std::sync::OnceLock::new();
+    D.get_or_init(|| {
+        let mut m = BTreeMap::new();
+        for meta in registry::metas() {
+            for o in &meta.options {
+                if let Some(v) = o
+                    .default
+                    .as_ref()
+                    .and_then(|d| OptValue::from_json(o.kind, d))
+                {
+                    m.insert((meta.id.clone(), o.name.clone()), v);
+                }
+            }
+        }
+        m
+    })
+}
+
+struct Parser<'a> {
+    src: &'a str,
+    problems: Vec<ConfigProblem>,
+}
+
+impl Parser<'_> {
+    fn problem(&mut self, span: Span, message: impl Into<String>) {
+        self.problems.push(ConfigProblem {
+            message: message.into(),
+            span,
+        });
+    }
+
+    fn unknown(&mut self, k: &yaml::Key, what: &str, valid: &[&str]) {
+        self.problem(
+            k.span.clone(),
+            format!(
+                "unknown key `{}` in {what}; valid keys: {}",
+                k.name,
+                valid.join(", ")
+            ),
+        );
+    }
+
+    fn globs(&mut self, v: &Node, field: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let items: Vec<&Node> = match &v.value {
+            Value::Seq(items) => items.iter().collect(),
+            Value::Str(_) => vec![v],
+            Value::Null => vec![],
+            _ => {
+                self.problem(
+                    v.head_span(self.src),
+                    format!("`{field}` must be a list of glob patterns"),
+                );
+                return out;
+            }
+        };
+        for item in items {
+            match item.as_str() {
+                Some(g) => match globset::Glob::new(g) {
+                    Ok(_) => out.push(g.to_string()),
+                    Err(e) => self.problem(
+                        item.span.clone(),
+                        format!("invalid glob `{g}` in `{field}`: {e}"),
+                    ),
+                },
+                None => self.problem(
+                    item.head_span(self.src),
+                    format!("`{field}` entries must be strings"),
+                ),
+            }
+        }
+        out
+    }
+
+    fn checks(&mut self, v: &Node, cfg: &mut Config) {
+        let Value::Map(entries) = &v.value else {
+            if !matches!(v.value, Value::Null) {
+                self.problem(
+                    v.head_span(self.src),
+                    "`checks` must be a mapping of check ids to settings",
+                );
+            }
+            return;
+        };
+        for (k, setting) in entries {
+            let Some(meta) = registry::meta(&k.name) else {
+                let ids: Vec<&str> = registry::ids().collect();
+                self.problem(
+                    k.span.clone(),
+                    format!(
+                        "unknown check `{}`; known checks: {}",
+                        k.name,
+                        ids.join(", ")
+                    ),
+                );
+                continue;
+            };
+            let entry = cfg.checks.entry(k.name.clone()).or_default();
+            match &setting.value {
+                Value::Str(s) => match parse_level(s) {
+                    Some(l) => entry.level = Some(l),
+                    None => self.problem(
+                        setting.span.clone(),
+                        format!(
+                            "invalid level `{s}` for `{}`; use off, info, warning or error",
+                            k.name
+                        ),
+                    ),
+                },
+                Value::Bool(false) => entry.level = Some(Level::Off),
+                Value::Map(opts) => {
+                    for (ok, ov) in opts {
+                        if ok.name == "severity" {
+                            match ov.as_str().and_then(parse_level) {
+                                Some(l) => entry.level = Some(l),
+                                None => self.problem(
+                                    ov.span.clone(),
+                                    "severity must be off, info, warning or error",
+                                ),
+                            }
+                            continue;
+                        }
+                        let Some(om) = meta.options.iter().find(|o| o.name == ok.name) else {
+                            let mut valid: Vec<&str> = vec!["severity"];
+                            valid.extend(meta.options.iter().map(|o| o.name.as_str()));
+                            self.unknown(ok, &format!("the settings of `{}`", k.name), &valid);
+                            continue;
+                        };
+                        if let Some(v) = self.opt_value(om, ov, &ok.name) {
+                            entry.options.insert(ok.name.clone(), v);
+                        }
+                    }
+                }
+                _ => self.problem(
+                    setting.head_span(self.src),
+                    format!(
+                        "`{}` must be a level (off, info, warning, error) or a mapping of options",
+                        k.name
+                    ),
+                ),
+            }
+        }
+    }
+
+    /// A shorthand section such as `runbooks: {required_from: warning}` that sets check options.
+    fn section(&mut self, v: &Node, name: &str, keys: &[(&str, &'static str)], cfg: &mut Config) {
+        let Value::Map(entries) = &v.value else {
+            self.problem(v.head_span(self.src), format!("`{name}` must be a mapping"));
+            return;
+        };
+        for (k, val) in entries {
+            let Some((opt, check)) = keys.iter().find(|(o, _)| *o == k.name) else {
+                let valid: Vec<&str> = keys.iter().map(|(o, _)| *o).collect();
+                self.unknown(k, &format!("`{name}`"), &valid);
+                continue;
+            };
+            let Some(om) =
+                registry::meta(check).and_then(|m| m.options.iter().find(|o| o.name == *opt))
+            else {
+                continue;
+            };
+            if let Some(value) = self.opt_value(om, val, opt) {
+                cfg.checks
+                    .entry(check.to_string())
+                    .or_default()
+                    .options
+                    .insert(opt.to_string(), value);
+            }
+        }
+    }
+
+    fn opt_value(&mut self, om: &OptionMeta, v: &Node, name: &str) -> Option<OptValue> {
+        let kind = om.kind;
+        let s = if v.is_scalar() {
+            v.go_string(self.src)
+        } else {
+            None
+        };
+        let out = match kind {
+            OptKind::String => s.map(OptValue::Str),
+            OptKind::Choice => match s {
+                Some(s) if om.choices.contains(&s) => Some(OptValue::Str(s)),
+                Some(s) => {
+                    self.problem(
+                        v.span.clone(),
+                        format!(
+                            "`{name}` must be one of {}, found `{s}`",
+                            om.choices.join(", ")
+                        ),
+                    );
+                    return None;
+                }
+                None => None,
+            },
+            OptKind::Regex => match s {
+                Some(s) => match regex::Regex::new(&s) {
+                    Ok(_) => Some(OptValue::Str(s)),
+                    Err(e) => {
+                        self.problem(
+                            v.span.clone(),
+                            format!("`{name}` is not a valid regular expression: {e}"),
+                        );
+                        return None;
+                    }
+                },
+                None => None,
+            },
+            OptKind::List => match &v.value {
+                Value::Seq(items) => Some(OptValue::List(
+                    items.iter().filter_map(|i| i.go_string(self.src)).collect(),
+                )),
+                _ => None,
+            },
+            OptKind::Duration => match s.as_deref().map(crate::parse::scalar::parse_duration) {
+                Some(Ok(d)) => Some(OptValue::Duration(d)),
+                Some(Err(e)) => {
+                    self.problem(v.span.clone(), format!("`{name}`: {e}"));
+                    return None;
+                }
+                None => None,
+            },
+            OptKind::Severity => s
+                .as_deref()
+                .and_then(Severity::parse)
+                .map(OptValue::Severity),
+            OptKind::Integer => match v.value {
+                Value::Int(i) => Some(OptValue::Integer(i)),
+                _ => None,
+            },
+        };
+        if out.is_none() {
+            let expected = match kind {
+                OptKind::String => "a string",
+                OptKind::Regex => "a regular expression",
+                OptKind::Choice => "one of the documented values",
+                OptKind::List => "a list of strings",
+                OptKind::Duration => "a duration such as 1m",
+                OptKind::Severity => "one of info, warning, error",
+                OptKind::Integer => "an integer",
+            };
+            self.problem(
+                v.head_span(self.src),
+                format!("`{name}` must be {expected}, found a {}", v.type_name()),
+            );
+        }
+        out
+    }
+}
+
+fn parse_level(s: &str) -> Option<Level> {
+    if s == "off" {
+        return Some(Level::Off);
+    }
+    Severity::parse(s).map(Level::On)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_all_problems_at_once() {
+        let text = "include: [rules/**]\nbogus: 1\nchecks:\n  alerts/missing-runbook: warning\n  nope/nope: off\n  alerts/missing-annotation:\n    required: [summary]\n    colour: red\nrunbooks:\n  required_from: loud\n";
+        let problems = Config::parse(text).unwrap_err();
+        let msgs: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(problems.len(), 4, "{msgs:#?}");
+        assert!(
+            msgs[0].starts_with("unknown key `bogus` in the config; valid keys: include, exclude")
+        );
+        assert!(msgs[1].starts_with("unknown check `nope/nope`"));
+        assert!(msgs[2]
+            .starts_with("unknown key `colour` in the settings of `alerts/missing-annotation`"));
+        assert!(msgs[3].contains("required_from"));
+        assert_eq!(&text[problems[0].span.clone()], "bogus");
+    }
+
+    #[test]
+    fn resolves_levels_and_options() {
+        let cfg = Config::parse(
+            "checks:\n  alerts/missing-for: off\n  alerts/missing-runbook: {severity: warning, required_from: warning}\nannotations:\n  required: [summary]\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.level("alerts/missing-for"), Some(Level::Off));
+        assert_eq!(
+            cfg.level("alerts/missing-runbook"),
+            Some(Level::On(Severity::Warning))
+        );
+        assert_eq!(
+            cfg.check_option("alerts/missing-runbook", "required_from"),
+            Some(&OptValue::Str("warning".into()))
+        );
+        assert_eq!(
+            cfg.check_option("alerts/missing-annotation", "required"),
+            Some(&OptValue::List(vec!["summary".into()]))
+        );
+    }
+}

@@ -1,0 +1,330 @@
+//! The pipeline of a `check` run: discover → read → classify and parse (in parallel) → project
+//! model → checks (in parallel) → severities from config → suppressions → sorted, fingerprinted
+//! findings.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::checks::{registry, Ctx, Finding, Severity};
+use crate::config::{Config, Level};
+use crate::model::{self, FileKind, FileModel, Project};
+use crate::parse::prom_rules::Issue;
+use crate::source::discover::{self, Filter, ReadProblem};
+use crate::source::{display_path, FileId, Span};
+use crate::suppress;
+
+/// Errors that stop the run (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot read {path}: {message}")]
+    Path { path: String, message: String },
+}
+
+pub struct CheckOptions {
+    pub paths: Vec<PathBuf>,
+    /// Base for displayed paths (normally the working directory).
+    pub base: PathBuf,
+    pub config: Config,
+    /// Run only these checks (tests); `None` = all.
+    pub only: Option<Vec<String>>,
+}
+
+/// A finding resolved to its outer file, with line/column and fingerprint.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Resolved {
+    pub check: &'static str,
+    pub severity: Severity,
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub message: String,
+    pub help: Option<String>,
+    pub fingerprint: String,
+    #[serde(skip)]
+    pub file: FileId,
+    #[serde(skip)]
+    pub span: Span,
+    #[serde(skip)]
+    pub label: Option<String>,
+    #[serde(skip)]
+    pub labels: Vec<(FileId, Span, String)>,
+    pub context: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+pub struct Outcome {
+    pub project: Project,
+    pub findings: Vec<Resolved>,
+}
+
+/// Load files and build the project model.
+pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, RunError> {
+    let (candidates, errors) = discover::discover(paths, base, filter);
+    if let Some(e) = errors.into_iter().next() {
+        return Err(RunError::Path {
+            path: e.path,
+            message: e.message,
+        });
+    }
+    let read: Vec<(PathBuf, bool, Result<String, ReadProblem>)> = candidates
+        .into_par_iter()
+        .map(|c| (c.path.clone(), c.explicit, discover::read_text(&c.path)))
+        .collect();
+    let mut project = Project::default();
+    let mut pending = Vec::new();
+    for (path, explicit, text) in read {
+        let shown = display_path(&path, base);
+        match text {
+            Ok(t) => {
+                let id = project.sources.add(shown, path, t, None);
+                pending.push(id);
+            }
+            Err(problem) => {
+                let (message, downgrade) = match problem {
+                    ReadProblem::Io(e) => (format!("cannot read file: {e}"), false),
+                    ReadProblem::TooLarge(n) => (
+                        format!(
+                            "file skipped: {n} bytes is over the {} byte limit",
+                            discover::MAX_FILE_SIZE
+                        ),
+                        !explicit,
+                    ),
+                    ReadProblem::Binary => (
+                        "file skipped: it is binary (contains NUL bytes)".to_string(),
+                        !explicit,
+                    ),
+                    ReadProblem::NotUtf8 { offset } => (
+                        format!(
+                            "file skipped: not valid UTF-8 (first invalid byte at offset {offset})"
+                        ),
+                        false,
+                    ),
+                };
+                let id = project.sources.add(shown, path, String::new(), None);
+                project.files.push(FileModel {
+                    file: id,
+                    kind: FileKind::Unreadable,
+                    rule_docs: Vec::new(),
+                    issues: vec![Issue {
+                        check: "obsgate/unreadable-file",
+                        message,
+                        span: 0..0,
+                        help: Some(
+                            "exclude it in `.obsgate.yml` (`exclude:`) or fix the file".into(),
+                        ),
+                        downgrade,
+                    }],
+                    scrape_intervals: Vec::new(),
+                    rule_files: Vec::new(),
+                });
+            }
+        }
+    }
+    let sources = &project.sources;
+    let parsed: Vec<FileModel> = pending
+        .par_iter()
+        .map(|&id| {
+            let s = sources.get(id);
+            let name = s
+                .fs_path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            model::parse_file(id, &s.text, &s.lines, &name)
+        })
+        .collect();
+    project.files.extend(parsed);
+    project.files.sort_by_key(|f| f.file);
+    Ok(project)
+}
+
+/// Run every enabled check over a loaded project and resolve the findings.
+pub fn run_checks(project: &Project, config: &Config, only: Option<&[String]>) -> Vec<Resolved> {
+    let enabled: Vec<_> = registry::REGISTRY
+        .iter()
+        .filter(|r| only.is_none_or(|o| o.iter().any(|id| id == r.check.id())))
+        .filter(|r| config.level(r.check.id()) != Some(Level::Off))
+        .collect();
+    let mut findings: Vec<Finding> = enabled
+        .par_iter()
+        .filter(|r| r.check.id() != "obsgate/unused-suppression")
+        .flat_map_iter(|r| {
+            let cx = Ctx {
+                project,
+                config,
+                check_id: r.check.id(),
+            };
+            let default = registry::meta(r.check.id())
+                .map(|m| m.severity)
+                .unwrap_or(Severity::Error);
+            let configured = match config.level(r.check.id()) {
+                Some(Level::On(s)) => Some(s),
+                _ => None,
+            };
+            r.check.run(&cx).into_iter().map(move |mut f| {
+                f.severity = configured.unwrap_or(if f.downgrade {
+                    default.lower()
+                } else {
+                    default
+                });
+                f
+            })
+        })
+        .collect();
+
+    // suppressions
+    let unused_enabled = enabled
+        .iter()
+        .any(|r| r.check.id() == "obsgate/unused-suppression");
+    let mut by_file: HashMap<FileId, Vec<(suppress::Suppression, bool)>> = HashMap::new();
+    for s in project.sources.iter() {
+        let sup = suppress::scan(s);
+        if !sup.is_empty() {
+            by_file.insert(s.id, sup.into_iter().map(|x| (x, false)).collect());
+        }
+    }
+    if !by_file.is_empty() {
+        findings.retain(|f| {
+            let (outer, span) = project.sources.resolve(f.file, &f.span);
+            let line = project.sources.get(outer).line_col(span.start).0;
+            let Some(list) = by_file.get_mut(&outer) else {
+                return true;
+            };
+            let mut keep = true;
+            for (s, used) in list.iter_mut() {
+                if s.covers(f.check, line) {
+                    *used = true;
+                    keep = false;
+                }
+            }
+            keep
+        });
+        if unused_enabled {
+            let default = registry::meta("obsgate/unused-suppression")
+                .map(|m| m.severity)
+                .unwrap_or(Severity::Warning);
+            let sev = match config.level("obsgate/unused-suppression") {
+                Some(Level::On(s)) => s,
+                _ => default,
+            };
+            let mut files: Vec<_> = by_file.into_iter().collect();
+            files.sort_by_key(|(f, _)| *f);
+            for (file, list) in files {
+                for (s, used) in list {
+                    if used {
+                        continue;
+                    }
+                    let unknown: Vec<&String> = s
+                        .ids
+                        .iter()
+                        .filter(|i| registry::meta(i).is_none())
+                        .collect();
+                    let message = if !unknown.is_empty() {
+                        format!(
+                            "suppression names unknown check `{}`; it suppresses nothing",
+                            unknown
+                                .iter()
+                                .map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join("`, `")
+                        )
+                    } else {
+                        format!("suppression of `{}` matches no finding", s.ids.join("`, `"))
+                    };
+                    let mut f = Finding::new("obsgate/unused-suppression", file, s.span.clone(), message).help(
+                        "remove the comment: the problem it silenced is gone, or it is on the wrong line (it covers its own line and, alone on a line, the next one)",
+                    );
+                    f.severity = sev;
+                    findings.push(f);
+                }
+            }
+        }
+    }
+    resolve(project, findings)
+}
+
+/// Resolve spans to outer files, compute line/column and stable fingerprints, sort.
+pub fn resolve(project: &Project, findings: Vec<Finding>) -> Vec<Resolved> {
+    let mut out: Vec<Resolved> = findings
+        .into_iter()
+        .map(|f| {
+            let (file, span) = project.sources.resolve(f.file, &f.span);
+            let src = project.sources.get(file);
+            let (line, column) = src.line_col(span.start);
+            let (end_line, end_column) = src.line_col(span.end.max(span.start));
+            let labels = f
+                .labels
+                .iter()
+                .map(|l| {
+                    let (lf, ls) = project.sources.resolve(l.file, &l.span);
+                    (lf, ls, l.message.clone())
+                })
+                .collect();
+            Resolved {
+                check: f.check,
+                severity: f.severity,
+                path: src.path.clone(),
+                line,
+                column,
+                end_line,
+                end_column,
+                message: f.message,
+                help: f.help,
+                fingerprint: String::new(),
+                file,
+                span,
+                label: f.label,
+                labels,
+                context: f.context,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (&a.path, a.line, a.column, a.check, &a.message)
+            .cmp(&(&b.path, b.line, b.column, b.check, &b.message))
+    });
+    out.dedup_by(|a, b| {
+        a.path == b.path && a.span == b.span && a.check == b.check && a.message == b.message
+    });
+    // fingerprints: check + path + the text of the offending span (not its line), + occurrence
+    let mut seen: HashMap<u64, u32> = HashMap::new();
+    for r in &mut out {
+        let text = project
+            .sources
+            .get(r.file)
+            .text
+            .get(r.span.clone())
+            .unwrap_or("")
+            .trim();
+        let base = fnv1a(&[r.check.as_bytes(), r.path.as_bytes(), text.as_bytes()]);
+        let n = seen.entry(base).or_insert(0);
+        *n += 1;
+        r.fingerprint = format!("{:016x}", fnv1a(&[&base.to_le_bytes(), &n.to_le_bytes()]));
+    }
+    out
+}
+
+fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for p in parts {
+        for b in p.iter().chain(std::iter::once(&0xffu8)) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x100000001b3);
+        }
+    }
+    h
+}
+
+/// The whole `check` pipeline.
+pub fn check(opts: &CheckOptions) -> Result<Outcome, RunError> {
+    let filter =
+        Filter::new(&opts.config.include, &opts.config.exclude).map_err(RunError::Usage)?;
+    let project = load(&opts.paths, &opts.base, &filter)?;
+    let findings = run_checks(&project, &opts.config, opts.only.as_deref());
+    Ok(Outcome { project, findings })
+}

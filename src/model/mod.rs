@@ -1,0 +1,234 @@
+//! The project model: every parsed input of a run, merged so that checks can look across files.
+
+use crate::parse::prom_rules::{self, Group, Issue, Rule, RuleDoc, RuleKind};
+use crate::parse::scalar::PromDuration;
+use crate::parse::yaml;
+use crate::source::{FileId, Sources, Span};
+
+/// What a file turned out to be, from its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileKind {
+    /// Prometheus rule file (`groups:` at the top level).
+    PrometheusRules,
+    /// Kubernetes `PrometheusRule` object(s).
+    PrometheusRuleCrd,
+    /// Prometheus server configuration (`scrape_configs:` / `rule_files:`): only its intervals are read for now.
+    PrometheusConfig,
+    /// Parsed, but not a kind obsgate audits.
+    Unknown,
+    /// Could not be read or parsed at all.
+    Unreadable,
+}
+
+impl FileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::PrometheusRules => "prometheus-rules",
+            FileKind::PrometheusRuleCrd => "prometheus-rule-crd",
+            FileKind::PrometheusConfig => "prometheus-config",
+            FileKind::Unknown => "unknown",
+            FileKind::Unreadable => "unreadable",
+        }
+    }
+}
+
+/// One input file after parsing.
+#[derive(Debug)]
+pub struct FileModel {
+    pub file: FileId,
+    pub kind: FileKind,
+    pub rule_docs: Vec<RuleDoc>,
+    /// Parse problems, each reported by the check it names.
+    pub issues: Vec<Issue>,
+    /// Scrape intervals declared in a Prometheus server config.
+    pub scrape_intervals: Vec<PromDuration>,
+    /// `rule_files:` patterns of a Prometheus server config, as written.
+    pub rule_files: Vec<String>,
+}
+
+/// An alerting or recording rule with where it lives.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleRef<'a> {
+    pub file: FileId,
+    pub group: &'a Group,
+    pub rule: &'a Rule,
+}
+
+#[derive(Debug, Default)]
+pub struct Project {
+    pub sources: Sources,
+    pub files: Vec<FileModel>,
+}
+
+impl Project {
+    pub fn rules(&self) -> impl Iterator<Item = RuleRef<'_>> {
+        self.files.iter().flat_map(|f| {
+            f.rule_docs
+                .iter()
+                .flat_map(|d| d.groups.iter())
+                .flat_map(move |g| {
+                    g.rules.iter().map(move |r| RuleRef {
+                        file: f.file,
+                        group: g,
+                        rule: r,
+                    })
+                })
+        })
+    }
+
+    pub fn alerts(&self) -> impl Iterator<Item = RuleRef<'_>> {
+        self.rules().filter(|r| r.rule.kind == RuleKind::Alert)
+    }
+
+    pub fn src(&self, file: FileId) -> &str {
+        &self.sources.get(file).text
+    }
+
+    /// The shortest scrape interval of the Prometheus configs (in this run) whose `rule_files:`
+    /// load `file`, and the path of that config.
+    pub fn scrape_interval_for(&self, file: FileId) -> Option<(PromDuration, &str)> {
+        let canon =
+            |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let rule_path = canon(&self.sources.get(file).fs_path);
+        let mut best: Option<(PromDuration, &str)> = None;
+        for f in self.files.iter().filter(|f| !f.rule_files.is_empty()) {
+            let cfg = self.sources.get(f.file);
+            let Some(dir) = cfg.fs_path.parent().map(canon) else {
+                continue;
+            };
+            let loads = f.rule_files.iter().any(|pat| {
+                let full = dir.join(pat);
+                globset::Glob::new(&full.to_string_lossy())
+                    .is_ok_and(|g| g.compile_matcher().is_match(&rule_path))
+            });
+            if !loads {
+                continue;
+            }
+            if let Some(min) = f.scrape_intervals.iter().copied().min() {
+                if best.is_none_or(|(b, _)| min < b) {
+                    best = Some((min, cfg.path.as_str()));
+                }
+            }
+        }
+        best
+    }
+}
+
+/// Classify and parse one source's YAML text.
+pub fn parse_file(
+    file: FileId,
+    text: &str,
+    lines: &crate::source::LineIndex,
+    name_hint: &str,
+) -> FileModel {
+    let mut model = FileModel {
+        file,
+        kind: FileKind::Unknown,
+        rule_docs: Vec::new(),
+        issues: Vec::new(),
+        scrape_intervals: Vec::new(),
+        rule_files: Vec::new(),
+    };
+    let docs = match yaml::parse_documents(text, lines) {
+        Ok(d) => d,
+        Err(e) => {
+            model.kind = FileKind::Unreadable;
+            let check = if sniff_rules(text, name_hint) {
+                "rules/syntax"
+            } else {
+                "obsgate/unreadable-file"
+            };
+            model.issues.push(Issue {
+                check,
+                message: format!("invalid YAML: {}", e.message),
+                span: e.span,
+                help: Some("fix the YAML syntax; nothing in this file was checked".into()),
+                downgrade: false,
+            });
+            return model;
+        }
+    };
+    let mut plain_docs = 0;
+    for doc in &docs {
+        if let Some(flavor) = prom_rules::detect(doc) {
+            if flavor == prom_rules::Flavor::Plain {
+                plain_docs += 1;
+                if plain_docs > 1 {
+                    model.issues.push(Issue {
+                        check: "rules/syntax",
+                        message: "Prometheus loads only the first YAML document of a rule file; this document is ignored".into(),
+                        span: doc.head_span(text),
+                        help: Some("move these groups into the first document or into their own file".into()),
+                        downgrade: true,
+                    });
+                    continue;
+                }
+                model.kind = FileKind::PrometheusRules;
+            } else if model.kind != FileKind::PrometheusRules {
+                model.kind = FileKind::PrometheusRuleCrd;
+            }
+            let (rd, issues) = prom_rules::parse_doc(doc, flavor, text);
+            model.rule_docs.push(rd);
+            model.issues.extend(issues);
+        } else if let Some(intervals) = prometheus_config_intervals(doc, text) {
+            model.kind = FileKind::PrometheusConfig;
+            model.scrape_intervals.extend(intervals);
+            if let Some(rf) = doc.get("rule_files") {
+                model.rule_files.extend(
+                    rf.items()
+                        .iter()
+                        .filter_map(|n| n.as_str().map(str::to_string)),
+                );
+            }
+        }
+    }
+    model
+}
+
+/// `global.scrape_interval` (default 1m) and per-job `scrape_interval`s of a Prometheus config.
+fn prometheus_config_intervals(doc: &yaml::Node, src: &str) -> Option<Vec<PromDuration>> {
+    let scrape_configs = doc.get("scrape_configs");
+    if scrape_configs.is_none() && doc.get("rule_files").is_none() {
+        return None;
+    }
+    let parse = |n: &yaml::Node| {
+        n.go_string(src)
+            .and_then(|s| crate::parse::scalar::parse_duration(&s).ok())
+    };
+    let global = doc
+        .get("global")
+        .and_then(|g| g.get("scrape_interval"))
+        .and_then(parse)
+        .unwrap_or(PromDuration(60_000));
+    let mut out = Vec::new();
+    match scrape_configs {
+        Some(sc) if !sc.items().is_empty() => {
+            for job in sc.items() {
+                out.push(job.get("scrape_interval").and_then(parse).unwrap_or(global));
+            }
+        }
+        _ => out.push(global),
+    }
+    Some(out)
+}
+
+/// Does broken YAML look like it was meant to be a rule file?
+fn sniff_rules(text: &str, name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let has = |needle: &str| {
+        text.lines()
+            .any(|l| l.trim_start().trim_start_matches("- ").starts_with(needle))
+    };
+    (has("groups:") && (has("rules:") || has("alert:") || has("record:")))
+        || text.contains("kind: PrometheusRule")
+        || ((lower.contains("rule") || lower.contains("alert"))
+            && (has("alert:") || has("record:") || has("expr:")))
+}
+
+/// A byte span plus file, for secondary references.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loc {
+    pub file: FileId,
+    pub span: Span,
+}

@@ -1,0 +1,663 @@
+//! Prometheus rule files (plain and Kubernetes `PrometheusRule`) into a typed, spanned model.
+//!
+//! Validation follows `promtool check rules` (Prometheus `model/rulefmt`) for the current
+//! Prometheus: strict fields, one of `alert`/`record`, `expr` required and parsable, no
+//! `for`/`keep_firing_for`/`annotations` on recording rules, valid label and annotation names
+//! (UTF-8 names are valid in Prometheus 3), templates that parse, unique group names. Every problem
+//! is collected as an [`Issue`] with its position, so one bad rule never hides the others.
+
+use crate::parse::gotemplate::{self, FuncSet, ParseOptions, Template, TemplateError};
+use crate::parse::promql::{self, Parsed, PromqlError};
+use crate::parse::scalar::{self, PromDuration, ScalarStyle};
+use crate::parse::yaml::{Node, Value};
+use crate::source::Span;
+
+/// Prometheus prepends these variable definitions to every rule template.
+pub const TEMPLATE_VARS: &[&str] = &["$labels", "$externalLabels", "$externalURL", "$value"];
+
+/// A problem found while reading a rule file, reported by the check named in `check`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    pub check: &'static str,
+    pub message: String,
+    pub span: Span,
+    pub help: Option<String>,
+    /// A severity below the check's default (e.g. YAML type traps promtool accepts).
+    pub downgrade: bool,
+}
+
+/// A string scalar with the span of the scalar as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SStr {
+    pub value: String,
+    pub span: Span,
+}
+
+impl SStr {
+    /// Map a byte range of `value` to the source, through quoting/folding of the scalar.
+    pub fn inner_span(&self, src: &str, inner: &Span) -> Span {
+        let len = self.span.end - self.span.start;
+        match scalar::content_offsets(src, self.span.start, len, &self.value) {
+            Some(map) if inner.end < map.len() && inner.start <= inner.end => {
+                let end = if inner.end > inner.start {
+                    map[inner.end - 1] + 1
+                } else {
+                    map[inner.start]
+                };
+                let start = map[inner.start];
+                let mut end = end.max(start);
+                // a multi-byte char at the end
+                while end < src.len() && !src.is_char_boundary(end) {
+                    end += 1;
+                }
+                start..end
+            }
+            _ => self.span.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RuleKind {
+    Alert,
+    Record,
+}
+
+/// A label or annotation: key, value and, if the value is a template, its parse.
+#[derive(Debug)]
+pub struct Pair {
+    pub key: SStr,
+    pub value: SStr,
+    pub template: Option<Result<Template, TemplateError>>,
+}
+
+#[derive(Debug)]
+pub struct RuleExpr {
+    pub text: SStr,
+    pub parsed: Result<Parsed, PromqlError>,
+}
+
+#[derive(Debug)]
+pub struct Duration {
+    pub text: SStr,
+    pub value: Option<PromDuration>,
+}
+
+#[derive(Debug)]
+pub struct Rule {
+    pub kind: RuleKind,
+    /// `alert:` or `record:` value.
+    pub name: SStr,
+    /// The rule's mapping (first key to last value).
+    pub span: Span,
+    pub expr: Option<RuleExpr>,
+    pub for_: Option<Duration>,
+    pub keep_firing_for: Option<Duration>,
+    pub labels: Vec<Pair>,
+    pub labels_key: Option<Span>,
+    pub annotations: Vec<Pair>,
+    pub annotations_key: Option<Span>,
+}
+
+impl Rule {
+    pub fn annotation(&self, name: &str) -> Option<&Pair> {
+        self.annotations.iter().find(|p| p.key.value == name)
+    }
+    pub fn label(&self, name: &str) -> Option<&Pair> {
+        self.labels.iter().find(|p| p.key.value == name)
+    }
+    /// The span to point at for the rule as a whole: its `alert:`/`record:` value.
+    pub fn anchor(&self) -> Span {
+        self.name.span.clone()
+    }
+}
+
+#[derive(Debug)]
+pub struct Group {
+    pub name: SStr,
+    pub span: Span,
+    pub interval: Option<Duration>,
+    pub rules: Vec<Rule>,
+}
+
+/// What a rule document looked like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    Plain,
+    PrometheusRule,
+}
+
+#[derive(Debug)]
+pub struct RuleDoc {
+    pub flavor: Flavor,
+    pub groups: Vec<Group>,
+}
+
+const GROUP_KEYS: &[&str] = &[
+    "name",
+    "interval",
+    "query_offset",
+    "limit",
+    "rules",
+    "labels",
+    // Thanos / Mimir / Cortex extensions
+    "partial_response_strategy",
+    "source_tenants",
+    "evaluation_delay",
+    "align_evaluation_time_on_interval",
+];
+const RULE_KEYS: &[&str] = &[
+    "record",
+    "alert",
+    "expr",
+    "for",
+    "keep_firing_for",
+    "labels",
+    "annotations",
+];
+
+struct Ctx<'a> {
+    src: &'a str,
+    issues: Vec<Issue>,
+    funcs: FuncSet,
+}
+
+impl Ctx<'_> {
+    fn err(&mut self, span: Span, message: impl Into<String>, help: Option<&str>) {
+        self.issues.push(Issue {
+            check: "rules/syntax",
+            message: message.into(),
+            span,
+            help: help.map(str::to_string),
+            downgrade: false,
+        });
+    }
+
+    fn unknown_key(&mut self, key: &crate::parse::yaml::Key, what: &str, valid: &[&str]) {
+        let suggestion = crate::parse::closest(&key.name, valid);
+        let mut msg = format!(
+            "unknown field `{}` in {what}; valid fields: {}",
+            key.name,
+            valid.join(", ")
+        );
+        if let Some(s) = suggestion {
+            msg.push_str(&format!(" (did you mean `{s}`?)"));
+        }
+        self.err(
+            key.span.clone(),
+            msg,
+            Some("Prometheus refuses to load a rule file with unknown fields"),
+        );
+    }
+
+    fn wrong_type(&mut self, node: &Node, field: &str, expected: &str) {
+        let span = node.head_span(self.src);
+        self.err(
+            span,
+            format!("`{field}` must be {expected}, found a {}", node.type_name()),
+            None,
+        );
+    }
+
+    /// A string field: any scalar (as Go's YAML decoder does), with a warning for YAML 1.1 traps.
+    fn string(&mut self, node: &Node, field: &str) -> Option<SStr> {
+        match &node.value {
+            Value::Map(_) | Value::Seq(_) => {
+                self.wrong_type(node, field, "a string");
+                None
+            }
+            Value::Bool(_) | Value::Int(_) | Value::Float(_) => {
+                let raw = node.raw(self.src).trim().to_string();
+                if matches!(node.value, Value::Bool(_))
+                    && scalar::scalar_style(self.src, node.span.start) == ScalarStyle::Plain
+                {
+                    self.issues.push(Issue {
+                        check: "rules/syntax",
+                        message: format!(
+                            "`{field}: {raw}` is an unquoted YAML boolean: Prometheus reads it as the string \"{raw}\", but YAML 1.1 tools (and anyone reading the file) see `{}`",
+                            matches!(node.value, Value::Bool(true))
+                        ),
+                        span: node.span.clone(),
+                        help: Some(format!("quote it: `{field}: \"{raw}\"`")),
+                        downgrade: true,
+                    });
+                }
+                Some(SStr {
+                    value: raw,
+                    span: node.span.clone(),
+                })
+            }
+            Value::Null => Some(SStr {
+                value: String::new(),
+                span: node.span.clone(),
+            }),
+            Value::Str(s) => Some(SStr {
+                value: s.clone(),
+                span: node.span.clone(),
+            }),
+        }
+    }
+
+    fn duration(&mut self, node: &Node, field: &str) -> Option<Duration> {
+        let text = self.string(node, field)?;
+        if matches!(node.value, Value::Null) {
+            return None;
+        }
+        let value = match scalar::parse_duration(&text.value) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.err(
+                    text.span.clone(),
+                    format!("invalid duration in `{field}`: {e}"),
+                    Some("durations are integers with units y, w, d, h, m, s, ms in that order, e.g. `5m` or `1h30m`"),
+                );
+                None
+            }
+        };
+        Some(Duration { text, value })
+    }
+
+    fn pairs(&mut self, node: &Node, field: &str, templates: bool) -> Vec<Pair> {
+        match &node.value {
+            Value::Null => Vec::new(),
+            Value::Map(entries) => {
+                let mut out = Vec::new();
+                for (k, v) in entries {
+                    let Some(value) = self.string(v, &format!("{field}.{}", k.name)) else {
+                        continue;
+                    };
+                    let template = if templates
+                        && (value.value.contains("{{") || value.value.contains("}}"))
+                    {
+                        Some(gotemplate::parse(
+                            &value.value,
+                            &ParseOptions {
+                                funcs: &self.funcs,
+                                predefined_vars: TEMPLATE_VARS,
+                            },
+                        ))
+                    } else {
+                        None
+                    };
+                    out.push(Pair {
+                        key: SStr {
+                            value: k.name.clone(),
+                            span: k.span.clone(),
+                        },
+                        value,
+                        template,
+                    });
+                }
+                out
+            }
+            _ => {
+                self.wrong_type(node, field, "a mapping of names to strings");
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// Does this document look like a rule file (or a `PrometheusRule`)?
+pub fn detect(doc: &Node) -> Option<Flavor> {
+    if doc.get("kind").and_then(Node::as_str) == Some("PrometheusRule") {
+        return Some(Flavor::PrometheusRule);
+    }
+    let groups = doc.get("groups")?;
+    match &groups.value {
+        Value::Null => Some(Flavor::Plain),
+        Value::Seq(items) => {
+            let ruleish = items
+                .iter()
+                .any(|g| g.get("rules").is_some() || g.get("name").is_some());
+            if ruleish || items.is_empty() || doc.entries().len() == 1 {
+                Some(Flavor::Plain)
+            } else {
+                None
+            }
+        }
+        _ => (doc.entries().len() == 1).then_some(Flavor::Plain),
+    }
+}
+
+/// Parse one rule document. Returns the model and the problems found.
+pub fn parse_doc(doc: &Node, flavor: Flavor, src: &str) -> (RuleDoc, Vec<Issue>) {
+    let mut cx = Ctx {
+        src,
+        issues: Vec::new(),
+        funcs: FuncSet::prometheus(),
+    };
+    let root = match flavor {
+        Flavor::Plain => Some(doc),
+        Flavor::PrometheusRule => match doc.get("spec") {
+            Some(spec) if spec.is_map() => {
+                for (k, _) in spec.entries() {
+                    if k.name != "groups" {
+                        cx.unknown_key(k, "PrometheusRule spec", &["groups"]);
+                    }
+                }
+                Some(spec)
+            }
+            Some(spec) => {
+                cx.wrong_type(spec, "spec", "a mapping");
+                None
+            }
+            None => None,
+        },
+    };
+    let mut groups = Vec::new();
+    if let Some(root) = root {
+        if flavor == Flavor::Plain {
+            if !root.is_map() {
+                cx.wrong_type(root, "the rule file", "a mapping with `groups:`");
+            }
+            for (k, _) in root.entries() {
+                if k.name != "groups" {
+                    cx.unknown_key(k, "the rule file", &["groups"]);
+                }
+            }
+        }
+        if let Some(gnode) = root.get("groups") {
+            match &gnode.value {
+                Value::Null => {}
+                Value::Seq(items) => {
+                    for g in items {
+                        if let Some(group) = parse_group(&mut cx, g) {
+                            groups.push(group);
+                        }
+                    }
+                }
+                _ => cx.wrong_type(gnode, "groups", "a list of rule groups"),
+            }
+        }
+    }
+    // group names must be unique within a file
+    for (i, g) in groups.iter().enumerate() {
+        if let Some(first) = groups[..i]
+            .iter()
+            .find(|o| o.name.value == g.name.value && !g.name.value.is_empty())
+        {
+            let (line, _) = line_of(src, first.name.span.start);
+            cx.err(
+                g.name.span.clone(),
+                format!(
+                    "group name {:?} is repeated in the same file (first defined on line {line})",
+                    g.name.value
+                ),
+                Some("Prometheus refuses to load the file; rename or merge the groups"),
+            );
+        }
+    }
+    (RuleDoc { flavor, groups }, cx.issues)
+}
+
+fn line_of(src: &str, offset: usize) -> (usize, usize) {
+    let before = &src[..offset.min(src.len())];
+    (before.matches('\n').count() + 1, 0)
+}
+
+fn parse_group(cx: &mut Ctx, g: &Node) -> Option<Group> {
+    if !g.is_map() {
+        cx.wrong_type(g, "a rule group", "a mapping");
+        return None;
+    }
+    let mut name = None;
+    let mut interval = None;
+    let mut rules = Vec::new();
+    for (k, v) in g.entries() {
+        match k.name.as_str() {
+            "name" => name = cx.string(v, "name"),
+            "interval" => interval = cx.duration(v, "interval"),
+            "query_offset" => {
+                cx.duration(v, "query_offset");
+            }
+            "limit" => {
+                if !matches!(v.value, Value::Int(_) | Value::Null) {
+                    cx.wrong_type(v, "limit", "an integer");
+                }
+            }
+            "labels" => {
+                let pairs = cx.pairs(v, "labels", false);
+                check_label_names(cx, &pairs);
+            }
+            "rules" => match &v.value {
+                Value::Null => {}
+                Value::Seq(items) => {
+                    for r in items {
+                        if let Some(rule) = parse_rule(cx, r) {
+                            rules.push(rule);
+                        }
+                    }
+                }
+                _ => cx.wrong_type(v, "rules", "a list of rules"),
+            },
+            "partial_response_strategy"
+            | "source_tenants"
+            | "evaluation_delay"
+            | "align_evaluation_time_on_interval" => {}
+            _ => cx.unknown_key(k, "a rule group", GROUP_KEYS),
+        }
+    }
+    let name = match name {
+        Some(n) if !n.value.is_empty() => n,
+        other => {
+            let span = other.map(|n| n.span).unwrap_or_else(|| g.head_span(cx.src));
+            cx.err(
+                span.clone(),
+                "rule group name must not be empty",
+                Some("add `name: <group name>`"),
+            );
+            SStr {
+                value: String::new(),
+                span,
+            }
+        }
+    };
+    Some(Group {
+        name,
+        span: g.span.clone(),
+        interval,
+        rules,
+    })
+}
+
+fn check_label_names(cx: &mut Ctx, pairs: &[Pair]) {
+    for p in pairs {
+        if p.key.value.is_empty() || p.key.value == "__name__" {
+            cx.err(
+                p.key.span.clone(),
+                format!(
+                    "invalid label name: {}",
+                    if p.key.value.is_empty() {
+                        "(empty)"
+                    } else {
+                        &p.key.value
+                    }
+                ),
+                Some("rule labels cannot set `__name__` or be empty"),
+            );
+        }
+    }
+}
+
+fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
+    if !r.is_map() {
+        cx.wrong_type(r, "a rule", "a mapping");
+        return None;
+    }
+    let mut alert = None;
+    let mut record = None;
+    let mut expr_node = None;
+    let mut for_ = None;
+    let mut keep = None;
+    let mut labels = Vec::new();
+    let mut labels_key = None;
+    let mut annotations = Vec::new();
+    let mut annotations_key = None;
+    for (k, v) in r.entries() {
+        match k.name.as_str() {
+            "alert" => alert = cx.string(v, "alert").map(|s| (k.span.clone(), s)),
+            "record" => record = cx.string(v, "record").map(|s| (k.span.clone(), s)),
+            "expr" => expr_node = Some((k.span.clone(), v)),
+            "for" => for_ = cx.duration(v, "for"),
+            "keep_firing_for" => keep = cx.duration(v, "keep_firing_for"),
+            "labels" => {
+                labels = cx.pairs(v, "labels", true);
+                labels_key = Some(k.span.clone());
+            }
+            "annotations" => {
+                annotations = cx.pairs(v, "annotations", true);
+                annotations_key = Some(k.span.clone());
+            }
+            _ => cx.unknown_key(k, "a rule", RULE_KEYS),
+        }
+    }
+    let head = r.head_span(cx.src);
+    let alert = alert.filter(|(_, s)| !s.value.is_empty());
+    let record = record.filter(|(_, s)| !s.value.is_empty());
+    let (kind, name) = match (alert, record) {
+        (Some(a), Some(rec)) => {
+            cx.err(
+                rec.0.clone(),
+                "only one of `record` and `alert` must be set",
+                Some("split this into an alerting rule and a recording rule"),
+            );
+            (RuleKind::Alert, a.1)
+        }
+        (Some(a), None) => (RuleKind::Alert, a.1),
+        (None, Some(rec)) => (RuleKind::Record, rec.1),
+        (None, None) => {
+            cx.err(
+                head.clone(),
+                "one of `record` or `alert` must be set",
+                Some("add `alert: <name>` or `record: <metric name>`"),
+            );
+            (
+                RuleKind::Alert,
+                SStr {
+                    value: String::new(),
+                    span: head.clone(),
+                },
+            )
+        }
+    };
+    let expr = match expr_node {
+        None => {
+            cx.err(
+                name.span.clone(),
+                "field `expr` must be set in rule",
+                Some("add `expr: <PromQL expression>`"),
+            );
+            None
+        }
+        Some((kspan, v)) => match cx.string(v, "expr") {
+            Some(text) if !text.value.trim().is_empty() => {
+                let parsed = promql::parse(&text.value);
+                if let Err(e) = &parsed {
+                    let span = text.inner_span(cx.src, &e.span);
+                    cx.issues.push(Issue {
+                        check: "rules/promql-syntax",
+                        message: format!("could not parse expression: {}", e.message),
+                        span,
+                        help: None,
+                        downgrade: false,
+                    });
+                }
+                Some(RuleExpr { text, parsed })
+            }
+            Some(_) => {
+                cx.err(
+                    kspan,
+                    "field `expr` must be set in rule (it is empty)",
+                    Some("write the PromQL expression after `expr:`"),
+                );
+                None
+            }
+            None => None,
+        },
+    };
+    if kind == RuleKind::Record {
+        if let Some(f) = &for_ {
+            if f.value.is_some_and(|d| d.0 > 0) {
+                cx.err(
+                    f.text.span.clone(),
+                    "invalid field `for` in recording rule",
+                    Some("`for` only applies to alerting rules"),
+                );
+            }
+        }
+        if let Some(f) = &keep {
+            if f.value.is_some_and(|d| d.0 > 0) {
+                cx.err(
+                    f.text.span.clone(),
+                    "invalid field `keep_firing_for` in recording rule",
+                    Some("`keep_firing_for` only applies to alerting rules"),
+                );
+            }
+        }
+        if let Some(k) = &annotations_key {
+            if !annotations.is_empty() {
+                cx.err(
+                    k.clone(),
+                    "invalid field `annotations` in recording rule",
+                    Some("annotations only apply to alerting rules"),
+                );
+            }
+        }
+        if !name.value.is_empty() {
+            if name.value.contains('{') || name.value.contains('}') {
+                cx.err(
+                    name.span.clone(),
+                    format!(
+                        "braces present in the recording rule name; should it be in expr?: {}",
+                        name.value
+                    ),
+                    Some("put label matchers in `expr` and static labels under `labels:`"),
+                );
+            } else if !scalar::is_utf8_name(&name.value) {
+                cx.err(
+                    name.span.clone(),
+                    format!("invalid recording rule name: {}", name.value),
+                    None,
+                );
+            }
+        }
+    }
+    check_label_names(cx, &labels);
+    for p in annotations.iter().filter(|p| p.key.value.is_empty()) {
+        cx.err(p.key.span.clone(), "invalid annotation name: (empty)", None);
+    }
+    // templates must parse (promtool parses alert labels and annotations)
+    if kind == RuleKind::Alert {
+        for p in labels.iter().chain(annotations.iter()) {
+            if let Some(Err(e)) = &p.template {
+                let span = p.value.inner_span(cx.src, &e.span);
+                cx.issues.push(Issue {
+                    check: "alerts/template",
+                    message: format!(
+                        "template in `{}` does not parse: {}",
+                        p.key.value, e.message
+                    ),
+                    span,
+                    help: Some(
+                        "Prometheus refuses to load the rule file; fix the Go template syntax"
+                            .into(),
+                    ),
+                    downgrade: false,
+                });
+            }
+        }
+    }
+    Some(Rule {
+        kind,
+        name,
+        span: r.span.clone(),
+        expr,
+        for_,
+        keep_firing_for: keep,
+        labels,
+        labels_key,
+        annotations,
+        annotations_key,
+    })
+}

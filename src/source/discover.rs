@@ -1,0 +1,199 @@
+//! Finding the files to audit: a gitignore-aware walk (hidden files included, `.git` skipped,
+//! symlinks not followed) filtered by `.obsgate.yml` `include`/`exclude` globs.
+
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+/// File extensions audited when found by walking a directory. Files named explicitly on the
+/// command line are always audited.
+pub const AUDITED_EXTENSIONS: &[&str] = &["yml", "yaml", "json"];
+
+/// Largest file read; bigger files are reported and skipped.
+pub const MAX_FILE_SIZE: u64 = 32 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub path: PathBuf,
+    /// Named on the command line (not found by walking).
+    pub explicit: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct DiscoverError {
+    pub path: String,
+    pub message: String,
+}
+
+/// Compiled include/exclude globs, matched against paths relative to the base directory.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    include: Option<GlobSet>,
+    exclude: Option<GlobSet>,
+}
+
+impl Filter {
+    pub fn new(include: &[String], exclude: &[String]) -> Result<Filter, String> {
+        fn build(globs: &[String]) -> Result<Option<GlobSet>, String> {
+            if globs.is_empty() {
+                return Ok(None);
+            }
+            let mut b = GlobSetBuilder::new();
+            for g in globs {
+                b.add(Glob::new(g).map_err(|e| format!("invalid glob `{g}`: {e}"))?);
+                // `dir/**` style globs should also match the directory itself
+            }
+            b.build().map(Some).map_err(|e| e.to_string())
+        }
+        Ok(Filter {
+            include: build(include)?,
+            exclude: build(exclude)?,
+        })
+    }
+
+    pub fn accepts(&self, rel: &str) -> bool {
+        if let Some(ex) = &self.exclude {
+            if ex.is_match(rel) {
+                return false;
+            }
+        }
+        match &self.include {
+            Some(inc) => inc.is_match(rel),
+            None => true,
+        }
+    }
+
+    fn excludes_dir(&self, rel: &str) -> bool {
+        self.exclude.as_ref().is_some_and(|ex| ex.is_match(rel))
+    }
+}
+
+/// Walk `paths` and return the files to audit, sorted and deduplicated. Missing paths are errors.
+pub fn discover(
+    paths: &[PathBuf],
+    base: &Path,
+    filter: &Filter,
+) -> (Vec<Candidate>, Vec<DiscoverError>) {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for root in paths {
+        let meta = match std::fs::metadata(root) {
+            Ok(m) => m,
+            Err(e) => {
+                errors.push(DiscoverError {
+                    path: root.display().to_string(),
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        if meta.is_file() {
+            out.push(Candidate {
+                path: root.clone(),
+                explicit: true,
+            });
+            continue;
+        }
+        let base_owned = base.to_path_buf();
+        let filter_dirs = filter.clone();
+        let walker = ignore::WalkBuilder::new(root)
+            .hidden(false)
+            .require_git(false)
+            .follow_links(false)
+            .filter_entry(move |e| {
+                if e.file_name() == ".git" {
+                    return false;
+                }
+                if e.file_type().is_some_and(|t| t.is_dir()) {
+                    let rel = super::display_path(e.path(), &base_owned);
+                    return !filter_dirs.excludes_dir(&rel);
+                }
+                true
+            })
+            .build();
+        for entry in walker {
+            match entry {
+                Ok(e) => {
+                    if !e.file_type().is_some_and(|t| t.is_file()) {
+                        continue;
+                    }
+                    let p = e.path();
+                    let ext_ok = p.extension().and_then(|x| x.to_str()).is_some_and(|x| {
+                        AUDITED_EXTENSIONS.contains(&x.to_ascii_lowercase().as_str())
+                    });
+                    if !ext_ok {
+                        continue;
+                    }
+                    let rel = super::display_path(p, base);
+                    if filter.accepts(&rel) {
+                        out.push(Candidate {
+                            path: p.to_path_buf(),
+                            explicit: false,
+                        });
+                    }
+                }
+                Err(e) => errors.push(DiscoverError {
+                    path: root.display().to_string(),
+                    message: e.to_string(),
+                }),
+            }
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out.dedup_by(|a, b| {
+        if a.path == b.path {
+            b.explicit |= a.explicit;
+            true
+        } else {
+            false
+        }
+    });
+    (out, errors)
+}
+
+/// Why a file could not be read as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadProblem {
+    Io(String),
+    TooLarge(u64),
+    Binary,
+    NotUtf8 { offset: usize },
+}
+
+/// Read a file as UTF-8 text (a leading BOM is dropped).
+pub fn read_text(path: &Path) -> Result<String, ReadProblem> {
+    let meta = std::fs::metadata(path).map_err(|e| ReadProblem::Io(e.to_string()))?;
+    if meta.len() > MAX_FILE_SIZE {
+        return Err(ReadProblem::TooLarge(meta.len()));
+    }
+    let bytes = std::fs::read(path).map_err(|e| ReadProblem::Io(e.to_string()))?;
+    if bytes[..bytes.len().min(8192)].contains(&0) {
+        return Err(ReadProblem::Binary);
+    }
+    match String::from_utf8(bytes) {
+        Ok(mut s) => {
+            if s.starts_with('\u{feff}') {
+                s.drain(..3);
+            }
+            Ok(s)
+        }
+        Err(e) => Err(ReadProblem::NotUtf8 {
+            offset: e.utf8_error().valid_up_to(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_include_exclude() {
+        let f = Filter::new(&["rules/**".into()], &["rules/vendor/**".into()]).unwrap();
+        assert!(f.accepts("rules/a.yml"));
+        assert!(!f.accepts("rules/vendor/a.yml"));
+        assert!(!f.accepts("other/a.yml"));
+        assert!(Filter::new(&["[".into()], &[]).is_err());
+    }
+}

@@ -1,0 +1,78 @@
+//! Shared test helpers.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use obsgate::config::Config;
+use obsgate::engine::{self, CheckOptions, Outcome};
+use obsgate::report::{self, Format, Style};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Run all checks on `paths` with an optional `.obsgate.yml` text.
+pub fn run(paths: &[PathBuf], config: Option<&str>) -> Outcome {
+    let config = match config {
+        Some(text) => Config::parse(text).unwrap_or_else(|e| panic!("bad test config: {e:?}")),
+        None => Config::default(),
+    };
+    let opts = CheckOptions {
+        paths: paths.to_vec(),
+        base: root(),
+        config,
+        only: None,
+    };
+    engine::check(&opts).expect("check run")
+}
+
+pub fn concise(outcome: &Outcome, only: Option<&str>) -> String {
+    let findings: Vec<_> = outcome
+        .findings
+        .iter()
+        .filter(|f| only.is_none_or(|id| f.check == id))
+        .cloned()
+        .collect();
+    report::render(
+        Format::Concise,
+        &outcome.project,
+        &findings,
+        Style {
+            color: false,
+            width: 100,
+        },
+    )
+}
+
+pub fn text(outcome: &Outcome, only: Option<&str>) -> String {
+    let findings: Vec<_> = outcome
+        .findings
+        .iter()
+        .filter(|f| only.is_none_or(|id| f.check == id))
+        .cloned()
+        .collect();
+    report::render(
+        Format::Text,
+        &outcome.project,
+        &findings,
+        Style {
+            color: false,
+            width: 100,
+        },
+    )
+}
+
+/// The `bad.*`/`good.*` file of a fixture directory.
+pub fn fixture_file(dir: &Path, stem: &str) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.file_stem().and_then(|s| s.to_str()) == Some(stem) && p.extension().is_some())
+}
+
+/// `../shared` beside the repository, if present.
+pub fn shared() -> Option<PathBuf> {
+    let p = root().join("../shared");
+    p.is_dir().then_some(p)
+}

@@ -1,0 +1,83 @@
+//! The example pipeline the project started from (`fixtures/seed`, copied from `../shared/seed`).
+
+mod common;
+
+use std::collections::BTreeSet;
+
+#[test]
+fn seed_alerting_rules() {
+    let file = common::root().join("fixtures/seed/alerting-rules.yml");
+    let outcome = common::run(&[file], None);
+    let alerts_with = |check: &str| -> BTreeSet<String> {
+        outcome
+            .findings
+            .iter()
+            .filter(|f| f.check == check)
+            .map(|f| {
+                f.context
+                    .get("alert")
+                    .or(f.context.get("rule"))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect()
+    };
+    let runbook: BTreeSet<String> = [
+        "LowThroughput",
+        "HighCPUUsage",
+        "HighMemoryUsage",
+        "DiskSpaceLow",
+        "LowCacheHitRate",
+        "DatabaseConnectionsHigh",
+        "RevenueDropDetected",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(alerts_with("alerts/missing-runbook"), runbook);
+    assert_eq!(
+        outcome
+            .findings
+            .iter()
+            .filter(|f| f.check == "alerts/missing-runbook")
+            .count(),
+        7
+    );
+    // each at its own rule: distinct lines
+    let lines: BTreeSet<usize> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.check == "alerts/missing-runbook")
+        .map(|f| f.line)
+        .collect();
+    assert_eq!(lines.len(), 7);
+    assert_eq!(
+        alerts_with("promql/histogram-quantile"),
+        BTreeSet::from(["HighResponseTime".to_string()])
+    );
+    assert!(outcome
+        .findings
+        .iter()
+        .all(|f| f.check != "alerts/invalid-runbook"));
+    // at least one error, so `check` exits 1
+    assert!(outcome
+        .findings
+        .iter()
+        .any(|f| f.severity == obsgate::checks::Severity::Error));
+    insta::assert_snapshot!("seed_alerting_rules", common::concise(&outcome, None));
+}
+
+#[test]
+fn seed_directory() {
+    let outcome = common::run(&[common::root().join("fixtures/seed")], None);
+    // the JSON artifacts and the other YAML files are not rule files: no parse noise about them
+    assert!(
+        outcome
+            .findings
+            .iter()
+            .all(|f| f.path.ends_with("alerting-rules.yml")),
+        "{}",
+        common::concise(&outcome, None)
+    );
+}
