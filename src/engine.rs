@@ -253,8 +253,16 @@ pub fn resolve(project: &Project, findings: Vec<Finding>) -> Vec<Resolved> {
     let mut out: Vec<Resolved> = findings
         .into_iter()
         .map(|f| {
-            let (file, span) = project.sources.resolve(f.file, &f.span);
+            let (file, mut span) = project.sources.resolve(f.file, &f.span);
             let src = project.sources.get(file);
+            // a span never ends in whitespace (block scalars run to the next token)
+            let bytes = src.text.as_bytes();
+            while span.end > span.start
+                && span.end <= bytes.len()
+                && bytes[span.end - 1].is_ascii_whitespace()
+            {
+                span.end -= 1;
+            }
             let (line, column) = src.line_col(span.start);
             let (end_line, end_column) = src.line_col(span.end.max(span.start));
             let labels = f

@@ -6,56 +6,16 @@
 //! (UTF-8 names are valid in Prometheus 3), templates that parse, unique group names. Every problem
 //! is collected as an [`Issue`] with its position, so one bad rule never hides the others.
 
+use crate::parse::fields::Reader;
+pub use crate::parse::fields::{Duration, Issue, SStr};
 use crate::parse::gotemplate::{self, FuncSet, ParseOptions, Template, TemplateError};
 use crate::parse::promql::{self, Parsed, PromqlError};
-use crate::parse::scalar::{self, PromDuration, ScalarStyle};
+use crate::parse::scalar;
 use crate::parse::yaml::{Node, Value};
 use crate::source::Span;
 
 /// Prometheus prepends these variable definitions to every rule template.
 pub const TEMPLATE_VARS: &[&str] = &["$labels", "$externalLabels", "$externalURL", "$value"];
-
-/// A problem found while reading a rule file, reported by the check named in `check`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Issue {
-    pub check: &'static str,
-    pub message: String,
-    pub span: Span,
-    pub help: Option<String>,
-    /// A severity below the check's default (e.g. YAML type traps promtool accepts).
-    pub downgrade: bool,
-}
-
-/// A string scalar with the span of the scalar as written.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SStr {
-    pub value: String,
-    pub span: Span,
-}
-
-impl SStr {
-    /// Map a byte range of `value` to the source, through quoting/folding of the scalar.
-    pub fn inner_span(&self, src: &str, inner: &Span) -> Span {
-        let len = self.span.end - self.span.start;
-        match scalar::content_offsets(src, self.span.start, len, &self.value) {
-            Some(map) if inner.end < map.len() && inner.start <= inner.end => {
-                let end = if inner.end > inner.start {
-                    map[inner.end - 1] + 1
-                } else {
-                    map[inner.start]
-                };
-                let start = map[inner.start];
-                let mut end = end.max(start);
-                // a multi-byte char at the end
-                while end < src.len() && !src.is_char_boundary(end) {
-                    end += 1;
-                }
-                start..end
-            }
-            _ => self.span.clone(),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RuleKind {
@@ -75,12 +35,6 @@ pub struct Pair {
 pub struct RuleExpr {
     pub text: SStr,
     pub parsed: Result<Parsed, PromqlError>,
-}
-
-#[derive(Debug)]
-pub struct Duration {
-    pub text: SStr,
-    pub value: Option<PromDuration>,
 }
 
 #[derive(Debug)]
@@ -157,106 +111,24 @@ const RULE_KEYS: &[&str] = &[
 ];
 
 struct Ctx<'a> {
-    src: &'a str,
-    issues: Vec<Issue>,
+    r: Reader<'a>,
     funcs: FuncSet,
 }
 
+impl<'a> std::ops::Deref for Ctx<'a> {
+    type Target = Reader<'a>;
+    fn deref(&self) -> &Reader<'a> {
+        &self.r
+    }
+}
+
+impl std::ops::DerefMut for Ctx<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.r
+    }
+}
+
 impl Ctx<'_> {
-    fn err(&mut self, span: Span, message: impl Into<String>, help: Option<&str>) {
-        self.issues.push(Issue {
-            check: "rules/syntax",
-            message: message.into(),
-            span,
-            help: help.map(str::to_string),
-            downgrade: false,
-        });
-    }
-
-    fn unknown_key(&mut self, key: &crate::parse::yaml::Key, what: &str, valid: &[&str]) {
-        let suggestion = crate::parse::closest(&key.name, valid);
-        let mut msg = format!(
-            "unknown field `{}` in {what}; valid fields: {}",
-            key.name,
-            valid.join(", ")
-        );
-        if let Some(s) = suggestion {
-            msg.push_str(&format!(" (did you mean `{s}`?)"));
-        }
-        self.err(
-            key.span.clone(),
-            msg,
-            Some("Prometheus refuses to load a rule file with unknown fields"),
-        );
-    }
-
-    fn wrong_type(&mut self, node: &Node, field: &str, expected: &str) {
-        let span = node.head_span(self.src);
-        self.err(
-            span,
-            format!("`{field}` must be {expected}, found a {}", node.type_name()),
-            None,
-        );
-    }
-
-    /// A string field: any scalar (as Go's YAML decoder does), with a warning for YAML 1.1 traps.
-    fn string(&mut self, node: &Node, field: &str) -> Option<SStr> {
-        match &node.value {
-            Value::Map(_) | Value::Seq(_) => {
-                self.wrong_type(node, field, "a string");
-                None
-            }
-            Value::Bool(_) | Value::Int(_) | Value::Float(_) => {
-                let raw = node.raw(self.src).trim().to_string();
-                if matches!(node.value, Value::Bool(_))
-                    && scalar::scalar_style(self.src, node.span.start) == ScalarStyle::Plain
-                {
-                    self.issues.push(Issue {
-                        check: "rules/syntax",
-                        message: format!(
-                            "`{field}: {raw}` is an unquoted YAML boolean: Prometheus reads it as the string \"{raw}\", but YAML 1.1 tools (and anyone reading the file) see `{}`",
-                            matches!(node.value, Value::Bool(true))
-                        ),
-                        span: node.span.clone(),
-                        help: Some(format!("quote it: `{field}: \"{raw}\"`")),
-                        downgrade: true,
-                    });
-                }
-                Some(SStr {
-                    value: raw,
-                    span: node.span.clone(),
-                })
-            }
-            Value::Null => Some(SStr {
-                value: String::new(),
-                span: node.span.clone(),
-            }),
-            Value::Str(s) => Some(SStr {
-                value: s.clone(),
-                span: node.span.clone(),
-            }),
-        }
-    }
-
-    fn duration(&mut self, node: &Node, field: &str) -> Option<Duration> {
-        let text = self.string(node, field)?;
-        if matches!(node.value, Value::Null) {
-            return None;
-        }
-        let value = match scalar::parse_duration(&text.value) {
-            Ok(d) => Some(d),
-            Err(e) => {
-                self.err(
-                    text.span.clone(),
-                    format!("invalid duration in `{field}`: {e}"),
-                    Some("durations are integers with units y, w, d, h, m, s, ms in that order, e.g. `5m` or `1h30m`"),
-                );
-                None
-            }
-        };
-        Some(Duration { text, value })
-    }
-
     fn pairs(&mut self, node: &Node, field: &str, templates: bool) -> Vec<Pair> {
         match &node.value {
             Value::Null => Vec::new(),
@@ -323,8 +195,11 @@ pub fn detect(doc: &Node) -> Option<Flavor> {
 /// Parse one rule document. Returns the model and the problems found.
 pub fn parse_doc(doc: &Node, flavor: Flavor, src: &str) -> (RuleDoc, Vec<Issue>) {
     let mut cx = Ctx {
-        src,
-        issues: Vec::new(),
+        r: Reader::new(
+            src,
+            "rules/syntax",
+            "Prometheus refuses to load a rule file with unknown fields",
+        ),
         funcs: FuncSet::prometheus(),
     };
     let root = match flavor {
@@ -388,7 +263,7 @@ pub fn parse_doc(doc: &Node, flavor: Flavor, src: &str) -> (RuleDoc, Vec<Issue>)
             );
         }
     }
-    (RuleDoc { flavor, groups }, cx.issues)
+    (RuleDoc { flavor, groups }, cx.r.issues)
 }
 
 fn line_of(src: &str, offset: usize) -> (usize, usize) {
