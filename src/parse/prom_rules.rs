@@ -13,6 +13,7 @@ use crate::parse::promql::{self, Parsed, PromqlError};
 use crate::parse::scalar;
 use crate::parse::yaml::{Node, Value};
 use crate::source::Span;
+use rayon::prelude::*;
 
 /// Prometheus prepends these variable definitions to every rule template.
 pub const TEMPLATE_VARS: &[&str] = &["$labels", "$externalLabels", "$externalURL", "$value"];
@@ -112,7 +113,21 @@ const RULE_KEYS: &[&str] = &[
 
 struct Ctx<'a> {
     r: Reader<'a>,
-    funcs: FuncSet,
+    funcs: &'static FuncSet,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(src: &'a str) -> Ctx<'a> {
+        static FUNCS: std::sync::OnceLock<FuncSet> = std::sync::OnceLock::new();
+        Ctx {
+            r: Reader::new(
+                src,
+                "rules/syntax",
+                "Prometheus refuses to load a rule file with unknown fields",
+            ),
+            funcs: FUNCS.get_or_init(FuncSet::prometheus),
+        }
+    }
 }
 
 impl<'a> std::ops::Deref for Ctx<'a> {
@@ -144,7 +159,7 @@ impl Ctx<'_> {
                         Some(gotemplate::parse(
                             &value.value,
                             &ParseOptions {
-                                funcs: &self.funcs,
+                                funcs: self.funcs,
                                 predefined_vars: TEMPLATE_VARS,
                             },
                         ))
@@ -194,14 +209,7 @@ pub fn detect(doc: &Node) -> Option<Flavor> {
 
 /// Parse one rule document. Returns the model and the problems found.
 pub fn parse_doc(doc: &Node, flavor: Flavor, src: &str) -> (RuleDoc, Vec<Issue>) {
-    let mut cx = Ctx {
-        r: Reader::new(
-            src,
-            "rules/syntax",
-            "Prometheus refuses to load a rule file with unknown fields",
-        ),
-        funcs: FuncSet::prometheus(),
-    };
+    let mut cx = Ctx::new(src);
     let root = match flavor {
         Flavor::Plain => Some(doc),
         Flavor::PrometheusRule => match doc.get("spec") {
@@ -298,10 +306,19 @@ fn parse_group(cx: &mut Ctx, g: &Node) -> Option<Group> {
             "rules" => match &v.value {
                 Value::Null => {}
                 Value::Seq(items) => {
-                    for r in items {
-                        if let Some(rule) = parse_rule(cx, r) {
-                            rules.push(rule);
-                        }
+                    // rules are independent: parse them (PromQL, templates) in parallel, keep order
+                    let src = cx.src;
+                    let parsed: Vec<(Option<Rule>, Vec<Issue>)> = items
+                        .par_iter()
+                        .map(|r| {
+                            let mut own = Ctx::new(src);
+                            let rule = parse_rule(&mut own, r);
+                            (rule, own.r.issues)
+                        })
+                        .collect();
+                    for (rule, issues) in parsed {
+                        cx.issues.extend(issues);
+                        rules.extend(rule);
                     }
                 }
                 _ => cx.wrong_type(v, "rules", "a list of rules"),
