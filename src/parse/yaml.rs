@@ -319,6 +319,15 @@ fn to_yaml_error(e: &serde_saphyr::Error, src: &str, lines: &LineIndex) -> YamlE
             message = message[idx + 2..].to_string();
         }
     }
+    if message.contains("budget breached") {
+        let what = message.split("budget breached: ").nth(1).and_then(|r| r.split_whitespace().next()).unwrap_or("nodes");
+        return YamlError {
+            message: format!(
+                "the document exceeds the parser's resource budget ({what}): aliases expand to far more data than the file holds (a \"billion laughs\" document?)"
+            ),
+            span: start..end.max(start),
+        };
+    }
     let mut message = message.lines().next().unwrap_or("").trim().to_string();
     // positions are shown by the reporter; drop a trailing " at line N, column M"
     if let Some(i) = message.rfind(" at line ") {
