@@ -11,13 +11,26 @@ fn fingerprints_survive_line_moves() {
     let a = d.join("a.yml");
     std::fs::write(&a, format!("groups:\n- name: g\n  rules:\n{body}")).unwrap();
     let first = common::run(std::slice::from_ref(&a), None);
-    std::fs::write(&a, format!("# a comment\n\ngroups:\n- name: g\n  rules:\n{body}")).unwrap();
+    std::fs::write(
+        &a,
+        format!("# a comment\n\ngroups:\n- name: g\n  rules:\n{body}"),
+    )
+    .unwrap();
     let moved = common::run(std::slice::from_ref(&a), None);
-    let fps = |o: &obsgate::engine::Outcome| o.findings.iter().map(|f| (f.check, f.fingerprint.clone())).collect::<Vec<_>>();
+    let fps = |o: &obsgate::engine::Outcome| {
+        o.findings
+            .iter()
+            .map(|f| (f.check, f.fingerprint.clone()))
+            .collect::<Vec<_>>()
+    };
     assert!(!first.findings.is_empty());
     assert_eq!(fps(&first), fps(&moved));
     assert_ne!(first.findings[0].line, moved.findings[0].line);
-    let mut all: Vec<String> = first.findings.iter().map(|f| f.fingerprint.clone()).collect();
+    let mut all: Vec<String> = first
+        .findings
+        .iter()
+        .map(|f| f.fingerprint.clone())
+        .collect();
     all.sort();
     all.dedup();
     assert_eq!(all.len(), first.findings.len(), "fingerprints are unique");

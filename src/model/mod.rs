@@ -1,5 +1,7 @@
 //! The project model: every parsed input of a run, merged so that checks can look across files.
 
+pub mod routing;
+
 use crate::parse::prom_rules::{self, Group, Issue, Rule, RuleDoc, RuleKind};
 use crate::parse::scalar::PromDuration;
 use crate::parse::yaml;

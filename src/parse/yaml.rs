@@ -320,7 +320,11 @@ fn to_yaml_error(e: &serde_saphyr::Error, src: &str, lines: &LineIndex) -> YamlE
         }
     }
     if message.contains("budget breached") {
-        let what = message.split("budget breached: ").nth(1).and_then(|r| r.split_whitespace().next()).unwrap_or("nodes");
+        let what = message
+            .split("budget breached: ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap_or("nodes");
         return YamlError {
             message: format!(
                 "the document exceeds the parser's resource budget ({what}): aliases expand to far more data than the file holds (a \"billion laughs\" document?)"

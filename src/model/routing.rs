@@ -1,0 +1,668 @@
+//! Alertmanager routing and inhibition semantics over the *alert universe*: every alert the rule
+//! files can produce, with what is known about its labels.
+//!
+//! Routing follows Alertmanager's `Route.Match` exactly for concrete label sets
+//! ([`route_concrete`]). For the universe, label values may be unknown (a label produced by the
+//! expression, or a templated static label), so matching is three-valued ([`Tri`]): `Yes` (holds
+//! for every series of the alert), `No` (holds for none), `Maybe` (depends on the series). Findings
+//! built on this are sound: a route is called unreachable only when it is `No` for every alert.
+
+use std::collections::BTreeMap;
+
+use crate::source::{FileId, Span};
+
+/// Three-valued truth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tri {
+    No,
+    Maybe,
+    Yes,
+}
+
+impl Tri {
+    pub fn and(self, o: Tri) -> Tri {
+        self.min(o)
+    }
+    pub fn or(self, o: Tri) -> Tri {
+        self.max(o)
+    }
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Tri {
+        match self {
+            Tri::No => Tri::Yes,
+            Tri::Maybe => Tri::Maybe,
+            Tri::Yes => Tri::No,
+        }
+    }
+    pub fn from_bool(b: bool) -> Tri {
+        if b {
+            Tri::Yes
+        } else {
+            Tri::No
+        }
+    }
+    pub fn possible(self) -> bool {
+        self != Tri::No
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchOp {
+    Eq,
+    Ne,
+    Re,
+    NotRe,
+}
+
+impl MatchOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchOp::Eq => "=",
+            MatchOp::Ne => "!=",
+            MatchOp::Re => "=~",
+            MatchOp::NotRe => "!~",
+        }
+    }
+}
+
+/// A label matcher as Alertmanager evaluates it: a missing label has the value `""`; regexes are
+/// anchored at both ends.
+#[derive(Debug, Clone)]
+pub struct LabelMatcher {
+    pub name: String,
+    pub op: MatchOp,
+    pub value: String,
+    /// The anchored regex for `=~`/`!~`.
+    pub re: Option<regex::Regex>,
+}
+
+impl LabelMatcher {
+    pub fn new(name: &str, op: MatchOp, value: &str) -> Result<LabelMatcher, regex::Error> {
+        let re = match op {
+            MatchOp::Re | MatchOp::NotRe => Some(regex::Regex::new(&format!("^(?:{value})$"))?),
+            _ => None,
+        };
+        Ok(LabelMatcher {
+            name: name.to_string(),
+            op,
+            value: value.to_string(),
+            re,
+        })
+    }
+
+    /// Does the matcher accept this concrete value (`""` for a missing label)?
+    pub fn matches_value(&self, v: &str) -> bool {
+        match self.op {
+            MatchOp::Eq => v == self.value,
+            MatchOp::Ne => v != self.value,
+            MatchOp::Re => self.re.as_ref().is_some_and(|r| r.is_match(v)),
+            MatchOp::NotRe => !self.re.as_ref().is_some_and(|r| r.is_match(v)),
+        }
+    }
+
+    /// Three-valued evaluation against what is known of an alert's label.
+    pub fn eval(&self, value: &LabelValue) -> Tri {
+        match value {
+            LabelValue::Known(v) => Tri::from_bool(self.matches_value(v)),
+            LabelValue::Unknown { may_be_absent } => {
+                // a present label has some non-empty value we do not know
+                let on_absent = self.matches_value("");
+                let on_some = match self.op {
+                    MatchOp::Eq => {
+                        if self.value.is_empty() {
+                            Tri::No
+                        } else {
+                            Tri::Maybe
+                        }
+                    }
+                    MatchOp::Ne => {
+                        if self.value.is_empty() {
+                            Tri::Yes
+                        } else {
+                            Tri::Maybe
+                        }
+                    }
+                    MatchOp::Re | MatchOp::NotRe => {
+                        // `.*`/`.+`-style regexes accept every non-empty value
+                        let all = self.re.as_ref().is_some_and(|r| {
+                            r.is_match("x")
+                                && r.is_match("some-value_1")
+                                && matches!(self.value.as_str(), ".*" | ".+")
+                        });
+                        match (self.op, all) {
+                            (MatchOp::Re, true) => Tri::Yes,
+                            (MatchOp::NotRe, true) => Tri::No,
+                            _ => Tri::Maybe,
+                        }
+                    }
+                };
+                if *may_be_absent {
+                    if on_some == Tri::from_bool(on_absent) {
+                        on_some
+                    } else {
+                        Tri::Maybe
+                    }
+                } else {
+                    on_some
+                }
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for LabelMatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}{:?}", self.name, self.op.as_str(), self.value)
+    }
+}
+
+/// What is known about one label of an alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabelValue {
+    /// The value is fixed (a static label, `alertname`); `""` means the label is absent.
+    Known(String),
+    /// Present with a value that depends on the series (or templated), possibly absent.
+    Unknown { may_be_absent: bool },
+}
+
+/// One alert of the universe.
+#[derive(Debug, Clone)]
+pub struct AlertLabels {
+    pub alertname: String,
+    pub labels: BTreeMap<String, LabelValue>,
+    /// The alert may carry labels not named in `labels` (its expression keeps series labels).
+    pub open: bool,
+    /// Where the alert is defined.
+    pub origin: Option<(FileId, Span)>,
+}
+
+impl AlertLabels {
+    pub fn value(&self, name: &str) -> LabelValue {
+        if name == "alertname" {
+            return LabelValue::Known(self.alertname.clone());
+        }
+        match self.labels.get(name) {
+            Some(v) => v.clone(),
+            None if self.open => LabelValue::Unknown {
+                may_be_absent: true,
+            },
+            None => LabelValue::Known(String::new()),
+        }
+    }
+
+    /// Labels this alert carries by name (certainly or possibly), not counting unnamed open ones.
+    pub fn named_labels(&self) -> impl Iterator<Item = &str> {
+        std::iter::once("alertname").chain(
+            self.labels
+                .iter()
+                .filter(|(_, v)| !matches!(v, LabelValue::Known(s) if s.is_empty()))
+                .map(|(k, _)| k.as_str()),
+        )
+    }
+
+    pub fn matches(&self, matchers: &[LabelMatcher]) -> Tri {
+        matchers
+            .iter()
+            .fold(Tri::Yes, |acc, m| acc.and(m.eval(&self.value(&m.name))))
+    }
+}
+
+/// A route of the routing tree, with settings as written (not inherited).
+#[derive(Debug, Clone, Default)]
+pub struct RouteNode {
+    pub matchers: Vec<LabelMatcher>,
+    pub continue_: bool,
+    pub receiver: Option<String>,
+    pub group_by: Option<Vec<String>>,
+    pub children: Vec<RouteNode>,
+    /// Where the route is written (for findings).
+    pub loc: Option<(FileId, Span)>,
+}
+
+impl RouteNode {
+    /// Every node in pre-order with its index and depth.
+    pub fn preorder(&self) -> Vec<&RouteNode> {
+        let mut out = vec![self];
+        for c in &self.children {
+            out.extend(c.preorder());
+        }
+        out
+    }
+}
+
+/// Alertmanager's routing for a concrete label set: the (pre-order) indexes of the routes that
+/// receive the alert. The root always matches (as in Alertmanager).
+pub fn route_concrete(root: &RouteNode, labels: &BTreeMap<String, String>) -> Vec<usize> {
+    fn walk(
+        node: &RouteNode,
+        labels: &BTreeMap<String, String>,
+        idx: &mut usize,
+        root: bool,
+        out: &mut Vec<usize>,
+    ) -> bool {
+        let me = *idx;
+        *idx += 1;
+        let ok = root
+            || node
+                .matchers
+                .iter()
+                .all(|m| m.matches_value(labels.get(&m.name).map(String::as_str).unwrap_or("")));
+        if !ok {
+            *idx += count(node) - 1;
+            return false;
+        }
+        let before = out.len();
+        let mut stopped = false;
+        for c in &node.children {
+            if stopped {
+                *idx += count(c);
+                continue;
+            }
+            let matched = walk(c, labels, idx, false, out);
+            if matched && !c.continue_ {
+                stopped = true;
+            }
+        }
+        if out.len() == before {
+            out.push(me);
+        }
+        true
+    }
+    let mut out = Vec::new();
+    let mut idx = 0;
+    walk(root, labels, &mut idx, true, &mut out);
+    out
+}
+
+fn count(n: &RouteNode) -> usize {
+    1 + n.children.iter().map(count).sum::<usize>()
+}
+
+/// Three-valued routing of one alert: for every route (pre-order index), whether the alert reaches
+/// it, and whether it ends there (is notified by that route).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reach {
+    pub reached: Vec<Tri>,
+    pub terminal: Vec<Tri>,
+    /// For each route: reached if the earlier siblings had not caught the alert first.
+    pub unshadowed: Vec<Tri>,
+}
+
+pub fn reach(root: &RouteNode, alert: &AlertLabels) -> Reach {
+    let n = count(root);
+    let mut r = Reach {
+        reached: vec![Tri::No; n],
+        terminal: vec![Tri::No; n],
+        unshadowed: vec![Tri::No; n],
+    };
+    fn walk(
+        node: &RouteNode,
+        alert: &AlertLabels,
+        idx: &mut usize,
+        incoming: Tri,
+        own: Tri,
+        r: &mut Reach,
+    ) -> Tri {
+        // returns whether the node "matched" (Route.Match returned non-nil)
+        let me = *idx;
+        *idx += 1;
+        let reached = incoming.and(own);
+        r.reached[me] = reached;
+        let mut blocked = Tri::No;
+        let mut any_child = Tri::No;
+        for c in &node.children {
+            let c_own = alert.matches(&c.matchers);
+            let c_in = reached.and(blocked.not());
+            let c_idx = *idx;
+            walk(c, alert, idx, c_in, c_own, r);
+            r.unshadowed[c_idx] = reached.and(c_own);
+            let c_reached = c_in.and(c_own);
+            any_child = any_child.or(c_reached);
+            if !c.continue_ {
+                blocked = blocked.or(c_own);
+            }
+        }
+        r.terminal[me] = reached.and(any_child.not());
+        own
+    }
+    let mut idx = 0;
+    walk(root, alert, &mut idx, Tri::Yes, Tri::Yes, &mut r);
+    r
+}
+
+/// Settings in effect at each route (pre-order), with Alertmanager's inheritance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Effective {
+    pub receiver: Option<String>,
+    pub group_by: Option<Vec<String>>,
+}
+
+pub fn effective(root: &RouteNode) -> Vec<Effective> {
+    fn walk(n: &RouteNode, parent: &Effective, out: &mut Vec<Effective>) {
+        let e = Effective {
+            receiver: n.receiver.clone().or_else(|| parent.receiver.clone()),
+            group_by: n.group_by.clone().or_else(|| parent.group_by.clone()),
+        };
+        out.push(e.clone());
+        for c in &n.children {
+            walk(c, &e, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        root,
+        &Effective {
+            receiver: None,
+            group_by: None,
+        },
+        &mut out,
+    );
+    out
+}
+
+/// An inhibit rule: alerts matching `target` are muted while an alert matching `source` fires with
+/// the same values of the `equal` labels. An alert never inhibits itself.
+#[derive(Debug, Clone)]
+pub struct Inhibit {
+    pub source: Vec<LabelMatcher>,
+    pub target: Vec<LabelMatcher>,
+    pub equal: Vec<String>,
+}
+
+/// Could `equal` labels agree between a source alert and a target alert?
+fn equal_possible(a: &AlertLabels, b: &AlertLabels, equal: &[String]) -> Tri {
+    equal.iter().fold(Tri::Yes, |acc, l| {
+        let t = match (a.value(l), b.value(l)) {
+            (LabelValue::Known(x), LabelValue::Known(y)) => Tri::from_bool(x == y),
+            (LabelValue::Known(x), LabelValue::Unknown { may_be_absent })
+            | (LabelValue::Unknown { may_be_absent }, LabelValue::Known(x)) => {
+                if x.is_empty() && !may_be_absent {
+                    Tri::No
+                } else {
+                    Tri::Maybe
+                }
+            }
+            _ => Tri::Maybe,
+        };
+        acc.and(t)
+    })
+}
+
+/// The best (most certain) pair of alerts for which the inhibit rule can act, if any.
+pub fn inhibition_witness<'a>(
+    rule: &Inhibit,
+    alerts: &'a [AlertLabels],
+) -> Option<(Tri, &'a AlertLabels, &'a AlertLabels)> {
+    let mut best: Option<(Tri, &AlertLabels, &AlertLabels)> = None;
+    for s in alerts {
+        let ms = s.matches(&rule.source);
+        if !ms.possible() {
+            continue;
+        }
+        for t in alerts {
+            let mt = t.matches(&rule.target);
+            if !mt.possible() {
+                continue;
+            }
+            let mut tri = ms.and(mt).and(equal_possible(s, t, &rule.equal));
+            // the same alert rule: only different series of it can inhibit each other
+            if std::ptr::eq(s, t) {
+                tri = tri.and(Tri::Maybe);
+            }
+            if tri.possible() && best.is_none_or(|(b, _, _)| tri > b) {
+                best = Some((tri, s, t));
+            }
+        }
+    }
+    best
+}
+
+/// Every alert the project's rule files can produce, with what is known of its labels: static
+/// labels have known values (templated ones are unknown and may render empty, which drops them);
+/// labels the expression can produce (label inference) are present with unknown values.
+pub fn universe(project: &crate::model::Project) -> Vec<AlertLabels> {
+    use crate::parse::promql::{output_labels, Presence};
+    let mut out = Vec::new();
+    for r in project.alerts() {
+        let rule = r.rule;
+        if rule.name.value.is_empty() {
+            continue;
+        }
+        let mut labels = BTreeMap::new();
+        let mut open = true;
+        if let Some(Ok(parsed)) = rule.expr.as_ref().map(|e| &e.parsed) {
+            let info = output_labels(&parsed.expr, &|_| None);
+            open = info.open && !info.empty;
+            for name in &info.known {
+                let may_be_absent = !matches!(info.presence(name), Presence::Yes);
+                labels.insert(name.clone(), LabelValue::Unknown { may_be_absent });
+            }
+            for name in &info.removed {
+                labels.insert(name.clone(), LabelValue::Known(String::new()));
+            }
+        }
+        labels.remove("__name__");
+        for p in &rule.labels {
+            let v = if p.template.is_some() {
+                LabelValue::Unknown {
+                    may_be_absent: true,
+                }
+            } else {
+                LabelValue::Known(p.value.value.clone())
+            };
+            labels.insert(p.key.value.clone(), v);
+        }
+        labels.remove("alertname");
+        out.push(AlertLabels {
+            alertname: rule.name.value.clone(),
+            labels,
+            open,
+            origin: Some((r.file, rule.anchor())),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(name: &str, op: MatchOp, v: &str) -> LabelMatcher {
+        LabelMatcher::new(name, op, v).unwrap()
+    }
+
+    fn alert(name: &str, labels: &[(&str, Option<&str>)], open: bool) -> AlertLabels {
+        AlertLabels {
+            alertname: name.into(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        match v {
+                            Some(v) => LabelValue::Known(v.to_string()),
+                            None => LabelValue::Unknown {
+                                may_be_absent: false,
+                            },
+                        },
+                    )
+                })
+                .collect(),
+            open,
+            origin: None,
+        }
+    }
+
+    fn route(
+        matchers: Vec<LabelMatcher>,
+        receiver: &str,
+        cont: bool,
+        children: Vec<RouteNode>,
+    ) -> RouteNode {
+        RouteNode {
+            matchers,
+            continue_: cont,
+            receiver: Some(receiver.into()),
+            group_by: None,
+            children,
+            loc: None,
+        }
+    }
+
+    fn tree() -> RouteNode {
+        route(
+            vec![],
+            "default",
+            false,
+            vec![
+                route(
+                    vec![m("severity", MatchOp::Eq, "critical")],
+                    "pager",
+                    false,
+                    vec![],
+                ),
+                route(
+                    vec![m("severity", MatchOp::Eq, "warning")],
+                    "slack",
+                    true,
+                    vec![],
+                ),
+                route(
+                    vec![m("team", MatchOp::Re, "back.*")],
+                    "backend",
+                    false,
+                    vec![route(
+                        vec![m("env", MatchOp::Eq, "prod")],
+                        "backend-prod",
+                        false,
+                        vec![],
+                    )],
+                ),
+            ],
+        )
+    }
+
+    #[test]
+    fn concrete_routing_matches_alertmanager() {
+        let t = tree();
+        let labels = |kv: &[(&str, &str)]| {
+            kv.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            route_concrete(
+                &t,
+                &labels(&[("severity", "critical"), ("team", "backend")])
+            ),
+            vec![1]
+        );
+        // continue: warning goes to slack and on to the team route
+        assert_eq!(
+            route_concrete(&t, &labels(&[("severity", "warning"), ("team", "backend")])),
+            vec![2, 3]
+        );
+        assert_eq!(
+            route_concrete(
+                &t,
+                &labels(&[
+                    ("severity", "warning"),
+                    ("team", "backend"),
+                    ("env", "prod")
+                ])
+            ),
+            vec![2, 4]
+        );
+        assert_eq!(
+            route_concrete(&t, &labels(&[("team", "frontend")])),
+            vec![0]
+        );
+        // anchored regex: "xbackend" does not match back.*
+        assert_eq!(
+            route_concrete(&t, &labels(&[("team", "xbackend")])),
+            vec![0]
+        );
+    }
+
+    #[test]
+    fn three_valued_reach() {
+        let t = tree();
+        let crit = alert(
+            "A",
+            &[("severity", Some("critical")), ("team", Some("backend"))],
+            false,
+        );
+        let r = reach(&t, &crit);
+        assert_eq!(
+            r.reached,
+            vec![Tri::Yes, Tri::Yes, Tri::No, Tri::No, Tri::No]
+        );
+        assert_eq!(r.terminal[1], Tri::Yes);
+        assert_eq!(
+            r.unshadowed[3],
+            Tri::Yes,
+            "the team route would match but is shadowed"
+        );
+        let open = alert("B", &[("severity", None)], true);
+        let r = reach(&t, &open);
+        assert_eq!(
+            r.reached,
+            vec![Tri::Yes, Tri::Maybe, Tri::Maybe, Tri::Maybe, Tri::Maybe]
+        );
+        assert_eq!(r.terminal[0], Tri::Maybe);
+    }
+
+    #[test]
+    fn unknown_values() {
+        let v = LabelValue::Unknown {
+            may_be_absent: true,
+        };
+        assert_eq!(m("x", MatchOp::Eq, "a").eval(&v), Tri::Maybe);
+        assert_eq!(
+            m("x", MatchOp::Eq, "").eval(&LabelValue::Unknown {
+                may_be_absent: false
+            }),
+            Tri::No
+        );
+        assert_eq!(
+            m("x", MatchOp::Re, ".+").eval(&LabelValue::Unknown {
+                may_be_absent: false
+            }),
+            Tri::Yes
+        );
+        assert_eq!(
+            m("x", MatchOp::Ne, "").eval(&LabelValue::Unknown {
+                may_be_absent: false
+            }),
+            Tri::Yes
+        );
+        assert_eq!(
+            m("x", MatchOp::Eq, "").eval(&LabelValue::Known(String::new())),
+            Tri::Yes
+        );
+    }
+
+    #[test]
+    fn inhibition() {
+        let a = alert("A", &[("severity", Some("critical"))], false);
+        let b = alert("B", &[("severity", Some("warning"))], false);
+        let alerts = vec![a, b];
+        let rule = Inhibit {
+            source: vec![m("severity", MatchOp::Eq, "critical")],
+            target: vec![m("severity", MatchOp::Eq, "warning")],
+            equal: vec!["alertname".into()],
+        };
+        assert!(
+            inhibition_witness(&rule, &alerts).is_none(),
+            "no alert name carries both severities"
+        );
+        let rule = Inhibit {
+            equal: vec!["cluster".into()],
+            ..rule
+        };
+        assert_eq!(
+            inhibition_witness(&rule, &alerts).map(|w| w.0),
+            Some(Tri::Yes)
+        );
+    }
+}
