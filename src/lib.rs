@@ -10,6 +10,7 @@ pub mod engine;
 pub mod model;
 pub mod parse;
 pub mod report;
+pub mod secrets;
 pub mod source;
 pub mod suppress;
 

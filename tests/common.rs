@@ -26,7 +26,8 @@ pub fn run(paths: &[PathBuf], config: Option<&str>) -> Outcome {
     engine::check(&opts).expect("check run")
 }
 
-pub fn concise(outcome: &Outcome, only: Option<&str>) -> String {
+/// Render the findings of one check (or all) in a format, without colour.
+pub fn render(format: Format, outcome: &Outcome, only: Option<&str>) -> String {
     let findings: Vec<_> = outcome
         .findings
         .iter()
@@ -34,7 +35,7 @@ pub fn concise(outcome: &Outcome, only: Option<&str>) -> String {
         .cloned()
         .collect();
     report::render(
-        Format::Concise,
+        format,
         &outcome.project,
         &findings,
         Style {
@@ -44,22 +45,12 @@ pub fn concise(outcome: &Outcome, only: Option<&str>) -> String {
     )
 }
 
+pub fn concise(outcome: &Outcome, only: Option<&str>) -> String {
+    render(Format::Concise, outcome, only)
+}
+
 pub fn text(outcome: &Outcome, only: Option<&str>) -> String {
-    let findings: Vec<_> = outcome
-        .findings
-        .iter()
-        .filter(|f| only.is_none_or(|id| f.check == id))
-        .cloned()
-        .collect();
-    report::render(
-        Format::Text,
-        &outcome.project,
-        &findings,
-        Style {
-            color: false,
-            width: 100,
-        },
-    )
+    render(Format::Text, outcome, only)
 }
 
 /// The `bad.*`/`good.*` file of a fixture directory.

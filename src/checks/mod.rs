@@ -11,6 +11,7 @@ pub mod promql;
 pub mod promql_util;
 pub mod registry;
 pub mod rules;
+pub mod secrets;
 
 use std::collections::BTreeMap;
 

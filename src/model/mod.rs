@@ -83,6 +83,14 @@ impl Project {
         self.rules().filter(|r| r.rule.kind == RuleKind::Alert)
     }
 
+    /// Byte spans of every secret value in a file, to mask in any output that shows source text.
+    pub fn secret_spans(&self, file: FileId) -> Vec<Span> {
+        crate::secrets::scan_text(&self.sources.get(file).text)
+            .into_iter()
+            .map(|d| d.span)
+            .collect()
+    }
+
     pub fn src(&self, file: FileId) -> &str {
         &self.sources.get(file).text
     }

@@ -89,7 +89,9 @@ pub fn render(project: &Project, findings: &[Resolved], style: Style) -> String 
     for f in findings {
         let src = sources.entry(f.file).or_insert_with(|| {
             let s = project.sources.get(f.file);
-            NamedSource::new(s.path.clone(), s.text.clone()).with_language("yaml")
+            // never show a secret in an excerpt, not even on a context line
+            let text = crate::secrets::mask(&s.text, &project.secret_spans(f.file));
+            NamedSource::new(s.path.clone(), text).with_language("yaml")
         });
         let d = Diag { f, src };
         let mut one = String::new();

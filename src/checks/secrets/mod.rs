@@ -1,0 +1,3 @@
+//! Secrets written into audited files.
+
+pub mod known_format;

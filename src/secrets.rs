@@ -1,0 +1,231 @@
+//! Secret detection shared by the `secrets/*` checks, and redaction: a secret is never printed
+//! whole (at most its first 4 characters and its length), in any output.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::source::Span;
+
+/// A credential-looking string found in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detected {
+    /// What it is, e.g. "Slack webhook URL".
+    pub kind: &'static str,
+    /// The secret part (for URLs with credentials, the password).
+    pub span: Span,
+}
+
+struct Pattern {
+    kind: &'static str,
+    re: Regex,
+    /// Capture group holding the secret (0 = whole match).
+    group: usize,
+}
+
+fn patterns() -> &'static [Pattern] {
+    static P: OnceLock<Vec<Pattern>> = OnceLock::new();
+    P.get_or_init(|| {
+        let p = |kind, re: &str, group| Pattern { kind, re: Regex::new(re).expect("secret pattern"), group };
+        vec![
+            p("Slack webhook URL", r"https://hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9+_-]{6,}/[A-Za-z0-9+_-]{6,}(?:/[A-Za-z0-9+_-]{12,})?)", 1),
+            p("Slack token", r"\bxox[abposre]-[0-9]{8,13}-[0-9A-Za-z-]{10,}", 0),
+            p("Slack app token", r"\bxapp-\d-[A-Z0-9]{6,}-\d{6,}-[a-z0-9]{20,}", 0),
+            p("GitHub token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,})", 0),
+            p("GitLab token", r"\b(?:glpat|gldt|glrt|glcbt|glptt|glft|glimt|glagent|glsoat)-[A-Za-z0-9_-]{20,}", 0),
+            p("AWS access key id", r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b", 0),
+            p("private key", r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY(?: BLOCK)?-----", 0),
+            p("JSON web token", r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}", 0),
+            p("password in a URL", r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^/\s:@'\x22]{1,64}:([^/\s@'\x22]{3,128})@[A-Za-z0-9.-]+", 1),
+            p(
+                "PagerDuty integration key",
+                r#"(?i)\b(?:routing_key|service_key|integration_key)["']?\s*[:=]\s*["']?([A-Za-z0-9+]{32})\b"#,
+                1,
+            ),
+            p("Opsgenie API key", r#"(?i)\bopsgenie\w*api_?key["']?\s*[:=]\s*["']?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"#, 1),
+        ]
+    })
+}
+
+/// Known credential formats in a text (the whole file, embedded files included).
+pub fn scan_text(text: &str) -> Vec<Detected> {
+    let mut out: Vec<Detected> = Vec::new();
+    for p in patterns() {
+        for c in p.re.captures_iter(text) {
+            let Some(m) = c.get(p.group) else { continue };
+            let value = m.as_str();
+            if is_reference(value) {
+                continue;
+            }
+            if out
+                .iter()
+                .any(|d| d.span.start < m.end() && m.start() < d.span.end)
+            {
+                continue; // an earlier, more specific pattern already covers it
+            }
+            out.push(Detected {
+                kind: p.kind,
+                span: m.start()..m.end(),
+            });
+        }
+    }
+    out.sort_by_key(|d| d.span.start);
+    out
+}
+
+/// A value that refers to a secret stored elsewhere instead of holding it: `$VAR`, `${VAR}`,
+/// `${{ secrets.X }}`, a template `{{ ... }}`, or a secret-manager reference.
+pub fn is_reference(v: &str) -> bool {
+    let t = v.trim();
+    if t.is_empty() {
+        return false;
+    }
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(
+            r"(?x)^(?:
+                \$[A-Za-z_][A-Za-z0-9_]*            # $VAR
+              | \$\{[^}]+\}                         # ${VAR} / ${VAR:-x}
+              | \$\{\{.*\}\}                        # ${{ secrets.X }}
+              | \{\{.*\}\}                          # template
+              | (?:vault|ref\+[a-z0-9]+|sops|awssm|gcpsm|azkv|op|secret|k8s|env)://.*  # secret managers
+              | ENC\[.*\]                           # sops
+              | <path:[^>]+>                        # argocd-vault-plugin
+            )$",
+        )
+        .expect("reference regex")
+    });
+    re.is_match(t) || t.contains("${{") || (t.starts_with("{{") && t.ends_with("}}"))
+}
+
+/// A value that is obviously not a real credential: the integration cannot work, but nothing
+/// leaked.
+pub fn is_placeholder(v: &str) -> bool {
+    let t = v.trim().trim_matches(|c| c == '"' || c == '\'');
+    if t.is_empty() {
+        return false;
+    }
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(
+            r"(?ix)
+              your[-_/ .]?(?:slack|webhook|token|key|secret|password|api|pagerduty|team|channel|org|company|integration|service|routing|bot|chat)
+            | \bchange[-_ ]?me\b | \bchangeit\b | \breplace[-_ ]?me\b | \bfill[-_ ]?me\b
+            | <[^<>]{2,40}>
+            | \bx{4,}\b | \*{4,} | \bplaceholder\b | \bdummy\b | \bredacted\b
+            | ^(?:example|test|secret|password|passwd|token|apikey|api_key|todo|tbd|none|null|foo|bar|foobar|abc123|123456|admin)$
+            | ^0+$ | ^(?:0+-)+0+$
+            | /(?:YOUR|XXX+|TOKEN|WEBHOOK)(?:/|$)
+            ",
+        )
+        .expect("placeholder regex")
+    });
+    re.is_match(t)
+}
+
+/// The only form in which a secret is ever shown: its first 4 characters and its length.
+pub fn redact(v: &str) -> String {
+    let n = v.chars().count();
+    let head: String = v.chars().take(4.min(n / 2)).collect();
+    format!("{head}… ({n} chars)")
+}
+
+/// Replace every character of the spans with `*` (same byte length, so other spans stay valid),
+/// keeping the first 4 characters of each.
+pub fn mask(text: &str, spans: &[Span]) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for s in spans {
+        let (start, end) = (s.start.min(text.len()), s.end.min(text.len()));
+        if start >= end || !text.is_char_boundary(start) {
+            continue;
+        }
+        let keep = text[start..end]
+            .char_indices()
+            .nth(4.min(text[start..end].chars().count() / 2))
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        for b in &mut bytes[start + keep..end] {
+            *b = b'*';
+        }
+    }
+    // every byte of a masked multi-byte char became '*': still valid UTF-8
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_formats() {
+        let text =
+            "url: https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/abcdefghijABCDEFGHIJ1234\n\
+                    token: xoxb-1234567890-abcdefghijk\n\
+                    gh: ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ\n\
+                    aws: AKIAABCDEFGHIJKLMNOP\n\
+                    db: postgres://app:s3cr3tpass@db.internal:5432/x\n\
+                    routing_key: 0123456789abcdef0123456789abcdef\n\
+                    ref: $SLACK_WEBHOOK_URL\n";
+        let kinds: Vec<&str> = scan_text(text).iter().map(|d| d.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                "Slack webhook URL",
+                "Slack token",
+                "GitHub token",
+                "AWS access key id",
+                "password in a URL",
+                "PagerDuty integration key"
+            ]
+        );
+        let pw = scan_text(text)
+            .into_iter()
+            .find(|d| d.kind == "password in a URL")
+            .unwrap();
+        assert_eq!(&text[pw.span], "s3cr3tpass");
+        assert!(scan_text("url: https://$USER:${PASS}@host/x").is_empty());
+        assert!(scan_text("routing_key: '{{ .PAGERDUTY_INTEGRATION_KEY }}'").is_empty());
+    }
+
+    #[test]
+    fn references_and_placeholders() {
+        for r in [
+            "$SLACK_WEBHOOK_URL",
+            "${TOKEN}",
+            "${{ secrets.TOKEN }}",
+            "{{ .Key }}",
+            "vault://kv/x",
+            "ENC[AES256_GCM,data:x]",
+        ] {
+            assert!(is_reference(r), "{r}");
+        }
+        assert!(!is_reference("hunter2"));
+        for p in [
+            "https://hooks.slack.com/services/YOUR/SLACK/WEBHOOK",
+            "changeme",
+            "<token>",
+            "xxxx",
+            "000000",
+            "your-api-key",
+        ] {
+            assert!(is_placeholder(p), "{p}");
+        }
+        for real in [
+            "smtp_password",
+            "s3cr3t-Pa55",
+            "0123456789abcdef0123456789abcdef",
+        ] {
+            assert!(!is_placeholder(real), "{real}");
+        }
+    }
+
+    #[test]
+    fn redaction_never_shows_the_value() {
+        assert_eq!(redact("xoxb-1234567890-abcdefghijk"), "xoxb… (27 chars)");
+        assert_eq!(redact("abc"), "a… (3 chars)");
+        let t = "a: hunter22\nb: ok\n";
+        let m = mask(t, std::slice::from_ref(&(3..11)));
+        assert_eq!(m, "a: hunt****\nb: ok\n");
+        assert_eq!(m.len(), t.len());
+    }
+}

@@ -1,0 +1,43 @@
+//! A secret found is never printed whole: not in any output format, not in source excerpts.
+
+mod common;
+
+use obsgate::report::Format;
+
+/// The fake secrets of the fixture, as written.
+const SECRETS: &[&str] = &[
+    "T0FAKE000/B0FAKE000/FakeFakeFakeFakeFake1234",
+    "Sup3rS3cretPw",
+    "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+    "ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake1234",
+    "AKIAFAKEFAKEFAKEFAKE",
+];
+
+#[test]
+fn no_output_format_contains_a_secret() {
+    let file = common::root().join("fixtures/secrets/known-format/bad.yml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    for s in SECRETS {
+        assert!(text.contains(s), "fixture lost {s}");
+    }
+    let outcome = common::run(&[file], None);
+    assert!(
+        outcome
+            .findings
+            .iter()
+            .filter(|f| f.check == "secrets/known-format")
+            .count()
+            >= SECRETS.len()
+    );
+    for format in [Format::Text, Format::Concise, Format::Json] {
+        let out = common::render(format, &outcome, None);
+        for s in SECRETS {
+            // not even a long piece of it
+            let piece = &s[s.len() - 12..];
+            assert!(
+                !out.contains(piece),
+                "{format:?} output shows {piece} of a secret:\n{out}"
+            );
+        }
+    }
+}
