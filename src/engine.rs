@@ -121,6 +121,7 @@ pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, 
                     }],
                     scrape_intervals: Vec::new(),
                     rule_files: Vec::new(),
+                    ci: None,
                 });
             }
         }
@@ -130,12 +131,7 @@ pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, 
         .par_iter()
         .map(|&id| {
             let s = sources.get(id);
-            let name = s
-                .fs_path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            model::parse_file(id, &s.text, &s.lines, &name)
+            model::parse_file(id, &s.text, &s.lines, &s.path)
         })
         .collect();
     project.files.extend(parsed);

@@ -152,6 +152,52 @@ pub fn mask(text: &str, spans: &[Span]) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
+/// A literal value that is not a secret even in a secret-named variable: booleans, small numbers,
+/// file paths.
+pub fn clearly_not_a_secret(v: &str) -> bool {
+    let t = v.trim();
+    let lower = t.to_ascii_lowercase();
+    matches!(
+        lower.as_str(),
+        "true" | "false" | "yes" | "no" | "on" | "off" | "enabled" | "disabled"
+    ) || (t.len() < 6 && t.chars().all(|c| c.is_ascii_digit()))
+        || t.starts_with('/')
+        || t.starts_with("./")
+        || t.starts_with("~/")
+        || t.contains("${{")
+        || contains_var(t)
+}
+
+/// `Bearer $TOKEN`, `https://${HOST}/x`: built from a variable, not a literal.
+fn contains_var(t: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[^}]+\})").expect("var regex"))
+        .is_match(t)
+}
+
+/// Literal secrets in CI variables/environment whose names say they hold secrets: `(file index,
+/// variable)` pairs with the verdict.
+pub fn ci_secret_values(
+    project: &crate::model::Project,
+) -> Vec<(crate::source::FileId, &crate::parse::ci::CiVar, bool)> {
+    let mut out = Vec::new();
+    for f in &project.files {
+        let Some(ci) = &f.ci else { continue };
+        for v in &ci.vars {
+            let Some(value) = &v.value else { continue };
+            if value.value.trim().is_empty()
+                || !crate::parse::ci::secret_name(&v.name.value)
+                || is_reference(&value.value)
+                || clearly_not_a_secret(&value.value)
+            {
+                continue;
+            }
+            out.push((f.file, v, is_placeholder(&value.value)));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,29 +11,31 @@ const SECRETS: &[&str] = &[
     "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
     "ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake1234",
     "AKIAFAKEFAKEFAKEFAKE",
+    "s3cr3t-Passw0rd!",
+    "ZmFrZS13ZWJob29r",
+    "rt-7f3a9c1e5b2d4f60",
 ];
 
 #[test]
 fn no_output_format_contains_a_secret() {
     let file = common::root().join("fixtures/secrets/known-format/bad.yml");
-    let text = std::fs::read_to_string(&file).unwrap();
+    let inline = common::root().join("fixtures/secrets/inline/bad.yml");
+    let text = std::fs::read_to_string(&file).unwrap() + &std::fs::read_to_string(&inline).unwrap();
     for s in SECRETS {
         assert!(text.contains(s), "fixture lost {s}");
     }
-    let outcome = common::run(&[file], None);
-    assert!(
-        outcome
-            .findings
-            .iter()
-            .filter(|f| f.check == "secrets/known-format")
-            .count()
-            >= SECRETS.len()
-    );
+    let outcome = common::run(&[file, inline], None);
+    let found = outcome
+        .findings
+        .iter()
+        .filter(|f| f.check.starts_with("secrets/"))
+        .count();
+    assert!(found >= SECRETS.len(), "{found} secret findings");
     for format in [Format::Text, Format::Concise, Format::Json] {
         let out = common::render(format, &outcome, None);
         for s in SECRETS {
             // not even a long piece of it
-            let piece = &s[s.len() - 12..];
+            let piece = &s[s.len() - 10..];
             assert!(
                 !out.contains(piece),
                 "{format:?} output shows {piece} of a secret:\n{out}"

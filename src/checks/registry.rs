@@ -40,7 +40,9 @@ pub static REGISTRY: &[Registered] = &[
     check!(promql / rate_on_gauge: RateOnGauge, "promql/rate-on-gauge"),
     check!(promql / range_too_short: RangeTooShort, "promql/range-too-short"),
     check!(promql / summary_label_on_histogram: SummaryLabelOnHistogram, "promql/summary-label-on-histogram"),
+    check!(secrets / inline: Inline, "secrets/inline"),
     check!(secrets / known_format: KnownFormat, "secrets/known-format"),
+    check!(secrets / placeholder: Placeholder, "secrets/placeholder"),
     check!(obsgate / unreadable_file: UnreadableFile, "obsgate/unreadable-file"),
     check!(obsgate / unused_suppression: UnusedSuppression, "obsgate/unused-suppression"),
 ];

@@ -17,6 +17,12 @@ pub enum FileKind {
     PrometheusRuleCrd,
     /// Prometheus server configuration (`scrape_configs:` / `rule_files:`): only its intervals are read for now.
     PrometheusConfig,
+    /// GitLab CI pipeline.
+    GitlabCi,
+    /// GitHub Actions workflow.
+    GithubWorkflow,
+    /// GitHub composite/JavaScript action (`action.yml`).
+    GithubAction,
     /// Parsed, but not a kind obsgate audits.
     Unknown,
     /// Could not be read or parsed at all.
@@ -29,6 +35,9 @@ impl FileKind {
             FileKind::PrometheusRules => "prometheus-rules",
             FileKind::PrometheusRuleCrd => "prometheus-rule-crd",
             FileKind::PrometheusConfig => "prometheus-config",
+            FileKind::GitlabCi => "gitlab-ci",
+            FileKind::GithubWorkflow => "github-workflow",
+            FileKind::GithubAction => "github-action",
             FileKind::Unknown => "unknown",
             FileKind::Unreadable => "unreadable",
         }
@@ -47,6 +56,8 @@ pub struct FileModel {
     pub scrape_intervals: Vec<PromDuration>,
     /// `rule_files:` patterns of a Prometheus server config, as written.
     pub rule_files: Vec<String>,
+    /// A CI file's variables and environment.
+    pub ci: Option<crate::parse::ci::CiFile>,
 }
 
 /// An alerting or recording rule with where it lives.
@@ -85,10 +96,17 @@ impl Project {
 
     /// Byte spans of every secret value in a file, to mask in any output that shows source text.
     pub fn secret_spans(&self, file: FileId) -> Vec<Span> {
-        crate::secrets::scan_text(&self.sources.get(file).text)
+        let mut spans: Vec<Span> = crate::secrets::scan_text(&self.sources.get(file).text)
             .into_iter()
             .map(|d| d.span)
-            .collect()
+            .collect();
+        spans.extend(
+            crate::secrets::ci_secret_values(self)
+                .into_iter()
+                .filter(|(f, _, _)| *f == file)
+                .filter_map(|(_, v, _)| v.value.as_ref().map(|s| s.span.clone())),
+        );
+        spans
     }
 
     pub fn src(&self, file: FileId) -> &str {
@@ -130,8 +148,9 @@ pub fn parse_file(
     file: FileId,
     text: &str,
     lines: &crate::source::LineIndex,
-    name_hint: &str,
+    path: &str,
 ) -> FileModel {
+    let name_hint = path.rsplit('/').next().unwrap_or(path);
     let mut model = FileModel {
         file,
         kind: FileKind::Unknown,
@@ -139,6 +158,7 @@ pub fn parse_file(
         issues: Vec::new(),
         scrape_intervals: Vec::new(),
         rule_files: Vec::new(),
+        ci: None,
     };
     let docs = match yaml::parse_documents(text, lines) {
         Ok(d) => d,
@@ -191,6 +211,13 @@ pub fn parse_file(
                         .filter_map(|n| n.as_str().map(str::to_string)),
                 );
             }
+        } else if let Some(kind) = crate::parse::ci::detect(doc, path) {
+            model.kind = match kind {
+                crate::parse::ci::CiKind::GitlabCi => FileKind::GitlabCi,
+                crate::parse::ci::CiKind::GithubWorkflow => FileKind::GithubWorkflow,
+                crate::parse::ci::CiKind::GithubAction => FileKind::GithubAction,
+            };
+            model.ci = Some(crate::parse::ci::parse_doc(doc, kind, text));
         }
     }
     model

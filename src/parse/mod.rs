@@ -1,5 +1,6 @@
 //! Parsers: one per input kind, each producing a typed model with byte spans.
 
+pub mod ci;
 pub mod fields;
 pub mod gotemplate;
 pub mod prom_rules;

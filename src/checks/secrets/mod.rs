@@ -1,3 +1,5 @@
 //! Secrets written into audited files.
 
+pub mod inline;
 pub mod known_format;
+pub mod placeholder;

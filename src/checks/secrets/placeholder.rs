@@ -1,0 +1,41 @@
+//! `secrets/placeholder`: a placeholder (`YOUR/SLACK/WEBHOOK`, `changeme`, `<token>`, `xxxx`) left
+//! in a secret field: nothing leaked, but the integration cannot work.
+
+use crate::checks::{Check, Ctx, Finding};
+use crate::secrets;
+
+pub struct Placeholder;
+
+impl Check for Placeholder {
+    fn id(&self) -> &'static str {
+        "secrets/placeholder"
+    }
+
+    fn run(&self, cx: &Ctx) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for (file, var, placeholder) in secrets::ci_secret_values(cx.project) {
+            if !placeholder {
+                continue;
+            }
+            let value = var.value.as_ref().expect("has a value");
+            out.push(
+                Finding::new(
+                    self.id(),
+                    file,
+                    value.span.clone(),
+                    format!(
+                        "`{}` in {} is a placeholder ({}), not a credential: whatever uses it cannot authenticate",
+                        var.name.value, var.scope, secrets::redact(&value.value)
+                    ),
+                )
+                .label("placeholder")
+                .help(format!(
+                    "define the real value as a secret CI/CD variable (or repository secret) and reference it as `${}`",
+                    var.name.value
+                ))
+                .ctx("name", var.name.value.clone()),
+            );
+        }
+        out
+    }
+}
