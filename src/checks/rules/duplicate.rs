@@ -1,5 +1,5 @@
-//! `rules/duplicate`: the same alert (or recording rule) with the same static labels defined twice,
-//! within or across files. Prometheus evaluates both and the copies fight over one alert identity.
+//! `rules/duplicate`: the same alert (or recording rule) with the same static labels and the same
+//! expression defined twice, within or across files. Prometheus evaluates both and the copies fight over one alert identity.
 
 use std::collections::HashMap;
 
@@ -8,8 +8,8 @@ use crate::parse::prom_rules::RuleKind;
 
 pub struct Duplicate;
 
-/// Identity of a rule: kind, name and sorted static labels.
-type RuleKey = (RuleKind, String, Vec<(String, String)>);
+/// Identity of a rule: kind, name, sorted static labels and the normalised expression.
+type RuleKey = (RuleKind, String, Vec<(String, String)>, String);
 
 impl Check for Duplicate {
     fn id(&self) -> &'static str {
@@ -30,7 +30,21 @@ impl Check for Duplicate {
                 .map(|p| (p.key.value.clone(), p.value.value.clone()))
                 .collect();
             labels.sort();
-            let key = (r.rule.kind, r.rule.name.value.clone(), labels);
+            // the same name and labels with a different expression is a different series set (e.g. one
+            // recording rule per status class), not a duplicate
+            let expr = match &r.rule.expr {
+                Some(e) => match &e.parsed {
+                    Ok(p) => p.expr.to_string(),
+                    Err(_) => e
+                        .text
+                        .value
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                },
+                None => String::new(),
+            };
+            let key = (r.rule.kind, r.rule.name.value.clone(), labels, expr);
             match seen.get(&key) {
                 Some(first) => {
                     let what = if r.rule.kind == RuleKind::Alert {
@@ -51,7 +65,7 @@ impl Check for Duplicate {
                         r.file,
                         r.rule.name.span.clone(),
                         format!(
-                            "{what} `{}` with the same labels is already defined at {where_} (group `{}`)",
+                            "{what} `{}` with the same labels and expression is already defined at {where_} (group `{}`)",
                             r.rule.name.value, first.group.name.value
                         ),
                     )
