@@ -93,11 +93,8 @@ impl<'a> Reader<'a> {
         if let Some(s) = suggestion {
             msg.push_str(&format!(" (did you mean `{s}`?)"));
         }
-        self.err(
-            key.span.clone(),
-            msg,
-            Some("Prometheus refuses to load a rule file with unknown fields"),
-        );
+        let help = self.unknown_help;
+        self.err(key.span.clone(), msg, Some(help));
     }
 
     pub fn wrong_type(&mut self, node: &Node, field: &str, expected: &str) {
