@@ -4,6 +4,7 @@
 //! tag and the docs path. Each check lives in `src/checks/<domain>/<name>.rs`, its metadata in
 //! `rules/<domain>/<name>.yml` (embedded in the binary) and its fixtures in `fixtures/<domain>/<name>/`.
 
+pub mod alertmanager;
 pub mod alerts;
 pub mod meta;
 pub mod obsgate;

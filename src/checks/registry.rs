@@ -40,6 +40,11 @@ pub static REGISTRY: &[Registered] = &[
     check!(promql / rate_on_gauge: RateOnGauge, "promql/rate-on-gauge"),
     check!(promql / range_too_short: RangeTooShort, "promql/range-too-short"),
     check!(promql / summary_label_on_histogram: SummaryLabelOnHistogram, "promql/summary-label-on-histogram"),
+    check!(alertmanager / syntax: Syntax, "alertmanager/syntax"),
+    check!(alertmanager / deprecated_matcher: DeprecatedMatcher, "alertmanager/deprecated-matcher"),
+    check!(alertmanager / unused_receiver: UnusedReceiver, "alertmanager/unused-receiver"),
+    check!(alertmanager / template: Template, "alertmanager/template"),
+    check!(alertmanager / timing: Timing, "alertmanager/timing"),
     check!(obsgate / unreadable_file: UnreadableFile, "obsgate/unreadable-file"),
     check!(obsgate / unused_suppression: UnusedSuppression, "obsgate/unused-suppression"),
 ];
