@@ -115,6 +115,7 @@ pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, 
                             "exclude it in `.obsgate.yml` (`exclude:`) or fix the file".into(),
                         ),
                         downgrade,
+                        related: Vec::new(),
                     }],
                     ..FileModel::new(id, FileKind::Unreadable)
                 });

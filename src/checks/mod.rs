@@ -201,6 +201,9 @@ pub fn parse_issues(cx: &Ctx, id: &'static str) -> Vec<Finding> {
             if let Some(h) = &i.help {
                 finding = finding.help(h.clone());
             }
+            for (span, message) in &i.related {
+                finding = finding.also(f.file, span.clone(), message.clone());
+            }
             out.push(finding);
         }
     }

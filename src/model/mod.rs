@@ -185,6 +185,7 @@ pub fn parse_file(
                 span: e.span,
                 help: Some("fix the YAML syntax; nothing in this file was checked".into()),
                 downgrade: false,
+                related: Vec::new(),
             });
             return model;
         }
@@ -201,6 +202,7 @@ pub fn parse_file(
                         span: doc.head_span(text),
                         help: Some("move these groups into the first document or into their own file".into()),
                         downgrade: true,
+                        related: Vec::new(),
                     });
                     continue;
                 }
@@ -231,6 +233,7 @@ pub fn parse_file(
                     span,
                     help: Some("fix the value; the embedded file was not checked".into()),
                     downgrade: false,
+                    related: Vec::new(),
                 });
             }
             model.embedded.extend(embedded);
@@ -275,6 +278,7 @@ pub fn parse_embedded(
                 span: e.span,
                 help: Some("fix the YAML syntax; Alertmanager cannot load this config".into()),
                 downgrade: false,
+                related: Vec::new(),
             });
         }
         Err(_) => {}

@@ -799,6 +799,14 @@ impl Cx<'_> {
         self.r.err(span, msg, Some(help));
     }
 
+    /// An error with a secondary location.
+    fn e_rel(&mut self, span: Span, msg: impl Into<String>, help: &str, rel: Span, rel_msg: &str) {
+        self.r.err(span, msg, Some(help));
+        if let Some(last) = self.r.issues.last_mut() {
+            last.related.push((rel, rel_msg.to_string()));
+        }
+    }
+
     fn warn(&mut self, span: Span, msg: impl Into<String>, help: &str) {
         self.r.issues.push(Issue {
             check: CHECK,
@@ -806,6 +814,7 @@ impl Cx<'_> {
             span,
             help: Some(help.to_string()),
             downgrade: true,
+            related: Vec::new(),
         });
     }
 
@@ -1829,14 +1838,12 @@ fn validate(cx: &mut Cx, cfg: &AmConfig) {
             .iter()
             .find(|o| o.name.value == r.name.value)
         {
-            let line = line_of(cx.src, first.name.span.start);
-            cx.e(
+            cx.e_rel(
                 r.name.span.clone(),
-                format!(
-                    "receiver name {:?} is not unique (first defined on line {line})",
-                    r.name.value
-                ),
+                format!("receiver name {:?} is not unique", r.name.value),
                 "Alertmanager refuses to load the config; rename or merge the receivers",
+                first.name.span.clone(),
+                "first defined here",
             );
         }
         for integ in &r.integrations {
@@ -1853,14 +1860,12 @@ fn validate(cx: &mut Cx, cfg: &AmConfig) {
             .iter()
             .find(|o| o.name.value == t.name.value)
         {
-            let line = line_of(cx.src, first.name.span.start);
-            cx.e(
+            cx.e_rel(
                 t.name.span.clone(),
-                format!(
-                    "time interval {:?} is not unique (first defined on line {line})",
-                    t.name.value
-                ),
+                format!("time interval {:?} is not unique", t.name.value),
                 "names are shared by `time_intervals` and `mute_time_intervals`; rename one",
+                first.name.span.clone(),
+                "first defined here",
             );
         }
         if t.legacy {
@@ -1953,10 +1958,6 @@ fn validate(cx: &mut Cx, cfg: &AmConfig) {
             }
         }
     }
-}
-
-fn line_of(src: &str, offset: usize) -> usize {
-    src[..offset.min(src.len())].matches('\n').count() + 1
 }
 
 fn both_set(cx: &mut Cx, fields: &[FieldVal], a: &str, b: &str, _what: &str) {

@@ -14,6 +14,8 @@ pub struct Issue {
     pub help: Option<String>,
     /// A severity below the check's default (e.g. YAML type traps promtool accepts).
     pub downgrade: bool,
+    /// Secondary locations shown with the problem (e.g. where a repeated name was first defined).
+    pub related: Vec<(Span, String)>,
 }
 
 /// A string scalar with the span of the scalar as written.
@@ -80,6 +82,7 @@ impl<'a> Reader<'a> {
             span,
             help: help.map(str::to_string),
             downgrade: false,
+            related: Vec::new(),
         });
     }
 
@@ -127,6 +130,7 @@ impl<'a> Reader<'a> {
                         span: node.span.clone(),
                         help: Some(format!("quote it: `{field}: \"{raw}\"`")),
                         downgrade: true,
+                        related: Vec::new(),
                     });
                 }
                 Some(SStr {

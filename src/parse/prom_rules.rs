@@ -436,6 +436,7 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
                         span,
                         help: None,
                         downgrade: false,
+                        related: Vec::new(),
                     });
                 }
                 Some(RuleExpr { text, parsed })
@@ -519,6 +520,7 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
                             .into(),
                     ),
                     downgrade: false,
+                    related: Vec::new(),
                 });
             }
         }

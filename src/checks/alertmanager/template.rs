@@ -134,7 +134,11 @@ impl Check for Template {
             for r in &am.config.receivers {
                 for i in &r.integrations {
                     for f in &i.fields {
-                        if !matches!(f.kind, FieldKind::Text | FieldKind::Secret) {
+                        // client settings are not templated by Alertmanager
+                        if !matches!(f.kind, FieldKind::Text | FieldKind::Secret)
+                            || f.path.starts_with("http_config.")
+                            || f.path.starts_with("tls_config.")
+                        {
                             continue;
                         }
                         let Some(v) = &f.value else { continue };

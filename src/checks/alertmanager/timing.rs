@@ -56,14 +56,12 @@ fn default(d: PromDuration) -> Eff {
 }
 
 impl Timing {
-    #[allow(clippy::too_many_arguments)]
     fn walk(
         &self,
         r: &Route,
         parent: (&Eff, &Eff, &Eff),
         lim: &Limits,
         file: FileId,
-        src: &str,
         out: &mut Vec<Finding>,
     ) {
         let (own_gw, own_gi, own_ri) = (
@@ -74,17 +72,25 @@ impl Timing {
         let gw = own_gw.clone().unwrap_or_else(|| parent.0.clone());
         let gi = own_gi.clone().unwrap_or_else(|| parent.1.clone());
         let ri = own_ri.clone().unwrap_or_else(|| parent.2.clone());
-        let whence = |e: &Eff| match &e.span {
-            Some(s)
-                if own_gw.as_ref().and_then(|o| o.span.clone()) != Some(s.clone())
-                    && own_gi.as_ref().and_then(|o| o.span.clone()) != Some(s.clone())
-                    && own_ri.as_ref().and_then(|o| o.span.clone()) != Some(s.clone()) =>
-            {
-                let line = src[..s.start.min(src.len())].matches('\n').count() + 1;
-                format!(" (inherited from line {line})")
+        let is_own = |e: &Eff| {
+            e.span.is_some()
+                && [&own_gw, &own_gi, &own_ri]
+                    .iter()
+                    .any(|o| o.as_ref().and_then(|o| o.span.clone()) == e.span)
+        };
+        let whence = |e: &Eff| {
+            if e.span.is_none() {
+                " (Alertmanager's default)"
+            } else if is_own(e) {
+                ""
+            } else {
+                " (inherited from a parent route)"
             }
-            Some(_) => String::new(),
-            None => " (Alertmanager's default)".to_string(),
+        };
+        // point at the inherited value too
+        let with_origin = |f: Finding, e: &Eff, name: &str| match &e.span {
+            Some(sp) if !is_own(e) => f.also(file, sp.clone(), format!("{name} set here")),
+            _ => f,
         };
         let id = self.id();
         // repeat_interval < group_interval
@@ -96,18 +102,18 @@ impl Timing {
             if let Some(span) = at {
                 let effective =
                     PromDuration(gi.value.0.max(1) * ri.value.0.div_ceil(gi.value.0.max(1)).max(1));
-                out.push(
-                    Finding::new(
-                        id,
-                        file,
-                        span,
-                        format!(
-                            "repeat_interval {}{} is shorter than group_interval {}{}: Alertmanager re-sends only when the group is flushed, so notifications repeat every {}, not every {}",
-                            ri.text, whence(&ri), gi.text, whence(&gi), fmt(effective), ri.text
-                        ),
-                    )
-                    .help("make repeat_interval a multiple of group_interval (typically hours, e.g. `repeat_interval: 4h` with `group_interval: 5m`)"),
-                );
+                let f = Finding::new(
+                    id,
+                    file,
+                    span,
+                    format!(
+                        "repeat_interval {}{} is shorter than group_interval {}{}: Alertmanager re-sends only when the group is flushed, so notifications repeat every {}, not every {}",
+                        ri.text, whence(&ri), gi.text, whence(&gi), fmt(effective), ri.text
+                    ),
+                )
+                .help("make repeat_interval a multiple of group_interval (typically hours, e.g. `repeat_interval: 4h` with `group_interval: 5m`)");
+                let f = with_origin(f, &gi, "group_interval");
+                out.push(with_origin(f, &ri, "repeat_interval"));
             }
         }
         // group_wait > group_interval
@@ -117,18 +123,18 @@ impl Timing {
                 .or(own_gi.as_ref())
                 .and_then(|e| e.span.clone())
             {
-                out.push(
-                    Finding::new(
-                        id,
-                        file,
-                        span,
-                        format!(
-                            "group_wait {}{} is longer than group_interval {}{}: the first notification of a group waits longer than every update after it, which is usually the two values swapped",
-                            gw.text, whence(&gw), gi.text, whence(&gi)
-                        ),
-                    )
-                    .help("group_wait is the short initial batching delay (e.g. 30s); group_interval the delay between updates of a group (e.g. 5m)"),
-                );
+                let f = Finding::new(
+                    id,
+                    file,
+                    span,
+                    format!(
+                        "group_wait {}{} is longer than group_interval {}{}: the first notification of a group waits longer than every update after it, which is usually the two values swapped",
+                        gw.text, whence(&gw), gi.text, whence(&gi)
+                    ),
+                )
+                .help("group_wait is the short initial batching delay (e.g. 30s); group_interval the delay between updates of a group (e.g. 5m)");
+                let f = with_origin(f, &gi, "group_interval");
+                out.push(with_origin(f, &gw, "group_wait"));
             }
         }
         if let Some(e) = &own_ri {
@@ -181,7 +187,7 @@ impl Timing {
             }
         }
         for c in &r.routes {
-            self.walk(c, (&gw, &gi, &ri), lim, file, src, out);
+            self.walk(c, (&gw, &gi, &ri), lim, file, out);
         }
     }
 }
@@ -211,14 +217,7 @@ impl Check for Timing {
                 default(DEFAULT_GROUP_INTERVAL),
                 default(DEFAULT_REPEAT_INTERVAL),
             );
-            self.walk(
-                root,
-                (&gw, &gi, &ri),
-                &lim,
-                am.file,
-                cx.src(am.file),
-                &mut out,
-            );
+            self.walk(root, (&gw, &gi, &ri), &lim, am.file, &mut out);
         }
         out
     }
