@@ -2094,6 +2094,15 @@ fn integration(cx: &mut Cx, cfg: &AmConfig, i: &Integration) {
     ] {
         both_set(cx, &i.fields, a, b, kind);
     }
+    if let Some(m) = f("max_alerts").and_then(|x| x.value.as_ref()) {
+        if m.value.starts_with('-') {
+            cx.e(
+                m.span.clone(),
+                format!("`max_alerts: {}` must not be negative", m.value),
+                "0 sends all alerts of the group; a positive number caps them",
+            );
+        }
+    }
     match kind {
         "email" => {
             if !set("to") {
@@ -2592,6 +2601,31 @@ mod tests {
         // global settings satisfy them
         let src = "global: {slack_api_url: 'https://hooks.slack.com/x'}\nroute: {receiver: a}\nreceivers:\n  - name: a\n    slack_configs: [{channel: '#x'}]\n";
         assert_eq!(issues(src), Vec::<String>::new());
+    }
+
+    #[test]
+    fn urls_host_ports_and_numbers() {
+        let src = "global:\n  smtp_smarthost: localhost\n  slack_api_url: ftp://x\nroute: {receiver: a}\nreceivers:\n  - name: a\n    webhook_configs:\n      - url: 'http://x/{{ .GroupLabels.a }}'\n        max_alerts: -1\n      - url: '<secret>'\n";
+        let got = issues(src).join("\n");
+        assert!(got.contains("must be host:port"), "{got}");
+        assert!(got.contains("unsupported scheme \"ftp\""), "{got}");
+        assert!(got.contains("must not be negative"), "{got}");
+        assert!(
+            !got.contains("http://x/"),
+            "templated webhook URLs are not validated: {got}"
+        );
+    }
+
+    #[test]
+    fn embedded_duplicates_point_at_the_first_definition() {
+        let src = "route: {receiver: a}\nreceivers:\n  - name: a\n  - name: a\ntime_intervals:\n  - name: t\n  - name: t\n";
+        let docs = parse_documents(src, &LineIndex::new(src)).unwrap();
+        let (_, issues) = parse_doc(&docs[0], src);
+        assert_eq!(issues.len(), 2, "{issues:?}");
+        for i in &issues {
+            assert_eq!(i.related.len(), 1);
+            assert!(i.related[0].0.start < i.span.start);
+        }
     }
 
     #[test]
