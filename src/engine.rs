@@ -12,7 +12,7 @@ use crate::config::{Config, Level};
 use crate::model::{self, FileKind, FileModel, Project};
 use crate::parse::prom_rules::Issue;
 use crate::source::discover::{self, Filter, ReadProblem};
-use crate::source::{display_path, FileId, Span};
+use crate::source::{display_path, FileId, Origin, Span};
 use crate::suppress;
 
 /// Errors that stop the run (exit code 2).
@@ -107,9 +107,6 @@ pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, 
                 };
                 let id = project.sources.add(shown, path, String::new(), None);
                 project.files.push(FileModel {
-                    file: id,
-                    kind: FileKind::Unreadable,
-                    rule_docs: Vec::new(),
                     issues: vec![Issue {
                         check: "obsgate/unreadable-file",
                         message,
@@ -118,10 +115,9 @@ pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, 
                             "exclude it in `.obsgate.yml` (`exclude:`) or fix the file".into(),
                         ),
                         downgrade,
+                        related: Vec::new(),
                     }],
-                    scrape_intervals: Vec::new(),
-                    rule_files: Vec::new(),
-                    ci: None,
+                    ..FileModel::new(id, FileKind::Unreadable)
                 });
             }
         }
@@ -135,6 +131,32 @@ pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, 
         })
         .collect();
     project.files.extend(parsed);
+    // files embedded in Kubernetes objects become virtual sources mapped into their manifest
+    let mut embedded = Vec::new();
+    for f in &mut project.files {
+        for e in std::mem::take(&mut f.embedded) {
+            embedded.push((f.file, e));
+        }
+    }
+    for (outer, e) in embedded {
+        let outer_src = project.sources.get(outer);
+        let path = format!("{}#{}", outer_src.path, e.label);
+        let fs_path = outer_src.fs_path.clone();
+        let id = project.sources.add(
+            path,
+            fs_path,
+            e.text,
+            Some(Origin {
+                outer,
+                segments: e.segments,
+                whole: e.whole,
+            }),
+        );
+        let s = project.sources.get(id);
+        project
+            .files
+            .push(model::parse_embedded(id, &e.key, &s.text, &s.lines));
+    }
     project.files.sort_by_key(|f| f.file);
     Ok(project)
 }

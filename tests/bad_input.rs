@@ -89,3 +89,79 @@ fn a_missing_path_is_a_run_error() {
     assert_eq!(code, 2);
     assert!(String::from_utf8_lossy(&err).contains("/nonexistent/obsgate/path"));
 }
+
+/// Alertmanager configs mutated line by line (values replaced by other YAML types, broken
+/// templates, matchers and regexes, truncations), plain and inside a Kubernetes Secret: every
+/// mutation is parsed and checked without a panic.
+#[test]
+fn mutated_alertmanager_configs_never_panic() {
+    let mut seeds: Vec<String> = Vec::new();
+    for dir in [
+        "syntax",
+        "template",
+        "timing",
+        "deprecated-matcher",
+        "unused-receiver",
+    ] {
+        for f in ["bad.yml", "good.yml"] {
+            let p = common::root()
+                .join("fixtures/alertmanager")
+                .join(dir)
+                .join(f);
+            seeds.push(std::fs::read_to_string(p).unwrap());
+        }
+    }
+    seeds.push(
+        std::fs::read_to_string(common::root().join("fixtures/seed/alertmanager-config.yml"))
+            .unwrap(),
+    );
+    let replacements = [
+        "[]",
+        "{}",
+        "null",
+        "'{{ .Foo | bar'",
+        "\"{{ range .Alerts }}{{ .Labels.x }}\"",
+        "['a=~\"(\"', '{x', 'é=\\\"']",
+        "\"\\u00e9\\t\"",
+        "- 1\n- [2",
+        "0s",
+        "-5m",
+    ];
+    let d = tmpdir("am-mutations");
+    let mut n = 0;
+    for (si, seed) in seeds.iter().enumerate() {
+        let lines: Vec<&str> = seed.lines().collect();
+        for (li, line) in lines.iter().enumerate() {
+            let Some(colon) = line.find(": ") else {
+                continue;
+            };
+            let repl = replacements[(li + si) % replacements.len()];
+            let mut out = lines.clone();
+            let mutated = format!("{}: {repl}", &line[..colon]);
+            out[li] = &mutated;
+            let text = out.join("\n");
+            std::fs::write(d.join(format!("m{n}.yml")), &text).unwrap();
+            // the same inside a Kubernetes Secret
+            let indented: String = text.lines().map(|l| format!("    {l}\n")).collect();
+            std::fs::write(
+                d.join(format!("s{n}.yaml")),
+                format!("kind: Secret\nstringData:\n  alertmanager.yaml: |\n{indented}"),
+            )
+            .unwrap();
+            n += 1;
+        }
+        for cut in (0..seed.len()).step_by(97) {
+            if seed.is_char_boundary(cut) {
+                std::fs::write(d.join(format!("t{n}.yml")), &seed[..cut]).unwrap();
+                n += 1;
+            }
+        }
+    }
+    assert!(n > 200, "{n}");
+    let outcome = common::run(std::slice::from_ref(&d), None);
+    assert!(outcome
+        .findings
+        .iter()
+        .any(|f| f.check == "alertmanager/syntax"));
+    let _ = std::fs::remove_dir_all(&d);
+}

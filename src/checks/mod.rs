@@ -4,6 +4,7 @@
 //! tag and the docs path. Each check lives in `src/checks/<domain>/<name>.rs`, its metadata in
 //! `rules/<domain>/<name>.yml` (embedded in the binary) and its fixtures in `fixtures/<domain>/<name>/`.
 
+pub mod alertmanager;
 pub mod alerts;
 pub mod meta;
 pub mod obsgate;
@@ -200,6 +201,9 @@ pub fn parse_issues(cx: &Ctx, id: &'static str) -> Vec<Finding> {
                 Finding::new(id, f.file, i.span.clone(), i.message.clone()).downgraded(i.downgrade);
             if let Some(h) = &i.help {
                 finding = finding.help(h.clone());
+            }
+            for (span, message) in &i.related {
+                finding = finding.also(f.file, span.clone(), message.clone());
             }
             out.push(finding);
         }

@@ -2,6 +2,8 @@
 
 pub mod routing;
 
+use crate::parse::alertmanager::{self, AmConfig};
+use crate::parse::k8s::{self, Embedded};
 use crate::parse::prom_rules::{self, Group, Issue, Rule, RuleDoc, RuleKind};
 use crate::parse::scalar::PromDuration;
 use crate::parse::yaml;
@@ -23,6 +25,11 @@ pub enum FileKind {
     GithubWorkflow,
     /// GitHub composite/JavaScript action (`action.yml`).
     GithubAction,
+    /// Alertmanager configuration (`route:` and/or `receivers:` at the top level), also when
+    /// embedded in a Kubernetes object (then this is the kind of the virtual source).
+    Alertmanager,
+    /// A Kubernetes `Secret`/`ConfigMap` carrying YAML files (audited as virtual sources).
+    KubernetesEmbedding,
     /// Parsed, but not a kind obsgate audits.
     Unknown,
     /// Could not be read or parsed at all.
@@ -38,6 +45,8 @@ impl FileKind {
             FileKind::GitlabCi => "gitlab-ci",
             FileKind::GithubWorkflow => "github-workflow",
             FileKind::GithubAction => "github-action",
+            FileKind::Alertmanager => "alertmanager",
+            FileKind::KubernetesEmbedding => "kubernetes-embedding",
             FileKind::Unknown => "unknown",
             FileKind::Unreadable => "unreadable",
         }
@@ -58,6 +67,33 @@ pub struct FileModel {
     pub rule_files: Vec<String>,
     /// A CI file's variables and environment.
     pub ci: Option<crate::parse::ci::CiFile>,
+    /// Alertmanager configs of this source.
+    pub alertmanager: Vec<AmConfig>,
+    /// Files embedded in Kubernetes objects of this file, to be added as virtual sources.
+    pub embedded: Vec<Embedded>,
+}
+
+impl FileModel {
+    pub fn new(file: FileId, kind: FileKind) -> FileModel {
+        FileModel {
+            file,
+            kind,
+            rule_docs: Vec::new(),
+            issues: Vec::new(),
+            scrape_intervals: Vec::new(),
+            rule_files: Vec::new(),
+            ci: None,
+            alertmanager: Vec::new(),
+            embedded: Vec::new(),
+        }
+    }
+}
+
+/// An Alertmanager config with the source it lives in.
+#[derive(Debug, Clone, Copy)]
+pub struct AmRef<'a> {
+    pub file: FileId,
+    pub config: &'a AmConfig,
 }
 
 /// An alerting or recording rule with where it lives.
@@ -87,6 +123,16 @@ impl Project {
                         rule: r,
                     })
                 })
+        })
+    }
+
+    /// Every Alertmanager config of the run.
+    pub fn alertmanager_configs(&self) -> impl Iterator<Item = AmRef<'_>> {
+        self.files.iter().flat_map(|f| {
+            f.alertmanager.iter().map(move |c| AmRef {
+                file: f.file,
+                config: c,
+            })
         })
     }
 
@@ -151,21 +197,15 @@ pub fn parse_file(
     path: &str,
 ) -> FileModel {
     let name_hint = path.rsplit('/').next().unwrap_or(path);
-    let mut model = FileModel {
-        file,
-        kind: FileKind::Unknown,
-        rule_docs: Vec::new(),
-        issues: Vec::new(),
-        scrape_intervals: Vec::new(),
-        rule_files: Vec::new(),
-        ci: None,
-    };
+    let mut model = FileModel::new(file, FileKind::Unknown);
     let docs = match yaml::parse_documents(text, lines) {
         Ok(d) => d,
         Err(e) => {
             model.kind = FileKind::Unreadable;
             let check = if sniff_rules(text, name_hint) {
                 "rules/syntax"
+            } else if sniff_alertmanager(text) {
+                alertmanager::CHECK
             } else {
                 "obsgate/unreadable-file"
             };
@@ -175,6 +215,7 @@ pub fn parse_file(
                 span: e.span,
                 help: Some("fix the YAML syntax; nothing in this file was checked".into()),
                 downgrade: false,
+                related: Vec::new(),
             });
             return model;
         }
@@ -191,6 +232,7 @@ pub fn parse_file(
                         span: doc.head_span(text),
                         help: Some("move these groups into the first document or into their own file".into()),
                         downgrade: true,
+                        related: Vec::new(),
                     });
                     continue;
                 }
@@ -201,6 +243,30 @@ pub fn parse_file(
             let (rd, issues) = prom_rules::parse_doc(doc, flavor, text);
             model.rule_docs.push(rd);
             model.issues.extend(issues);
+        } else if alertmanager::detect(doc) {
+            model.kind = FileKind::Alertmanager;
+            let (cfg, issues) = alertmanager::parse_doc(doc, text);
+            model.alertmanager.push(cfg);
+            model.issues.extend(issues);
+        } else if matches!(
+            doc.get("kind").and_then(yaml::Node::as_str),
+            Some("Secret") | Some("ConfigMap")
+        ) {
+            let (embedded, problems) = k8s::embedded_files(doc, text);
+            if !embedded.is_empty() || !problems.is_empty() {
+                model.kind = FileKind::KubernetesEmbedding;
+            }
+            for (span, message) in problems {
+                model.issues.push(Issue {
+                    check: "obsgate/unreadable-file",
+                    message,
+                    span,
+                    help: Some("fix the value; the embedded file was not checked".into()),
+                    downgrade: false,
+                    related: Vec::new(),
+                });
+            }
+            model.embedded.extend(embedded);
         } else if let Some(intervals) = prometheus_config_intervals(doc, text) {
             model.kind = FileKind::PrometheusConfig;
             model.scrape_intervals.extend(intervals);
@@ -221,6 +287,46 @@ pub fn parse_file(
         }
     }
     model
+}
+
+/// Parse a YAML file embedded in a Kubernetes object (a virtual source). Only Alertmanager
+/// configs are audited there; other content is left alone.
+pub fn parse_embedded(
+    file: FileId,
+    key: &str,
+    text: &str,
+    lines: &crate::source::LineIndex,
+) -> FileModel {
+    let mut model = FileModel::new(file, FileKind::Unknown);
+    match yaml::parse_documents(text, lines) {
+        Ok(docs) => {
+            for doc in docs.iter().filter(|d| alertmanager::detect(d)) {
+                model.kind = FileKind::Alertmanager;
+                let (cfg, issues) = alertmanager::parse_doc(doc, text);
+                model.alertmanager.push(cfg);
+                model.issues.extend(issues);
+            }
+        }
+        Err(e) if key.contains("alertmanager") || sniff_alertmanager(text) => {
+            model.kind = FileKind::Unreadable;
+            model.issues.push(Issue {
+                check: alertmanager::CHECK,
+                message: format!("invalid YAML in the embedded `{key}`: {}", e.message),
+                span: e.span,
+                help: Some("fix the YAML syntax; Alertmanager cannot load this config".into()),
+                downgrade: false,
+                related: Vec::new(),
+            });
+        }
+        Err(_) => {}
+    }
+    model
+}
+
+/// Does broken YAML look like it was meant to be an Alertmanager config?
+fn sniff_alertmanager(text: &str) -> bool {
+    let top = |needle: &str| text.lines().any(|l| l.starts_with(needle));
+    (top("route:") && top("receivers:")) || (top("receivers:") && text.contains("_configs:"))
 }
 
 /// `global.scrape_interval` (default 1m) and per-job `scrape_interval`s of a Prometheus config.

@@ -14,6 +14,8 @@ pub struct Issue {
     pub help: Option<String>,
     /// A severity below the check's default (e.g. YAML type traps promtool accepts).
     pub downgrade: bool,
+    /// Secondary locations shown with the problem (e.g. where a repeated name was first defined).
+    pub related: Vec<(Span, String)>,
 }
 
 /// A string scalar with the span of the scalar as written.
@@ -80,6 +82,7 @@ impl<'a> Reader<'a> {
             span,
             help: help.map(str::to_string),
             downgrade: false,
+            related: Vec::new(),
         });
     }
 
@@ -93,11 +96,8 @@ impl<'a> Reader<'a> {
         if let Some(s) = suggestion {
             msg.push_str(&format!(" (did you mean `{s}`?)"));
         }
-        self.err(
-            key.span.clone(),
-            msg,
-            Some("Prometheus refuses to load a rule file with unknown fields"),
-        );
+        let help = self.unknown_help;
+        self.err(key.span.clone(), msg, Some(help));
     }
 
     pub fn wrong_type(&mut self, node: &Node, field: &str, expected: &str) {
@@ -130,6 +130,7 @@ impl<'a> Reader<'a> {
                         span: node.span.clone(),
                         help: Some(format!("quote it: `{field}: \"{raw}\"`")),
                         downgrade: true,
+                        related: Vec::new(),
                     });
                 }
                 Some(SStr {

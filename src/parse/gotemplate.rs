@@ -103,7 +103,9 @@ const PROMETHEUS_FUNCS: &[&str] = &[
     "urlUnescape",
 ];
 
-/// alertmanager/template/template.go `DefaultFuncs`.
+/// alertmanager/template/template.go `DefaultFuncs` (current main: `now`, `list`, `append`
+/// and `dict` are recent additions), plus `routeLabels`, which renders the route `labels:`
+/// of the current Alertmanager (see its `doc/examples/route_labels.yml`).
 const ALERTMANAGER_FUNCS: &[&str] = &[
     "toUpper",
     "toLower",
@@ -118,12 +120,14 @@ const ALERTMANAGER_FUNCS: &[&str] = &[
     "stringSlice",
     "date",
     "tz",
+    "now",
     "since",
     "humanizeDuration",
     "toJson",
     "list",
     "append",
     "dict",
+    "routeLabels",
 ];
 
 /// The names of the functions a template may call.

@@ -1,8 +1,12 @@
 //! Parsers: one per input kind, each producing a typed model with byte spans.
 
+pub mod alertmanager;
+pub mod am_matcher;
+pub mod am_template;
 pub mod ci;
 pub mod fields;
 pub mod gotemplate;
+pub mod k8s;
 pub mod prom_rules;
 pub mod promql;
 pub mod scalar;

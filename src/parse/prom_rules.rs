@@ -453,6 +453,7 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
                         span,
                         help: None,
                         downgrade: false,
+                        related: Vec::new(),
                     });
                 }
                 Some(RuleExpr { text, parsed })
@@ -536,6 +537,7 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
                             .into(),
                     ),
                     downgrade: false,
+                    related: Vec::new(),
                 });
             }
         }

@@ -49,6 +49,16 @@ pub enum ScalarStyle {
 /// (At the end of the input such a span starts at the indicator, which is recognized.)
 /// An out-of-range or non-char-boundary `start` yields `Plain`.
 pub fn scalar_style(src: &str, start: usize) -> ScalarStyle {
+    // a block scalar's content may itself start with a quote (`key: |` then `"a": b`)
+    if let Some(header) = block_header(src, start, false) {
+        if matches!(src.as_bytes().get(start), Some(b'\'' | b'"')) {
+            return if header.folded {
+                ScalarStyle::Folded
+            } else {
+                ScalarStyle::Literal
+            };
+        }
+    }
     match src.as_bytes().get(start) {
         Some(b'\'') => ScalarStyle::SingleQuoted,
         Some(b'"') => ScalarStyle::DoubleQuoted,
@@ -78,6 +88,15 @@ pub fn scalar_style(src: &str, start: usize) -> ScalarStyle {
 pub fn content_offsets(src: &str, start: usize, len: usize, value: &str) -> Option<Vec<usize>> {
     let end = start.checked_add(len)?;
     let span = src.get(start..end)?;
+    // a block scalar's content may itself start with a quote (`key: |` then `"a": b`)
+    if matches!(span.as_bytes().first(), Some(b'\'' | b'"')) {
+        let block = block_header(src, start, len == 0)
+            .and_then(|header| scan_block(src, start, end, header))
+            .filter(|b| b.out == value);
+        if let Some(b) = block {
+            return b.finish(value);
+        }
+    }
     let built = match span.as_bytes().first() {
         Some(b'\'') => scan_quoted(src, start, end, Flow::SingleQuoted),
         Some(b'"') => scan_quoted(src, start, end, Flow::DoubleQuoted),
@@ -586,6 +605,34 @@ const MS_PER_DAY: u64 = 24 * MS_PER_HOUR;
 const MS_PER_WEEK: u64 = 7 * MS_PER_DAY;
 const MS_PER_YEAR: u64 = 365 * MS_PER_DAY;
 const NANOS_PER_MS: u64 = 1_000_000;
+
+/// Format a duration as Prometheus does (`model.Duration.String`): `1h30m`, `4h`, `0s`.
+pub fn format_duration(d: PromDuration) -> String {
+    let mut ms = d.0;
+    if ms == 0 {
+        return "0s".to_string();
+    }
+    let mut r = String::new();
+    for (name, mult, exact) in [
+        ("y", MS_PER_YEAR, false),
+        ("w", MS_PER_WEEK, true),
+        ("d", MS_PER_DAY, false),
+        ("h", MS_PER_HOUR, false),
+        ("m", MS_PER_MINUTE, false),
+        ("s", MS_PER_SECOND, false),
+        ("ms", 1, false),
+    ] {
+        if exact && !ms.is_multiple_of(mult) {
+            continue;
+        }
+        let v = ms / mult;
+        if v > 0 {
+            r.push_str(&format!("{v}{name}"));
+            ms -= v * mult;
+        }
+    }
+    r
+}
 
 /// Parse a Prometheus duration like `1h30m`, `5m`, `1d`, `500ms` or `0`, as
 /// prometheus/common `model.ParseDuration` does: integer amounts, units `y w d h m s ms` at
@@ -1825,5 +1872,20 @@ mod tests {
             assert!(is_utf8_name(ok), "{ok}");
         }
         assert!(!is_utf8_name(""));
+    }
+
+    #[test]
+    fn block_scalar_content_starting_with_a_quote() {
+        let src = "k: |-\n  \"a\": 1\n  'b': 2\nx: 1\n";
+        let start = src.find("\"a\"").unwrap();
+        let end = src.find("x: 1").unwrap();
+        let value = "\"a\": 1\n'b': 2";
+        assert_eq!(scalar_style(src, start), ScalarStyle::Literal);
+        let map = content_offsets(src, start, end - start, value).unwrap();
+        assert_eq!(map[0], start);
+        assert_eq!(&src[map[value.find('b').unwrap()]..][..1], "b");
+        // a quoted scalar on its own line is still quoted
+        let src = "k:\n  \"a\"\n";
+        assert_eq!(scalar_style(src, 5), ScalarStyle::DoubleQuoted);
     }
 }

@@ -86,6 +86,9 @@ impl LineIndex {
 pub struct Origin {
     pub outer: FileId,
     pub segments: Vec<(usize, usize, usize)>,
+    /// Every position maps to this span of the outer file (content that was decoded, e.g.
+    /// base64 in a Kubernetes Secret, has no byte-for-byte mapping).
+    pub whole: Option<Span>,
 }
 
 impl Origin {
@@ -176,6 +179,11 @@ impl Sources {
         let mut id = id;
         let mut span = span.clone();
         while let Some(origin) = &self.get(id).origin {
+            if let Some(w) = &origin.whole {
+                span = w.clone();
+                id = origin.outer;
+                continue;
+            }
             let start = origin.map(span.start, false);
             span = start..origin.map(span.end, true).max(start);
             id = origin.outer;
@@ -224,6 +232,7 @@ mod tests {
             Some(Origin {
                 outer,
                 segments: vec![(0, 3, 4), (4, 10, 2)],
+                whole: None,
             }),
         );
         assert_eq!(s.resolve(inner, &(1..2)), (outer, 4..5));
