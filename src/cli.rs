@@ -32,6 +32,44 @@ pub enum Command {
         /// Check id, e.g. alerts/missing-runbook
         id: String,
     },
+    /// Alertmanager routing simulation (like `amtool config routes`)
+    Routes {
+        #[command(subcommand)]
+        command: RoutesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoutesCommand {
+    /// Print the receivers an alert with these labels reaches (amtool's output), or with --all
+    /// where every alert of the rule files goes
+    Test {
+        /// Alertmanager config (a plain file or a Kubernetes Secret/ConfigMap holding one)
+        #[arg(long)]
+        config: PathBuf,
+        /// Rule files or directories (for --all)
+        #[arg(long, num_args = 1..)]
+        rules: Vec<PathBuf>,
+        /// Expected receivers, comma-separated: exit 1 when they differ
+        #[arg(long, value_name = "RECEIVERS")]
+        verify_receivers: Option<String>,
+        /// Also print the matching part of the routing tree
+        #[arg(long)]
+        tree: bool,
+        /// Route every alert of the rule files
+        #[arg(long)]
+        all: bool,
+        /// Labels of the alert: NAME=VALUE ...
+        labels: Vec<String>,
+    },
+    /// Print the routing tree
+    Tree {
+        #[arg(long)]
+        config: PathBuf,
+        /// text or mermaid
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]

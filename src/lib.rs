@@ -10,6 +10,7 @@ pub mod engine;
 pub mod model;
 pub mod parse;
 pub mod report;
+pub mod routes;
 pub mod secrets;
 pub mod source;
 pub mod suppress;
@@ -97,6 +98,41 @@ pub fn run(
             }
         },
         Command::Check(args) => run_check(args, env, out, err),
+        Command::Routes { command } => run_routes(command, out, err),
+    }
+}
+
+fn run_routes(command: cli::RoutesCommand, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let result = match command {
+        cli::RoutesCommand::Test {
+            config,
+            rules,
+            verify_receivers,
+            tree,
+            all,
+            labels,
+        } => routes::test(
+            &routes::TestArgs {
+                config,
+                rules,
+                labels,
+                verify_receivers,
+                tree,
+                all,
+            },
+            out,
+        ),
+        cli::RoutesCommand::Tree { config, format } => match format.as_str() {
+            "text" | "mermaid" => routes::tree(&config, format == "mermaid", out).map(|_| EXIT_OK),
+            other => Err(format!("unknown format `{other}` (text, mermaid)")),
+        },
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = emit(err, &format!("error: {e}\n"));
+            EXIT_ERROR
+        }
     }
 }
 

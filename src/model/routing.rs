@@ -463,6 +463,141 @@ pub fn universe(project: &crate::model::Project) -> Vec<AlertLabels> {
     out
 }
 
+/// The routing tree of an Alertmanager config, with matchers (new syntax and legacy `match`/
+/// `match_re`) compiled; invalid regexes make a matcher that matches nothing.
+pub fn tree_of(file: FileId, route: &crate::parse::alertmanager::Route) -> RouteNode {
+    let matchers = route
+        .all_matchers()
+        .iter()
+        .map(|m| convert(&m.matcher))
+        .collect();
+    RouteNode {
+        matchers,
+        continue_: route.continue_.as_ref().is_some_and(|(c, _)| *c),
+        receiver: route.receiver.as_ref().map(|r| r.value.clone()),
+        group_by: route
+            .group_by
+            .as_ref()
+            .map(|g| g.iter().map(|s| s.value.clone()).collect()),
+        children: route.routes.iter().map(|c| tree_of(file, c)).collect(),
+        loc: Some((file, route.head.clone())),
+    }
+}
+
+/// Pre-order index of each node's parent (the root is its own parent).
+pub fn parents(root: &RouteNode) -> Vec<usize> {
+    fn walk(n: &RouteNode, parent: usize, out: &mut Vec<usize>) {
+        let me = out.len();
+        out.push(parent);
+        for c in &n.children {
+            walk(c, me, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, 0, &mut out);
+    out
+}
+
+/// The earlier sibling (without `continue`) of route `target` that certainly catches `alert`.
+pub fn earlier_catcher(root: &RouteNode, target: usize, alert: &AlertLabels) -> Option<usize> {
+    fn walk(
+        n: &RouteNode,
+        idx: &mut usize,
+        target: usize,
+        alert: &AlertLabels,
+    ) -> Option<Option<usize>> {
+        *idx += 1;
+        let mut caught: Option<usize> = None;
+        for c in &n.children {
+            let ci = *idx;
+            if ci == target {
+                return Some(caught);
+            }
+            if let Some(found) = walk(c, idx, target, alert) {
+                return Some(found);
+            }
+            if caught.is_none() && !c.continue_ && alert.matches(&c.matchers) == Tri::Yes {
+                caught = Some(ci);
+            }
+        }
+        None
+    }
+    let mut idx = 0;
+    walk(root, &mut idx, target, alert).flatten()
+}
+
+fn convert(m: &crate::parse::am_matcher::Matcher) -> LabelMatcher {
+    use crate::parse::am_matcher::MatchOp as AmOp;
+    let op = match m.op {
+        AmOp::Equal => MatchOp::Eq,
+        AmOp::NotEqual => MatchOp::Ne,
+        AmOp::Regex => MatchOp::Re,
+        AmOp::NotRegex => MatchOp::NotRe,
+    };
+    // an invalid regex (reported by alertmanager/syntax) matches nothing
+    LabelMatcher::new(&m.name, op, &m.value).unwrap_or_else(|_| LabelMatcher {
+        name: m.name.clone(),
+        op,
+        value: m.value.clone(),
+        re: None,
+    })
+}
+
+/// An inhibit rule of an Alertmanager config, with `*_matchers` and legacy `*_match(_re)` merged.
+pub fn inhibit_of(rule: &crate::parse::alertmanager::InhibitRule) -> Inhibit {
+    let side = |matchers: &[crate::parse::alertmanager::SMatcher],
+                prefix: &str|
+     -> Vec<LabelMatcher> {
+        let mut out: Vec<LabelMatcher> = matchers.iter().map(|m| convert(&m.matcher)).collect();
+        for l in rule.legacy.iter().filter(|l| l.field.starts_with(prefix)) {
+            for (k, v) in &l.entries {
+                let op = if l.regex { MatchOp::Re } else { MatchOp::Eq };
+                out.push(
+                    LabelMatcher::new(&k.value, op, &v.value).unwrap_or_else(|_| LabelMatcher {
+                        name: k.value.clone(),
+                        op,
+                        value: v.value.clone(),
+                        re: None,
+                    }),
+                );
+            }
+        }
+        out
+    };
+    Inhibit {
+        source: side(&rule.source_matchers, "source_"),
+        target: side(&rule.target_matchers, "target_"),
+        equal: rule.equal.iter().map(|e| e.value.clone()).collect(),
+    }
+}
+
+/// A label of `equal` that the source and target matchers pin to different values: the rule can
+/// never mute anything, whatever the alerts.
+pub fn structurally_dead(rule: &Inhibit) -> Option<String> {
+    rule.equal.iter().find_map(|l| {
+        let pinned = |ms: &[LabelMatcher]| -> Vec<String> {
+            ms.iter()
+                .filter(|m| m.name == *l && m.op == MatchOp::Eq)
+                .map(|m| m.value.clone())
+                .collect()
+        };
+        let (s, t) = (pinned(&rule.source), pinned(&rule.target));
+        let contradiction = s.iter().any(|a| {
+            // every target matcher on the label rejects the source's value
+            !t.is_empty() && !t.contains(a)
+                || rule
+                    .target
+                    .iter()
+                    .any(|m| m.name == *l && m.op != MatchOp::Eq && !m.matches_value(a))
+        }) || t.iter().any(|b| {
+            rule.source
+                .iter()
+                .any(|m| m.name == *l && m.op != MatchOp::Eq && !m.matches_value(b))
+        });
+        contradiction.then(|| l.clone())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,13 @@
-//! Alertmanager config checks (single-file: syntax, deprecated matchers, unused receivers,
-//! notification templates, timing).
+//! Alertmanager config checks: single-file (syntax, deprecated matchers, unused receivers,
+//! notification templates, timing) and cross-file, over the alerts of the rule files (unreachable
+//! routes, unrouted alerts, dead inhibition, unknown group labels).
 
+pub mod dead_inhibition;
 pub mod deprecated_matcher;
 pub mod syntax;
 pub mod template;
 pub mod timing;
+pub mod unknown_group_label;
+pub mod unreachable_route;
+pub mod unrouted_alert;
 pub mod unused_receiver;

@@ -1,0 +1,94 @@
+//! `alertmanager/unreachable-route`: a route no alert of the rule files can reach, because an
+//! earlier sibling without `continue: true` catches every alert it would match, or because its
+//! matchers match no alert at all.
+
+use crate::checks::{Check, Ctx, Finding};
+use crate::model::routing;
+
+pub struct UnreachableRoute;
+
+impl Check for UnreachableRoute {
+    fn id(&self) -> &'static str {
+        "alertmanager/unreachable-route"
+    }
+
+    fn run(&self, cx: &Ctx) -> Vec<Finding> {
+        let universe = routing::universe(cx.project);
+        if universe.is_empty() {
+            return Vec::new(); // nothing to route: no rule files in this run
+        }
+        let mut out = Vec::new();
+        for amr in cx.project.alertmanager_configs() {
+            let (file, am) = (amr.file, amr.config);
+            let Some(route) = &am.route else { continue };
+            let tree = routing::tree_of(file, route);
+            let nodes = tree.preorder();
+            let parents = routing::parents(&tree);
+            let reaches: Vec<routing::Reach> =
+                universe.iter().map(|a| routing::reach(&tree, a)).collect();
+            let reachable = |i: usize| reaches.iter().any(|r| r.reached[i].possible());
+            for i in 1..nodes.len() {
+                if reachable(i) || !reachable(parents[i]) {
+                    continue; // reachable, or its parent is already reported
+                }
+                let Some((nfile, span)) = nodes[i].loc.clone() else {
+                    continue;
+                };
+                let shown: Vec<String> = nodes[i].matchers.iter().map(|m| m.to_string()).collect();
+                let shown = if shown.is_empty() {
+                    "(no matchers)".to_string()
+                } else {
+                    shown.join(", ")
+                };
+                // would it match some alert, were it not for an earlier sibling?
+                let witness = universe
+                    .iter()
+                    .zip(&reaches)
+                    .find(|(_, r)| r.unshadowed[i].possible());
+                let mut f = match witness {
+                    Some((alert, _)) => {
+                        let blocker = routing::earlier_catcher(&tree, i, alert);
+                        let (msg, blocker_loc) = match blocker {
+                            Some(b) => {
+                                let bl = nodes[b].loc.clone();
+                                let line = bl.as_ref().map(|(f, s)| cx.project.sources.get(*f).line_col(s.start).0).unwrap_or(0);
+                                (
+                                    format!(
+                                        "route `{shown}` is unreachable: every alert it matches (e.g. `{}`) is caught first by the sibling route on line {line}, which has no `continue: true`",
+                                        alert.alertname
+                                    ),
+                                    bl,
+                                )
+                            }
+                            None => (
+                                format!("route `{shown}` is unreachable: every alert it matches (e.g. `{}`) is caught first by an earlier sibling route without `continue: true`", alert.alertname),
+                                None,
+                            ),
+                        };
+                        let mut f = Finding::new(self.id(), nfile, span, msg)
+                            .label("never receives an alert")
+                            .help("move this route above the route that catches its alerts, or add `continue: true` to that route");
+                        if let Some((bf, bs)) = blocker_loc {
+                            f = f.also(bf, bs, "catches the alerts first");
+                        }
+                        f
+                    }
+                    None => Finding::new(
+                        self.id(),
+                        nfile,
+                        span,
+                        format!(
+                            "route `{shown}` matches no alert of the checked rule files ({} alerts): its receiver is never notified",
+                            universe.len()
+                        ),
+                    )
+                    .label("matches no alert")
+                    .help("fix the matchers to the labels your alerts carry, or remove the route (if alerts come from rule files outside this run, check them together)"),
+                };
+                f = f.ctx("route", shown);
+                out.push(f);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,214 @@
+//! `obsgate routes`: Alertmanager routing simulation (like `amtool config routes`), plus every
+//! alert of the rule files at once.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::model::routing::{self, RouteNode, Tri};
+use crate::source::discover::Filter;
+
+/// Load an Alertmanager config (and optional rule files) and build its routing tree.
+fn load(config: &Path, rules: &[PathBuf]) -> Result<(crate::model::Project, usize), String> {
+    let base = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let mut paths = vec![config.to_path_buf()];
+    paths.extend(rules.iter().cloned());
+    let project =
+        crate::engine::load(&paths, &base, &Filter::default()).map_err(|e| e.to_string())?;
+    let wanted = std::fs::canonicalize(config).unwrap_or_else(|_| config.to_path_buf());
+    let idx = project.alertmanager_configs().position(|r| {
+        let outer = project.sources.resolve(r.file, &(0..0)).0;
+        let p = &project.sources.get(outer).fs_path;
+        std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()) == wanted && r.config.route.is_some()
+    });
+    match idx {
+        Some(i) => Ok((project, i)),
+        None => Err(format!(
+            "{}: no Alertmanager config with a `route:` found",
+            config.display()
+        )),
+    }
+}
+
+/// The config's routing tree.
+fn tree_of(project: &crate::model::Project, i: usize) -> RouteNode {
+    let r = project
+        .alertmanager_configs()
+        .nth(i)
+        .expect("index from load");
+    routing::tree_of(
+        r.file,
+        r.config.route.as_ref().expect("load checked the route"),
+    )
+}
+
+fn tree_lines(
+    node: &RouteNode,
+    prefix: &str,
+    last: bool,
+    root: bool,
+    only: Option<&[usize]>,
+    idx: &mut usize,
+    out: &mut String,
+) {
+    let me = *idx;
+    *idx += 1;
+    let shown = only.is_none_or(|o| o.contains(&me));
+    if root {
+        out.push_str(".\n");
+    }
+    let branch = if last { "└── " } else { "├── " };
+    let label = if root {
+        "default-route".to_string()
+    } else {
+        format!(
+            "{{{}}}",
+            node.matchers
+                .iter()
+                .map(|m| m.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        )
+    };
+    let mut line = format!("{prefix}{branch}{label}");
+    if node.continue_ && only.is_none() {
+        line.push_str("  continue: true");
+    }
+    if let Some(r) = &node.receiver {
+        line.push_str(&format!("  receiver: {r}"));
+    }
+    if shown || only.is_none() {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    let child_prefix = format!("{prefix}{}", if last { "    " } else { "│   " });
+    let n = node.children.len();
+    for (i, c) in node.children.iter().enumerate() {
+        tree_lines(c, &child_prefix, i + 1 == n, false, only, idx, out);
+    }
+}
+
+/// `routes tree`: the routing tree as text or mermaid.
+pub fn tree(config: &Path, mermaid: bool, out: &mut dyn Write) -> Result<(), String> {
+    let (project, i) = load(config, &[])?;
+    let t = tree_of(&project, i);
+    let eff = routing::effective(&t);
+    let mut s = String::new();
+    if mermaid {
+        s.push_str("graph TD\n");
+        for (k, node) in t.preorder().iter().enumerate() {
+            let m = node
+                .matchers
+                .iter()
+                .map(|m| m.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let label = if k == 0 { "root".to_string() } else { m };
+            s.push_str(&format!(
+                "  r{k}[\"{}<br/>receiver: {}\"]\n",
+                label.replace('"', "#quot;"),
+                eff[k].receiver.clone().unwrap_or_default()
+            ));
+        }
+        for (k, p) in routing::parents(&t).iter().enumerate().skip(1) {
+            let style = if t.preorder()[k].continue_ {
+                "-.->|continue|"
+            } else {
+                "-->"
+            };
+            s.push_str(&format!("  r{p} {style} r{k}\n"));
+        }
+    } else {
+        s.push_str("Routing tree:\n");
+        let mut idx = 0;
+        tree_lines(&t, "", true, true, None, &mut idx, &mut s);
+    }
+    out.write_all(s.as_bytes()).map_err(|e| e.to_string())
+}
+
+pub struct TestArgs {
+    pub config: PathBuf,
+    pub rules: Vec<PathBuf>,
+    pub labels: Vec<String>,
+    pub verify_receivers: Option<String>,
+    pub tree: bool,
+    pub all: bool,
+}
+
+/// `routes test`: the receivers of a label set (amtool's output: receivers joined by `,`), or of
+/// every alert of the rule files with `--all`. Returns the exit code.
+pub fn test(args: &TestArgs, out: &mut dyn Write) -> Result<i32, String> {
+    let (project, i) = load(&args.config, &args.rules)?;
+    let t = tree_of(&project, i);
+    let eff = routing::effective(&t);
+    let mut s = String::new();
+    if args.all {
+        let universe = routing::universe(&project);
+        if universe.is_empty() {
+            return Err(
+                "--all: no alerting rules found (pass rule files or directories with --rules)"
+                    .into(),
+            );
+        }
+        for a in &universe {
+            let r = routing::reach(&t, a);
+            let mut parts = Vec::new();
+            for (k, tri) in r.terminal.iter().enumerate() {
+                if tri.possible() {
+                    let rec = eff[k].receiver.clone().unwrap_or_default();
+                    parts.push(if *tri == Tri::Yes {
+                        rec
+                    } else {
+                        format!("{rec} (depends on label values)")
+                    });
+                }
+            }
+            s.push_str(&format!("{}: {}\n", a.alertname, parts.join(", ")));
+        }
+        out.write_all(s.as_bytes()).map_err(|e| e.to_string())?;
+        return Ok(0);
+    }
+    let mut labels = BTreeMap::new();
+    for l in &args.labels {
+        let Some((k, v)) = l.split_once('=') else {
+            return Err(format!("label `{l}` must be NAME=VALUE"));
+        };
+        labels.insert(k.trim().to_string(), v.trim().trim_matches('"').to_string());
+    }
+    let hits = routing::route_concrete(&t, &labels);
+    let receivers: Vec<String> = hits
+        .iter()
+        .filter_map(|&k| eff[k].receiver.clone())
+        .collect();
+    if args.tree {
+        s.push_str("Matching routes:\n");
+        let mut idx = 0;
+        let parents = routing::parents(&t);
+        let mut shown: Vec<usize> = Vec::new();
+        for &h in &hits {
+            let mut k = h;
+            loop {
+                if !shown.contains(&k) {
+                    shown.push(k);
+                }
+                if k == 0 {
+                    break;
+                }
+                k = parents[k];
+            }
+        }
+        tree_lines(&t, "", true, true, Some(&shown), &mut idx, &mut s);
+        s.push('\n');
+    }
+    s.push_str(&receivers.join(","));
+    s.push('\n');
+    let mut code = 0;
+    if let Some(expected) = &args.verify_receivers {
+        if *expected != receivers.join(",") {
+            s.push_str("WARNING: Expected receivers did not match resolved receivers.\n");
+            code = 1;
+        }
+    }
+    out.write_all(s.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(code)
+}
