@@ -198,6 +198,129 @@ pub fn ci_secret_values(
     out
 }
 
+/// A secret-bearing Alertmanager field (`FieldKind::Secret`) with a literal value.
+#[derive(Debug, Clone)]
+pub struct AmSecret<'a> {
+    pub file: crate::source::FileId,
+    pub field: &'a crate::parse::alertmanager::FieldVal,
+    /// Where it is: `global`, or `slack_configs of receiver "x"`.
+    pub place: String,
+    pub placeholder: bool,
+}
+
+/// Does a URL in a secret URL field carry a credential (userinfo, a token-like path segment or
+/// query value, a webhook service host)? Plain internal endpoints (`http://127.0.0.1:5001/`) do not.
+pub fn url_carries_secret(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    let Some(rest) = lower.split_once("://").map(|(_, r)| r) else {
+        return true; // not a URL at all: treat as an opaque secret
+    };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    if authority.contains('@') {
+        return true;
+    }
+    const WEBHOOK_HOSTS: &[&str] = &[
+        "hooks.slack.com",
+        "discord.com",
+        "discordapp.com",
+        "webhook.office.com",
+        "outlook.office.com",
+        "api.telegram.org",
+        "chat.googleapis.com",
+        "events.pagerduty.com",
+        "qyapi.weixin.qq.com",
+    ];
+    if WEBHOOK_HOSTS
+        .iter()
+        .any(|h| authority == *h || authority.ends_with(&format!(".{h}")))
+        && path.len() > 8
+    {
+        return true;
+    }
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let tokenish = |seg: &str| {
+        seg.len() >= 16
+            && seg.chars().any(|c| c.is_ascii_digit())
+            && seg.chars().any(|c| c.is_ascii_alphabetic())
+            && seg
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.~=".contains(c))
+    };
+    let original_path = &url[url.len() - rest.len() + authority.len()..];
+    original_path.split(['/', '?', '&', '=']).any(tokenish) && !path.is_empty()
+        || query.split('&').any(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            [
+                "token",
+                "key",
+                "secret",
+                "password",
+                "sig",
+                "signature",
+                "auth",
+                "code",
+                "apikey",
+                "api_key",
+            ]
+            .iter()
+            .any(|w| k.contains(w))
+                && !v.is_empty()
+        })
+}
+
+/// Literal values in secret fields of every Alertmanager config (templates, empty values and
+/// plain endpoint URLs excluded).
+pub fn am_secret_values(project: &crate::model::Project) -> Vec<AmSecret<'_>> {
+    use crate::parse::alertmanager::FieldKind;
+    let mut out = Vec::new();
+    for r in project.alertmanager_configs() {
+        let fields = r
+            .config
+            .global
+            .iter()
+            .map(|f| (f, "`global`".to_string()))
+            .chain(r.config.receivers.iter().flat_map(|rc| {
+                rc.integrations.iter().flat_map(move |i| {
+                    i.fields.iter().map(move |f| {
+                        (
+                            f,
+                            format!("`{}_configs` of receiver `{}`", i.kind, rc.name.value),
+                        )
+                    })
+                })
+            }));
+        for (field, place) in fields {
+            if field.kind != FieldKind::Secret {
+                continue;
+            }
+            let Some(value) = &field.value else { continue };
+            let v = value.value.trim();
+            if v.is_empty() || is_reference(v) || v.contains("{{") {
+                continue;
+            }
+            let placeholder = is_placeholder(v);
+            let url_field = field.path.ends_with("url");
+            if url_field && !placeholder && !url_carries_secret(v) {
+                continue;
+            }
+            out.push(AmSecret {
+                file: r.file,
+                field,
+                place,
+                placeholder,
+            });
+        }
+    }
+    out
+}
+
+/// The `*_file` field that replaces a secret field (`http_config.basic_auth.password` ->
+/// `password_file`).
+pub fn file_twin(path: &str) -> String {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    format!("{last}_file")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,10 @@ const SECRETS: &[&str] = &[
     "s3cr3t-Passw0rd!",
     "ZmFrZS13ZWJob29r",
     "rt-7f3a9c1e5b2d4f60",
+    "Smtp-Pa55word-2024",
+    "R0UT1NGKEYfake0000000000000000000",
+    "b2c3d4e5f6a7b8c9",
+    "Br1dge-Pa55",
 ];
 
 #[test]

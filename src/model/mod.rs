@@ -152,6 +152,14 @@ impl Project {
                 .filter(|(f, _, _)| *f == file)
                 .filter_map(|(_, v, _)| v.value.as_ref().map(|s| s.span.clone())),
         );
+        // Alertmanager secrets, also those of configs embedded in this file (spans mapped out)
+        for sec in crate::secrets::am_secret_values(self) {
+            let Some(v) = &sec.field.value else { continue };
+            let (outer, span) = self.sources.resolve(sec.file, &v.span);
+            if outer == file {
+                spans.push(span);
+            }
+        }
         spans
     }
 

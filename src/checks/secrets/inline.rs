@@ -1,5 +1,7 @@
-//! `secrets/inline`: a secret-bearing field with a literal value instead of a reference: CI
-//! variables and environment whose names say they hold a secret (`*_PASSWORD`, `*_TOKEN`,
+//! `secrets/inline`: a secret-bearing field with a literal value instead of a reference:
+//! Alertmanager fields that have a `*_file` alternative (`smtp_auth_password`, `slack_api_url`,
+//! `routing_key`, `api_key`, webhook `url` with a credential, `http_config` credentials, ...), and
+//! CI variables and environment whose names say they hold a secret (`*_PASSWORD`, `*_TOKEN`,
 //! `*_SECRET`, `*_KEY`, `*WEBHOOK*`, ...) set to a literal rather than `$VAR` / `${{ secrets.X }}`.
 
 use crate::checks::{Check, Ctx, Finding};
@@ -15,6 +17,32 @@ impl Check for Inline {
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out = Vec::new();
+        for sec in secrets::am_secret_values(cx.project) {
+            if sec.placeholder {
+                continue; // secrets/placeholder
+            }
+            let value = sec.field.value.as_ref().expect("has a value");
+            let twin = secrets::file_twin(&sec.field.path);
+            out.push(
+                Finding::new(
+                    self.id(),
+                    sec.file,
+                    value.span.clone(),
+                    format!(
+                        "`{}` in {} is written inline ({}): everyone who can read this config (repository, CI logs, `amtool config show`) has the credential",
+                        sec.field.path,
+                        sec.place,
+                        secrets::redact(&value.value)
+                    ),
+                )
+                .label("secret written inline")
+                .help(format!(
+                    "use `{twin}: /etc/alertmanager/secrets/{}` instead and mount the secret there; rotate the value, it is in the git history",
+                    sec.field.path.rsplit('.').next().unwrap_or(&sec.field.path)
+                ))
+                .ctx("field", sec.field.path.clone()),
+            );
+        }
         for (file, var, placeholder) in secrets::ci_secret_values(cx.project) {
             if placeholder {
                 continue; // secrets/placeholder

@@ -13,6 +13,32 @@ impl Check for Placeholder {
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out = Vec::new();
+        for sec in secrets::am_secret_values(cx.project)
+            .into_iter()
+            .filter(|s| s.placeholder)
+        {
+            let value = sec.field.value.as_ref().expect("has a value");
+            let twin = secrets::file_twin(&sec.field.path);
+            out.push(
+                Finding::new(
+                    self.id(),
+                    sec.file,
+                    value.span.clone(),
+                    format!(
+                        "`{}` in {} is a placeholder ({}), not a credential: this integration cannot deliver notifications",
+                        sec.field.path,
+                        sec.place,
+                        secrets::redact(&value.value)
+                    ),
+                )
+                .label("placeholder")
+                .help(format!(
+                    "put the real value in a secret file and use `{twin}: /etc/alertmanager/secrets/{}`",
+                    sec.field.path.rsplit('.').next().unwrap_or(&sec.field.path)
+                ))
+                .ctx("field", sec.field.path.clone()),
+            );
+        }
         for (file, var, placeholder) in secrets::ci_secret_values(cx.project) {
             if !placeholder {
                 continue;
