@@ -18,6 +18,7 @@ const SECRETS: &[&str] = &[
     "R0UT1NGKEYfake0000000000000000000",
     "b2c3d4e5f6a7b8c9",
     "Br1dge-Pa55",
+    "Gr4fana-Adm1n-Pw",
 ];
 
 #[test]

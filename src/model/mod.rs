@@ -67,6 +67,8 @@ pub struct FileModel {
     pub rule_files: Vec<String>,
     /// A CI file's variables and environment.
     pub ci: Option<crate::parse::ci::CiFile>,
+    /// Values of Kubernetes `Secret` manifests committed in this file.
+    pub k8s_secrets: Vec<k8s::SecretValue>,
     /// Alertmanager configs of this source.
     pub alertmanager: Vec<AmConfig>,
     /// Files embedded in Kubernetes objects of this file, to be added as virtual sources.
@@ -83,6 +85,7 @@ impl FileModel {
             scrape_intervals: Vec::new(),
             rule_files: Vec::new(),
             ci: None,
+            k8s_secrets: Vec::new(),
             alertmanager: Vec::new(),
             embedded: Vec::new(),
         }
@@ -152,6 +155,9 @@ impl Project {
                 .filter(|(f, _, _)| *f == file)
                 .filter_map(|(_, v, _)| v.value.as_ref().map(|s| s.span.clone())),
         );
+        if let Some(f) = self.files.iter().find(|f| f.file == file) {
+            spans.extend(f.k8s_secrets.iter().map(|v| v.span.clone()));
+        }
         // Alertmanager secrets, also those of configs embedded in this file (spans mapped out)
         for sec in crate::secrets::am_secret_values(self) {
             let Some(v) = &sec.field.value else { continue };
@@ -261,9 +267,11 @@ pub fn parse_file(
             Some("Secret") | Some("ConfigMap")
         ) {
             let (embedded, problems) = k8s::embedded_files(doc, text);
-            if !embedded.is_empty() || !problems.is_empty() {
+            let secrets = k8s::secret_values(doc);
+            if !embedded.is_empty() || !problems.is_empty() || !secrets.is_empty() {
                 model.kind = FileKind::KubernetesEmbedding;
             }
+            model.k8s_secrets.extend(secrets);
             for (span, message) in problems {
                 model.issues.push(Issue {
                     check: "obsgate/unreadable-file",

@@ -122,6 +122,65 @@ fn segments(src: &str, node: &Node, value: &str) -> Vec<(usize, usize, usize)> {
 
 /// Standard base64 (RFC 4648, with or without padding; whitespace ignored, as Kubernetes
 /// tolerates line-wrapped values).
+/// A value of a Kubernetes `Secret` that is not an embedded YAML file: committed to the
+/// repository, it is a committed credential (base64 in `data` is an encoding, not encryption).
+#[derive(Debug, Clone)]
+pub struct SecretValue {
+    /// `metadata.name` of the Secret.
+    pub secret: String,
+    /// `stringData.password`, `data.token`, ...
+    pub key: String,
+    pub span: Span,
+    pub base64: bool,
+    /// The decoded value (for redaction in messages; never printed whole).
+    pub value: String,
+}
+
+/// The non-YAML values of a `Secret` document that hold something (references excluded).
+pub fn secret_values(doc: &Node) -> Vec<SecretValue> {
+    if doc.get("kind").and_then(Node::as_str) != Some("Secret") {
+        return Vec::new();
+    }
+    let name = doc
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Node::as_str)
+        .unwrap_or("")
+        .to_string();
+    let mut out = Vec::new();
+    for (field, base64) in [("stringData", false), ("data", true)] {
+        for (k, v) in doc.get(field).map(Node::entries).unwrap_or(&[]) {
+            if k.name.ends_with(".yml") || k.name.ends_with(".yaml") {
+                continue; // audited as an embedded file
+            }
+            let Value::Str(raw) = &v.value else { continue };
+            let value = if base64 {
+                match decode_base64(raw)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                {
+                    Some(t) => t,
+                    None => continue,
+                }
+            } else {
+                raw.clone()
+            };
+            let t = value.trim();
+            if t.is_empty() || crate::secrets::is_reference(t) || t.contains("{{") {
+                continue;
+            }
+            out.push(SecretValue {
+                secret: name.clone(),
+                key: format!("{field}.{}", k.name),
+                span: v.span.clone(),
+                base64,
+                value,
+            });
+        }
+    }
+    out
+}
+
 pub fn decode_base64(s: &str) -> Result<Vec<u8>, String> {
     fn val(c: u8) -> Option<u32> {
         match c {

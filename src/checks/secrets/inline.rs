@@ -43,6 +43,30 @@ impl Check for Inline {
                 .ctx("field", sec.field.path.clone()),
             );
         }
+        for f in &cx.project.files {
+            for v in &f.k8s_secrets {
+                if secrets::is_placeholder(&v.value) {
+                    continue;
+                }
+                out.push(
+                    Finding::new(
+                        self.id(),
+                        f.file,
+                        v.span.clone(),
+                        format!(
+                            "Kubernetes Secret `{}` commits `{}` to the repository ({}){}: a Secret manifest in git is a committed credential",
+                            v.secret,
+                            v.key,
+                            secrets::redact(&v.value),
+                            if v.base64 { "; base64 is an encoding, not encryption" } else { "" }
+                        ),
+                    )
+                    .label("committed secret")
+                    .help("commit an encrypted form instead (Sealed Secrets, SOPS) or create the Secret from a secret store (External Secrets Operator, Vault), and rotate this value")
+                    .ctx("key", v.key.clone()),
+                );
+            }
+        }
         for (file, var, placeholder) in secrets::ci_secret_values(cx.project) {
             if placeholder {
                 continue; // secrets/placeholder
