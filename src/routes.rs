@@ -150,20 +150,66 @@ pub fn test(args: &TestArgs, out: &mut dyn Write) -> Result<i32, String> {
                     .into(),
             );
         }
+        let am = project
+            .alertmanager_configs()
+            .nth(i)
+            .expect("index from load")
+            .config;
+        let inhibits: Vec<routing::Inhibit> =
+            am.inhibit_rules.iter().map(routing::inhibit_of).collect();
         for a in &universe {
             let r = routing::reach(&t, a);
-            let mut parts = Vec::new();
+            s.push_str(&format!("{}\n", a.alertname));
             for (k, tri) in r.terminal.iter().enumerate() {
-                if tri.possible() {
-                    let rec = eff[k].receiver.clone().unwrap_or_default();
-                    parts.push(if *tri == Tri::Yes {
-                        rec
-                    } else {
-                        format!("{rec} (depends on label values)")
-                    });
+                if !tri.possible() {
+                    continue;
+                }
+                let e = &eff[k];
+                let group = match &e.group_by {
+                    Some(g) if g.iter().any(|l| l == "...") => "every label".to_string(),
+                    Some(g) => g.join(", "),
+                    None => "nothing (one group)".to_string(),
+                };
+                s.push_str(&format!(
+                    "  -> {}{}\n     group by: {group}; group_wait {}, group_interval {}, repeat_interval {}\n",
+                    e.receiver.clone().unwrap_or_default(),
+                    if *tri == Tri::Yes { "" } else { " (depends on label values)" },
+                    e.timings[0],
+                    e.timings[1],
+                    e.timings[2]
+                ));
+            }
+            // which other alerts can mute it
+            let mut muted_by: Vec<&str> = Vec::new();
+            for rule in &inhibits {
+                if !a.matches(&rule.target).possible() {
+                    continue;
+                }
+                for src in &universe {
+                    if std::ptr::eq(src, a) {
+                        continue;
+                    }
+                    let single = [src.clone(), a.clone()];
+                    let pair_rule = routing::Inhibit {
+                        source: rule.source.clone(),
+                        target: rule.target.clone(),
+                        equal: rule.equal.clone(),
+                    };
+                    if routing::inhibition_witness(&pair_rule, &single).is_some_and(
+                        |(_, s0, t0)| s0.alertname == src.alertname && t0.alertname == a.alertname,
+                    ) {
+                        muted_by.push(&src.alertname);
+                    }
                 }
             }
-            s.push_str(&format!("{}: {}\n", a.alertname, parts.join(", ")));
+            muted_by.sort();
+            muted_by.dedup();
+            if !muted_by.is_empty() {
+                s.push_str(&format!(
+                    "     may be inhibited while firing: {}\n",
+                    muted_by.join(", ")
+                ));
+            }
         }
         out.write_all(s.as_bytes()).map_err(|e| e.to_string())?;
         return Ok(0);

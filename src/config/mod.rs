@@ -31,6 +31,15 @@ pub struct Config {
     pub include: Vec<String>,
     pub exclude: Vec<String>,
     pub checks: BTreeMap<String, CheckConfig>,
+    /// Alerts that reach Alertmanager from outside the checked rule files (other Prometheus
+    /// servers, Grafana, ...): `alertmanager: {extra_alerts: [{alertname, labels}]}`.
+    pub extra_alerts: Vec<ExtraAlert>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraAlert {
+    pub alertname: String,
+    pub labels: BTreeMap<String, String>,
 }
 
 /// One problem in the config file.
@@ -55,6 +64,7 @@ const TOP_KEYS: &[&str] = &[
     "runbooks",
     "annotations",
     "prometheus",
+    "alertmanager",
 ];
 
 impl Config {
@@ -157,6 +167,7 @@ impl Config {
                                 &[("scrape_interval", "promql/range-too-short")],
                                 &mut cfg,
                             ),
+                            "alertmanager" => p.alertmanager(v, &mut cfg),
                             _ => p.unknown(k, "the config", TOP_KEYS),
                         }
                     }
@@ -313,6 +324,81 @@ impl Parser<'_> {
                         "`{}` must be a level (off, info, warning, error) or a mapping of options",
                         k.name
                     ),
+                ),
+            }
+        }
+    }
+
+    /// `alertmanager: {paging_integrations: [...], extra_alerts: [{alertname, labels}]}`.
+    fn alertmanager(&mut self, v: &Node, cfg: &mut Config) {
+        let Value::Map(entries) = &v.value else {
+            self.problem(v.head_span(self.src), "`alertmanager` must be a mapping");
+            return;
+        };
+        for (k, val) in entries {
+            match k.name.as_str() {
+                "paging_integrations" => {
+                    let Some(om) = registry::meta("alertmanager/unrouted-alert")
+                        .and_then(|m| m.options.iter().find(|o| o.name == "paging_integrations"))
+                    else {
+                        continue;
+                    };
+                    if let Some(value) = self.opt_value(om, val, "paging_integrations") {
+                        cfg.checks
+                            .entry("alertmanager/unrouted-alert".to_string())
+                            .or_default()
+                            .options
+                            .insert("paging_integrations".to_string(), value);
+                    }
+                }
+                "extra_alerts" => {
+                    let Value::Seq(items) = &val.value else {
+                        self.problem(
+                            val.head_span(self.src),
+                            "`extra_alerts` must be a list of `{alertname, labels}`",
+                        );
+                        continue;
+                    };
+                    for item in items {
+                        let mut alert = ExtraAlert {
+                            alertname: String::new(),
+                            labels: BTreeMap::new(),
+                        };
+                        for (ik, iv) in item.entries() {
+                            match ik.name.as_str() {
+                                "alertname" => {
+                                    alert.alertname = iv.go_string(self.src).unwrap_or_default()
+                                }
+                                "labels" => {
+                                    for (lk, lv) in iv.entries() {
+                                        match lv.go_string(self.src) {
+                                            Some(s) if lv.is_scalar() => {
+                                                alert.labels.insert(lk.name.clone(), s);
+                                            }
+                                            _ => self.problem(
+                                                lv.head_span(self.src),
+                                                "label values must be strings",
+                                            ),
+                                        }
+                                    }
+                                }
+                                _ => self.unknown(ik, "an extra alert", &["alertname", "labels"]),
+                            }
+                        }
+                        if alert.alertname.is_empty() {
+                            self.problem(
+                                item.head_span(self.src),
+                                "an extra alert needs an `alertname`",
+                            );
+                        } else {
+                            cfg.extra_alerts.push(alert);
+                        }
+                    }
+                }
+                _ => self.unknown(
+                    k,
+                    "`alertmanager`",
+                    &["paging_integrations", "extra_alerts"],
                 ),
             }
         }

@@ -214,6 +214,8 @@ pub struct RouteNode {
     pub continue_: bool,
     pub receiver: Option<String>,
     pub group_by: Option<Vec<String>>,
+    /// `group_wait`, `group_interval`, `repeat_interval` as written.
+    pub timings: [Option<crate::parse::scalar::PromDuration>; 3],
     pub children: Vec<RouteNode>,
     /// Where the route is written (for findings).
     pub loc: Option<(FileId, Span)>,
@@ -335,6 +337,9 @@ pub fn reach(root: &RouteNode, alert: &AlertLabels) -> Reach {
 pub struct Effective {
     pub receiver: Option<String>,
     pub group_by: Option<Vec<String>>,
+    /// `group_wait`, `group_interval`, `repeat_interval` in effect (Alertmanager's defaults 30s,
+    /// 5m, 4h at the root).
+    pub timings: [crate::parse::scalar::PromDuration; 3],
 }
 
 pub fn effective(root: &RouteNode) -> Vec<Effective> {
@@ -342,6 +347,7 @@ pub fn effective(root: &RouteNode) -> Vec<Effective> {
         let e = Effective {
             receiver: n.receiver.clone().or_else(|| parent.receiver.clone()),
             group_by: n.group_by.clone().or_else(|| parent.group_by.clone()),
+            timings: [0, 1, 2].map(|i| n.timings[i].unwrap_or(parent.timings[i])),
         };
         out.push(e.clone());
         for c in &n.children {
@@ -354,6 +360,11 @@ pub fn effective(root: &RouteNode) -> Vec<Effective> {
         &Effective {
             receiver: None,
             group_by: None,
+            timings: [
+                crate::parse::scalar::PromDuration(30_000),
+                crate::parse::scalar::PromDuration(300_000),
+                crate::parse::scalar::PromDuration(4 * 3_600_000),
+            ],
         },
         &mut out,
     );
@@ -421,6 +432,32 @@ pub fn inhibition_witness<'a>(
 /// labels have known values (templated ones are unknown and may render empty, which drops them);
 /// labels the expression can produce (label inference) are present with unknown values.
 pub fn universe(project: &crate::model::Project) -> Vec<AlertLabels> {
+    universe_with(project, &[])
+}
+
+/// The universe plus alerts declared in `.obsgate.yml` (`alertmanager.extra_alerts`) that reach
+/// Alertmanager from elsewhere; their labels are known exactly.
+pub fn universe_with(
+    project: &crate::model::Project,
+    extra: &[crate::config::ExtraAlert],
+) -> Vec<AlertLabels> {
+    let mut out = rule_alerts(project);
+    out.extend(extra.iter().map(|e| {
+        AlertLabels {
+            alertname: e.alertname.clone(),
+            labels: e
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), LabelValue::Known(v.clone())))
+                .collect(),
+            open: false,
+            origin: None,
+        }
+    }));
+    out
+}
+
+fn rule_alerts(project: &crate::model::Project) -> Vec<AlertLabels> {
     use crate::parse::promql::{output_labels, Presence};
     let mut out = Vec::new();
     for r in project.alerts() {
@@ -479,6 +516,12 @@ pub fn tree_of(file: FileId, route: &crate::parse::alertmanager::Route) -> Route
             .group_by
             .as_ref()
             .map(|g| g.iter().map(|s| s.value.clone()).collect()),
+        timings: [
+            &route.group_wait,
+            &route.group_interval,
+            &route.repeat_interval,
+        ]
+        .map(|d| d.as_ref().and_then(|d| d.value)),
         children: route.routes.iter().map(|c| tree_of(file, c)).collect(),
         loc: Some((file, route.head.clone())),
     }
@@ -639,6 +682,7 @@ mod tests {
             continue_: cont,
             receiver: Some(receiver.into()),
             group_by: None,
+            timings: [None; 3],
             children,
             loc: None,
         }

@@ -14,7 +14,7 @@ impl Check for DeadInhibition {
     }
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
-        let universe = routing::universe(cx.project);
+        let universe = routing::universe_with(cx.project, &cx.config.extra_alerts);
         if universe.is_empty() {
             return Vec::new();
         }

@@ -16,7 +16,7 @@ impl Check for UnknownGroupLabel {
     }
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
-        let universe = routing::universe(cx.project);
+        let universe = routing::universe_with(cx.project, &cx.config.extra_alerts);
         if universe.is_empty() {
             return Vec::new();
         }

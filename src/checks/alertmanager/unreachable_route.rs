@@ -13,7 +13,7 @@ impl Check for UnreachableRoute {
     }
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
-        let universe = routing::universe(cx.project);
+        let universe = routing::universe_with(cx.project, &cx.config.extra_alerts);
         if universe.is_empty() {
             return Vec::new(); // nothing to route: no rule files in this run
         }

@@ -31,7 +31,7 @@ impl Check for UnroutedAlert {
     }
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
-        let universe = routing::universe(cx.project);
+        let universe = routing::universe_with(cx.project, &cx.config.extra_alerts);
         if universe.is_empty() {
             return Vec::new();
         }
