@@ -47,6 +47,8 @@ pub static REGISTRY: &[Registered] = &[
     check!(alertmanager / dead_inhibition: DeadInhibition, "alertmanager/dead-inhibition"),
     check!(alertmanager / unknown_group_label: UnknownGroupLabel, "alertmanager/unknown-group-label"),
     check!(alertmanager / unused_receiver: UnusedReceiver, "alertmanager/unused-receiver"),
+    check!(alertmanager / empty_receiver: EmptyReceiver, "alertmanager/empty-receiver"),
+    check!(alertmanager / useless_continue: UselessContinue, "alertmanager/useless-continue"),
     check!(alertmanager / template: Template, "alertmanager/template"),
     check!(alertmanager / timing: Timing, "alertmanager/timing"),
     check!(secrets / inline: Inline, "secrets/inline"),

@@ -4,6 +4,7 @@
 
 pub mod dead_inhibition;
 pub mod deprecated_matcher;
+pub mod empty_receiver;
 pub mod syntax;
 pub mod template;
 pub mod timing;
@@ -11,3 +12,4 @@ pub mod unknown_group_label;
 pub mod unreachable_route;
 pub mod unrouted_alert;
 pub mod unused_receiver;
+pub mod useless_continue;

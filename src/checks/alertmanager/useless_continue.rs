@@ -1,0 +1,39 @@
+//! `alertmanager/useless-continue`: `continue: true` on the last route of its level. `continue`
+//! only lets the later siblings also match; with none after it, it does nothing, and usually
+//! means the route order is not what the author thinks.
+
+use crate::checks::{Check, Ctx, Finding};
+
+pub struct UselessContinue;
+
+impl Check for UselessContinue {
+    fn id(&self) -> &'static str {
+        "alertmanager/useless-continue"
+    }
+
+    fn run(&self, cx: &Ctx) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for am in cx.project.alertmanager_configs() {
+            for (route, _) in am.config.routes() {
+                let Some(last) = route.routes.last() else {
+                    continue;
+                };
+                let Some((true, span)) = &last.continue_ else {
+                    continue;
+                };
+                out.push(
+                    Finding::new(
+                        self.id(),
+                        am.file,
+                        span.clone(),
+                        "`continue: true` on the last route of its level has no effect: there is no later sibling route to continue to",
+                    )
+                    .label("nothing follows")
+                    .help("remove it, or move the routes that should also see these alerts after this one")
+                    .also(am.file, last.head.clone(), "last route of its level"),
+                );
+            }
+        }
+        out
+    }
+}
