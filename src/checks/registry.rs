@@ -45,6 +45,7 @@ pub static REGISTRY: &[Registered] = &[
     check!(alertmanager / unreachable_route: UnreachableRoute, "alertmanager/unreachable-route"),
     check!(alertmanager / unrouted_alert: UnroutedAlert, "alertmanager/unrouted-alert"),
     check!(alertmanager / dead_inhibition: DeadInhibition, "alertmanager/dead-inhibition"),
+    check!(alertmanager / circular_inhibition: CircularInhibition, "alertmanager/circular-inhibition"),
     check!(alertmanager / unknown_group_label: UnknownGroupLabel, "alertmanager/unknown-group-label"),
     check!(alertmanager / unused_receiver: UnusedReceiver, "alertmanager/unused-receiver"),
     check!(alertmanager / empty_receiver: EmptyReceiver, "alertmanager/empty-receiver"),

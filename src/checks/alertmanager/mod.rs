@@ -2,6 +2,7 @@
 //! notification templates, timing) and cross-file, over the alerts of the rule files (unreachable
 //! routes, unrouted alerts, dead inhibition, unknown group labels).
 
+pub mod circular_inhibition;
 pub mod dead_inhibition;
 pub mod deprecated_matcher;
 pub mod empty_receiver;

@@ -1,0 +1,77 @@
+//! `alertmanager/circular-inhibition`: two alerts of the rule files that can inhibit each other
+//! (through one inhibit rule or two). While both fire, each mutes the other and nobody is
+//! notified of either.
+
+use crate::checks::{Check, Ctx, Finding};
+use crate::model::routing::{self, AlertLabels, Inhibit, Tri};
+
+pub struct CircularInhibition;
+
+/// Can `source` mute `target` through `rule` (as far as the labels tell)?
+fn mutes(rule: &Inhibit, source: &AlertLabels, target: &AlertLabels) -> bool {
+    let pair = [source.clone(), target.clone()];
+    routing::inhibition_witness(rule, &pair).is_some_and(|(tri, s, t)| {
+        tri != Tri::No && s.alertname == source.alertname && t.alertname == target.alertname
+    })
+}
+
+impl Check for CircularInhibition {
+    fn id(&self) -> &'static str {
+        "alertmanager/circular-inhibition"
+    }
+
+    fn run(&self, cx: &Ctx) -> Vec<Finding> {
+        let universe = routing::universe_with(cx.project, &cx.config.extra_alerts);
+        let mut out = Vec::new();
+        for am in cx.project.alertmanager_configs() {
+            let rules: Vec<(usize, Inhibit)> = am
+                .config
+                .inhibit_rules
+                .iter()
+                .map(routing::inhibit_of)
+                .enumerate()
+                .collect();
+            let mut reported = std::collections::BTreeSet::new();
+            for (ia, a) in &rules {
+                for (ib, b) in rules.iter().filter(|(ib, _)| ib >= ia) {
+                    // alerts certainly matched by the sides (a Maybe on both sides is too weak)
+                    for x in universe.iter().filter(|x| {
+                        x.matches(&a.source) == Tri::Yes && x.matches(&b.target) == Tri::Yes
+                    }) {
+                        for y in universe
+                            .iter()
+                            .filter(|y| y.alertname != x.alertname)
+                            .filter(|y| {
+                                y.matches(&a.target) == Tri::Yes && y.matches(&b.source) == Tri::Yes
+                            })
+                        {
+                            if !(mutes(a, x, y) && mutes(b, y, x) && reported.insert((*ia, *ib))) {
+                                continue;
+                            }
+                            let ra = &am.config.inhibit_rules[*ia];
+                            let rb = &am.config.inhibit_rules[*ib];
+                            let mut f = Finding::new(
+                                self.id(),
+                                am.file,
+                                rb.head.clone(),
+                                format!(
+                                    "alerts `{}` and `{}` can inhibit each other{}: while both fire, neither is notified",
+                                    x.alertname,
+                                    y.alertname,
+                                    if ia == ib { " through this one rule" } else { " through this rule and an earlier one" }
+                                ),
+                            )
+                            .label("mutual inhibition")
+                            .help("make the source and target matchers exclusive (e.g. `severity=\"critical\"` mutes `severity=\"warning\"`, never the other way round)");
+                            if ia != ib {
+                                f = f.also(am.file, ra.head.clone(), "the other half of the cycle");
+                            }
+                            out.push(f);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}
