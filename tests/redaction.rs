@@ -19,6 +19,7 @@ const SECRETS: &[&str] = &[
     "b2c3d4e5f6a7b8c9",
     "Br1dge-Pa55",
     "Gr4fana-Adm1n-Pw",
+    "ZmFrZS1zaWduYXR1cmUtb2JzZ2F0ZQ",
 ];
 
 #[test]

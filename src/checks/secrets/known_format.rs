@@ -15,6 +15,21 @@ impl Check for KnownFormat {
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out = Vec::new();
+        // values in secret fields are reported by secrets/inline, with the field's exact fix
+        let mut fields: Vec<(crate::source::FileId, crate::source::Span)> = Vec::new();
+        for sec in secrets::am_secret_values(cx.project) {
+            if let Some(v) = &sec.field.value {
+                fields.push(cx.project.sources.resolve(sec.file, &v.span));
+            }
+        }
+        for (file, var, _) in secrets::ci_secret_values(cx.project) {
+            if let Some(v) = &var.value {
+                fields.push((file, v.span.clone()));
+            }
+        }
+        for f in &cx.project.files {
+            fields.extend(f.k8s_secrets.iter().map(|v| (f.file, v.span.clone())));
+        }
         for f in cx
             .project
             .files
@@ -25,6 +40,12 @@ impl Check for KnownFormat {
             for d in secrets::scan_text(text) {
                 let value = &text[d.span.clone()];
                 if secrets::is_placeholder(value) {
+                    continue;
+                }
+                if fields
+                    .iter()
+                    .any(|(ff, s)| *ff == f.file && s.start <= d.span.start && d.span.end <= s.end)
+                {
                     continue;
                 }
                 out.push(
