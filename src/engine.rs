@@ -317,16 +317,28 @@ pub fn resolve(project: &Project, findings: Vec<Finding>) -> Vec<Resolved> {
     out.dedup_by(|a, b| {
         a.path == b.path && a.span == b.span && a.check == b.check && a.message == b.message
     });
-    // fingerprints: check + path + the text of the offending span (not its line), + occurrence
+    // fingerprints: check + path + the text of the offending span (not its line), + occurrence.
+    // For secrets the value never enters the fingerprint (a hash of a weak password can be
+    // brute-forced): the field/variable name or the secret's kind stands for it.
     let mut seen: HashMap<u64, u32> = HashMap::new();
     for r in &mut out {
-        let text = project
-            .sources
-            .get(r.file)
-            .text
-            .get(r.span.clone())
-            .unwrap_or("")
-            .trim();
+        let identity: String = if r.check.starts_with("secrets/") {
+            ["field", "name", "key", "kind"]
+                .iter()
+                .filter_map(|k| r.context.get(*k).and_then(|v| v.as_str()))
+                .collect::<Vec<_>>()
+                .join("\u{0}")
+        } else {
+            project
+                .sources
+                .get(r.file)
+                .text
+                .get(r.span.clone())
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        };
+        let text = identity.as_str();
         let base = fnv1a(&[r.check.as_bytes(), r.path.as_bytes(), text.as_bytes()]);
         let n = seen.entry(base).or_insert(0);
         *n += 1;

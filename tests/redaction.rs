@@ -49,3 +49,28 @@ fn no_output_format_contains_a_secret() {
         }
     }
 }
+
+/// Fingerprints of secret findings do not depend on the secret: changing the value keeps them.
+#[test]
+fn secret_fingerprints_do_not_hash_the_value() {
+    let d = std::env::temp_dir().join(format!("obsgate-fp-secret-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let f = d.join("ci.yml");
+    let fps = |value: &str| {
+        std::fs::write(
+            &f,
+            format!("variables:\n  DB_PASSWORD: \"{value}\"\nbuild:\n  script: [make]\n"),
+        )
+        .unwrap();
+        let o = common::run(std::slice::from_ref(&f), None);
+        o.findings
+            .iter()
+            .filter(|x| x.check == "secrets/inline")
+            .map(|x| x.fingerprint.clone())
+            .collect::<Vec<_>>()
+    };
+    let a = fps("Hunter2-Secret-1");
+    assert_eq!(a.len(), 1);
+    assert_eq!(a, fps("Other-Secret-Value-2"));
+    let _ = std::fs::remove_dir_all(&d);
+}
