@@ -1644,10 +1644,73 @@ const MONTHS: &[&str] = &[
     "december",
 ];
 
+/// Why a time range can never be active, if it cannot: days of the month that none of its months
+/// has, or years that are all over.
+pub fn never_active(node: &Node, src: &str, current_year: i64) -> Option<String> {
+    let list = |field: &str| -> Vec<(i64, i64)> {
+        node.get(field)
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|n| n.go_string(src))
+            .filter_map(|v| {
+                let one = |s: &str| -> Option<i64> {
+                    let s = s.trim();
+                    MONTHS
+                        .iter()
+                        .position(|m| m.eq_ignore_ascii_case(s))
+                        .map(|i| i as i64 + 1)
+                        .or_else(|| s.parse().ok())
+                };
+                match v.split_once(':') {
+                    Some((a, b)) => Some((one(a)?, one(b)?)),
+                    None => one(&v).map(|x| (x, x)),
+                }
+            })
+            .collect()
+    };
+    let years = list("years");
+    if let Some(last) = years.iter().map(|(_, b)| *b).max() {
+        if last < current_year {
+            return Some(format!(
+                "its `years` all lie in the past (the last is {last})"
+            ));
+        }
+    }
+    let months = list("months");
+    let days = list("days_of_month");
+    if !months.is_empty() && !days.is_empty() && days.iter().all(|(a, _)| *a > 0) {
+        const LEN: [i64; 12] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        let longest = months
+            .iter()
+            .flat_map(|(a, b)| (*a..=*b).filter(|m| (1..=12).contains(m)))
+            .map(|m| LEN[(m - 1) as usize])
+            .max()?;
+        let first_day = days.iter().map(|(a, _)| *a).min()?;
+        if first_day > longest {
+            return Some(format!(
+                "none of its months has a day {first_day} (the longest has {longest} days)"
+            ));
+        }
+    }
+    None
+}
+
 fn time_range(cx: &mut Cx, node: &Node) {
     if !node.is_map() {
         cx.wrong_type(node, "a time interval", "a mapping");
         return;
+    }
+    let year = current_year();
+    if let Some(why) = never_active(node, cx.src, year) {
+        cx.r.issues.push(Issue {
+            check: "alertmanager/timing",
+            message: format!("this time interval is never active: {why}; routes that use it never mute (or never deliver)"),
+            span: node.head_span(cx.src),
+            help: Some("fix the dates, or remove the interval and its uses".into()),
+            downgrade: false,
+            related: Vec::new(),
+        });
     }
     for (k, v) in node.entries() {
         match k.name.as_str() {
@@ -1740,6 +1803,23 @@ fn time_range(cx: &mut Cx, node: &Node) {
             _ => cx.unknown_key(k, "a time interval", TIME_RANGE_KEYS),
         }
     }
+}
+
+/// The current year (UTC), from the system clock.
+fn current_year() -> i64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    // days since 1970-01-01 -> civil year (Howard Hinnant's algorithm)
+    let z = secs.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    yoe + era * 400 + i64::from(month <= 2)
 }
 
 fn parse_hhmm(s: &str) -> Option<u32> {
@@ -2639,5 +2719,35 @@ mod tests {
         );
         assert!(got.contains("invalid label name \"bad-name\""), "{got}");
         assert!(got.contains("deprecated classic parser"), "{got}");
+    }
+}
+
+#[cfg(test)]
+mod never_active_tests {
+    use super::*;
+    use crate::source::LineIndex;
+
+    fn node(src: &str) -> Node {
+        crate::parse::yaml::parse_documents(src, &LineIndex::new(src))
+            .unwrap()
+            .remove(0)
+    }
+
+    #[test]
+    fn impossible_dates() {
+        let src = "months: [february]\ndays_of_month: ['30:31']\n";
+        assert!(never_active(&node(src), src, 2026)
+            .unwrap()
+            .contains("day 30"));
+        let src = "months: ['january:february']\ndays_of_month: ['30:31']\n";
+        assert_eq!(never_active(&node(src), src, 2026), None);
+        let src = "days_of_month: ['-1']\nmonths: [february]\n";
+        assert_eq!(never_active(&node(src), src, 2026), None);
+        let src = "years: ['2019:2020']\n";
+        assert!(never_active(&node(src), src, 2026)
+            .unwrap()
+            .contains("2020"));
+        assert_eq!(never_active(&node(src), src, 2020), None);
+        assert!(current_year() >= 2025);
     }
 }

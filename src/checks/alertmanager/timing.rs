@@ -207,7 +207,8 @@ impl Check for Timing {
             min_group: dur("min_group_interval", 60_000),
             max_repeat: dur("max_repeat_interval", 120 * 3_600_000),
         };
-        let mut out = Vec::new();
+        // time intervals that are never active (found while parsing)
+        let mut out = crate::checks::parse_issues(cx, self.id());
         for am in cx.project.alertmanager_configs() {
             let Some(root) = &am.config.route else {
                 continue;
