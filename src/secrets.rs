@@ -198,6 +198,29 @@ pub fn ci_secret_values(
     out
 }
 
+/// Literal values of secret-named keys in files of no audited kind (Helm values, app settings):
+/// `(file, key, value, placeholder)`.
+pub fn generic_secret_values(
+    project: &crate::model::Project,
+) -> Vec<(
+    crate::source::FileId,
+    &crate::parse::fields::SStr,
+    &crate::parse::fields::SStr,
+    bool,
+)> {
+    let mut out = Vec::new();
+    for f in &project.files {
+        for (k, v) in &f.generic_secrets {
+            let t = v.value.trim();
+            if t.is_empty() || is_reference(t) || clearly_not_a_secret(t) || t.contains("{{") {
+                continue;
+            }
+            out.push((f.file, k, v, is_placeholder(t)));
+        }
+    }
+    out
+}
+
 /// A secret-bearing Alertmanager field (`FieldKind::Secret`) with a literal value.
 #[derive(Debug, Clone)]
 pub struct AmSecret<'a> {

@@ -20,6 +20,8 @@ const SECRETS: &[&str] = &[
     "Br1dge-Pa55",
     "Gr4fana-Adm1n-Pw",
     "ZmFrZS1zaWduYXR1cmUtb2JzZ2F0ZQ",
+    "Gr4f-Helm-Pw-99",
+    "tk_9f8e7d6c5b4a3210",
 ];
 
 #[test]

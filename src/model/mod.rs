@@ -69,6 +69,8 @@ pub struct FileModel {
     pub ci: Option<crate::parse::ci::CiFile>,
     /// Values of Kubernetes `Secret` manifests committed in this file.
     pub k8s_secrets: Vec<k8s::SecretValue>,
+    /// Secret-named keys with scalar values in files of no audited kind.
+    pub generic_secrets: Vec<(crate::parse::fields::SStr, crate::parse::fields::SStr)>,
     /// Alertmanager configs of this source.
     pub alertmanager: Vec<AmConfig>,
     /// Files embedded in Kubernetes objects of this file, to be added as virtual sources.
@@ -86,6 +88,7 @@ impl FileModel {
             rule_files: Vec::new(),
             ci: None,
             k8s_secrets: Vec::new(),
+            generic_secrets: Vec::new(),
             alertmanager: Vec::new(),
             embedded: Vec::new(),
         }
@@ -158,6 +161,12 @@ impl Project {
         if let Some(f) = self.files.iter().find(|f| f.file == file) {
             spans.extend(f.k8s_secrets.iter().map(|v| v.span.clone()));
         }
+        spans.extend(
+            crate::secrets::generic_secret_values(self)
+                .into_iter()
+                .filter(|(f, ..)| *f == file)
+                .map(|(_, _, v, _)| v.span.clone()),
+        );
         // Alertmanager secrets, also those of configs embedded in this file (spans mapped out)
         for sec in crate::secrets::am_secret_values(self) {
             let Some(v) = &sec.field.value else { continue };
@@ -300,9 +309,65 @@ pub fn parse_file(
                 crate::parse::ci::CiKind::GithubAction => FileKind::GithubAction,
             };
             model.ci = Some(crate::parse::ci::parse_doc(doc, kind, text));
+        } else {
+            // a file of no audited kind (Helm values, app settings): keys that name a secret
+            collect_secret_keys(doc, text, &mut model.generic_secrets, 0);
         }
     }
     model
+}
+
+/// `(key, value)` scalars whose key names a secret, anywhere in a YAML tree.
+fn collect_secret_keys(
+    node: &yaml::Node,
+    src: &str,
+    out: &mut Vec<(crate::parse::fields::SStr, crate::parse::fields::SStr)>,
+    depth: usize,
+) {
+    if depth > 64 {
+        return;
+    }
+    match &node.value {
+        yaml::Value::Map(entries) => {
+            // encrypted payloads (Sealed Secrets, SOPS) are what should be committed
+            if node
+                .get("kind")
+                .and_then(yaml::Node::as_str)
+                .is_some_and(|k| {
+                    matches!(k, "SealedSecret" | "ExternalSecret" | "SecretProviderClass")
+                })
+            {
+                return;
+            }
+            for (k, v) in entries {
+                if k.name.to_ascii_lowercase().contains("encrypted") || k.name == "sops" {
+                    continue;
+                }
+                if v.is_scalar() && crate::parse::ci::secret_name(&k.name) {
+                    if let Some(value) = v.go_string(src) {
+                        out.push((
+                            crate::parse::fields::SStr {
+                                value: k.name.clone(),
+                                span: k.span.clone(),
+                            },
+                            crate::parse::fields::SStr {
+                                value,
+                                span: v.span.clone(),
+                            },
+                        ));
+                    }
+                } else {
+                    collect_secret_keys(v, src, out, depth + 1);
+                }
+            }
+        }
+        yaml::Value::Seq(items) => {
+            for i in items {
+                collect_secret_keys(i, src, out, depth + 1);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Parse a YAML file embedded in a Kubernetes object (a virtual source). Only Alertmanager

@@ -202,6 +202,18 @@ pub fn secret_name(name: &str) -> bool {
     if NOT.iter().any(|s| n.ends_with(s)) || n.contains("PUBLIC_KEY") || n.ends_with("_KEY_ID") {
         return false;
     }
+    // camelCase / kebab-case names of references to secrets: existingSecret, secretName, tokenRef
+    let flat: String = n.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    if flat.starts_with("EXISTING")
+        || [
+            "NAME", "REF", "FILE", "PATH", "KEYID", "ENABLED", "TTL", "KEYS",
+        ]
+        .iter()
+        .any(|s| flat.ends_with(s))
+        || flat.contains("PUBLICKEY")
+    {
+        return false;
+    }
     [
         "PASSWORD",
         "PASSWD",

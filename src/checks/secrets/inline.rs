@@ -67,6 +67,26 @@ impl Check for Inline {
                 );
             }
         }
+        for (file, key, value, placeholder) in secrets::generic_secret_values(cx.project) {
+            if placeholder {
+                continue;
+            }
+            out.push(
+                Finding::new(
+                    self.id(),
+                    file,
+                    value.span.clone(),
+                    format!(
+                        "`{}` holds a literal secret ({}): everyone who can read the repository has it",
+                        key.value,
+                        secrets::redact(&value.value)
+                    ),
+                )
+                .label("secret written inline")
+                .help("load it at deploy time instead (a secret store, a Kubernetes Secret created outside git, an environment variable set by CI) and rotate this value")
+                .ctx("name", key.value.clone()),
+            );
+        }
         for (file, var, placeholder) in secrets::ci_secret_values(cx.project) {
             if placeholder {
                 continue; // secrets/placeholder

@@ -30,6 +30,9 @@ impl Check for KnownFormat {
         for f in &cx.project.files {
             fields.extend(f.k8s_secrets.iter().map(|v| (f.file, v.span.clone())));
         }
+        for (file, _, value, _) in secrets::generic_secret_values(cx.project) {
+            fields.push((file, value.span.clone()));
+        }
         for f in cx
             .project
             .files

@@ -39,6 +39,26 @@ impl Check for Placeholder {
                 .ctx("field", sec.field.path.clone()),
             );
         }
+        for (file, key, value, _) in secrets::generic_secret_values(cx.project)
+            .into_iter()
+            .filter(|x| x.3)
+        {
+            out.push(
+                Finding::new(
+                    self.id(),
+                    file,
+                    value.span.clone(),
+                    format!(
+                        "`{}` is a placeholder ({}), not a credential: whatever uses it cannot authenticate",
+                        key.value,
+                        secrets::redact(&value.value)
+                    ),
+                )
+                .label("placeholder")
+                .help("supply the real value at deploy time from a secret store")
+                .ctx("name", key.value.clone()),
+            );
+        }
         for (file, var, placeholder) in secrets::ci_secret_values(cx.project) {
             if !placeholder {
                 continue;
