@@ -14,6 +14,9 @@ impl Check for DeadInhibition {
     }
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
+        if cx.project.alertmanager_configs().next().is_none() {
+            return Vec::new(); // no Alertmanager config: nothing to route
+        }
         let universe = routing::universe_with(cx.project, &cx.config.extra_alerts);
         if universe.is_empty() {
             return Vec::new();
