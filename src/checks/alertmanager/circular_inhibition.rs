@@ -21,10 +21,9 @@ impl Check for CircularInhibition {
     }
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
-        if cx.project.alertmanager_configs().next().is_none() {
-            return Vec::new(); // no Alertmanager config: nothing to route
-        }
-        let universe = routing::universe_with(cx.project, &cx.config.extra_alerts);
+        let Some(universe) = super::universe(cx) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         for am in cx.project.alertmanager_configs() {
             let rules: Vec<(usize, Inhibit)> = am

@@ -15,19 +15,20 @@ impl Check for DeadInhibition {
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         if cx.project.alertmanager_configs().next().is_none() {
-            return Vec::new(); // no Alertmanager config: nothing to route
-        }
-        let universe = routing::universe_with(cx.project, &cx.config.extra_alerts);
-        if universe.is_empty() {
             return Vec::new();
         }
+        // structural contradictions are found without any alert; the rest needs the universe
+        let universe = super::universe(cx).unwrap_or_default();
         let mut out = Vec::new();
         for amr in cx.project.alertmanager_configs() {
             let (file, am) = (amr.file, amr.config);
             for rule in &am.inhibit_rules {
                 let inh = routing::inhibit_of(rule);
                 let structural = routing::structurally_dead(&inh);
-                if structural.is_none() && routing::inhibition_witness(&inh, &universe).is_some() {
+                if structural.is_none()
+                    && (universe.is_empty()
+                        || routing::inhibition_witness(&inh, &universe).is_some())
+                {
                     continue;
                 }
                 if let Some(label) = structural {

@@ -14,3 +14,12 @@ pub mod unreachable_route;
 pub mod unrouted_alert;
 pub mod unused_receiver;
 pub mod useless_continue;
+
+/// The alerts to route through Alertmanager configs: the alerts of the checked rule files plus
+/// `.obsgate.yml`'s `alertmanager.extra_alerts`. `None` when there is no Alertmanager config or
+/// no alert at all (nothing to judge, so the cross-file checks stay quiet).
+pub fn universe(cx: &crate::checks::Ctx) -> Option<Vec<crate::model::routing::AlertLabels>> {
+    cx.project.alertmanager_configs().next()?;
+    let universe = crate::model::routing::universe_with(cx.project, &cx.config.extra_alerts);
+    (!universe.is_empty()).then_some(universe)
+}

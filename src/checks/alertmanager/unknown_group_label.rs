@@ -6,7 +6,6 @@
 use std::collections::BTreeSet;
 
 use crate::checks::{Check, Ctx, Finding};
-use crate::model::routing;
 
 pub struct UnknownGroupLabel;
 
@@ -16,13 +15,9 @@ impl Check for UnknownGroupLabel {
     }
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
-        if cx.project.alertmanager_configs().next().is_none() {
-            return Vec::new(); // no Alertmanager config: nothing to route
-        }
-        let universe = routing::universe_with(cx.project, &cx.config.extra_alerts);
-        if universe.is_empty() {
+        let Some(universe) = super::universe(cx) else {
             return Vec::new();
-        }
+        };
         let named: BTreeSet<&str> = universe.iter().flat_map(|a| a.named_labels()).collect();
         let mut out = Vec::new();
         for amr in cx.project.alertmanager_configs() {

@@ -13,13 +13,9 @@ impl Check for UnreachableRoute {
     }
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
-        if cx.project.alertmanager_configs().next().is_none() {
-            return Vec::new(); // no Alertmanager config: nothing to route
-        }
-        let universe = routing::universe_with(cx.project, &cx.config.extra_alerts);
-        if universe.is_empty() {
-            return Vec::new(); // nothing to route: no rule files in this run
-        }
+        let Some(universe) = super::universe(cx) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         for amr in cx.project.alertmanager_configs() {
             let (file, am) = (amr.file, amr.config);

@@ -31,13 +31,9 @@ impl Check for UnroutedAlert {
     }
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
-        if cx.project.alertmanager_configs().next().is_none() {
-            return Vec::new(); // no Alertmanager config: nothing to route
-        }
-        let universe = routing::universe_with(cx.project, &cx.config.extra_alerts);
-        if universe.is_empty() {
+        let Some(universe) = super::universe(cx) else {
             return Vec::new();
-        }
+        };
         let paging = cx.option_list("paging_integrations");
         let mut out = Vec::new();
         for amr in cx.project.alertmanager_configs() {
