@@ -136,12 +136,12 @@ fn run_routes(command: cli::RoutesCommand, out: &mut dyn Write, err: &mut dyn Wr
     }
 }
 
-fn render_config_error(e: &ConfigError, color: bool) -> String {
+/// `path:line:col: message` per config problem (the config is not a finding: exit code 2).
+fn render_config_error(e: &ConfigError) -> String {
     let lines = source::LineIndex::new(&e.text);
     let mut s = String::new();
     for p in &e.problems {
         let (l, c) = lines.line_col(&e.text, p.span.start);
-        let _ = color;
         s.push_str(&format!(
             "error: {}:{l}:{c}: {}\n",
             e.path.display(),
@@ -167,7 +167,7 @@ fn run_check(args: CheckArgs, env: Env, out: &mut dyn Write, err: &mut dyn Write
         Some(p) => match Config::load(&p) {
             Ok(c) => c,
             Err(e) => {
-                let _ = emit(err, &render_config_error(&e, color));
+                let _ = emit(err, &render_config_error(&e));
                 return EXIT_ERROR;
             }
         },
