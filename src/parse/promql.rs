@@ -90,7 +90,8 @@ pub struct Parsed {
     /// The syntax tree.
     pub expr: Box<Expr>,
     text: String,
-    spans: HashMap<usize, NodeSpans>,
+    /// Computed on first use: most expressions never need a position.
+    spans: std::sync::OnceLock<HashMap<usize, NodeSpans>>,
 }
 
 impl Clone for Parsed {
@@ -101,8 +102,16 @@ impl Clone for Parsed {
 
 impl Parsed {
     fn new(text: String, expr: Box<Expr>) -> Self {
-        let spans = compute_spans(&text, &expr);
-        Parsed { expr, text, spans }
+        Parsed {
+            expr,
+            text,
+            spans: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn spans(&self) -> &HashMap<usize, NodeSpans> {
+        self.spans
+            .get_or_init(|| compute_spans(&self.text, &self.expr))
     }
 
     /// The expression text the spans refer to.
@@ -113,11 +122,11 @@ impl Parsed {
     /// Whether node spans are available. They are missing only if the token walk could not be
     /// matched with the tree (an unexpected parser construct); all span queries then give `None`.
     pub fn has_spans(&self) -> bool {
-        !self.spans.is_empty()
+        !self.spans().is_empty()
     }
 
     fn node(&self, node: &Expr) -> Option<&NodeSpans> {
-        self.spans
+        self.spans()
             .get(&node_key(node))
             .filter(|n| n.kind == std::mem::discriminant(node))
     }

@@ -27,11 +27,24 @@ impl Check for RangeTooShort {
             _ => 4,
         };
         let mut out = Vec::new();
+        // no interval configured and no Prometheus config in the run: nothing to judge
+        if configured.is_none() && cx.project.files.iter().all(|f| f.rule_files.is_empty()) {
+            return Vec::new();
+        }
+        // the interval per rule file (resolving `rule_files:` globs touches the file system)
+        let mut per_file: std::collections::HashMap<
+            crate::source::FileId,
+            Option<(PromDuration, String)>,
+        > = std::collections::HashMap::new();
         for (r, expr, parsed) in parsed_rules(cx.project) {
             let (interval, source) = match configured {
                 Some(d) => (d, "`.obsgate.yml`".to_string()),
-                None => match cx.project.scrape_interval_for(r.file) {
-                    Some((d, path)) => (d, format!("`{path}`, which loads this file")),
+                None => match per_file.entry(r.file).or_insert_with(|| {
+                    cx.project
+                        .scrape_interval_for(r.file)
+                        .map(|(d, p)| (d, p.to_string()))
+                }) {
+                    Some((d, path)) => (*d, format!("`{path}`, which loads this file")),
                     None => continue,
                 },
             };
