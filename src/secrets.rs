@@ -356,11 +356,51 @@ pub fn am_secret_values(project: &crate::model::Project) -> Vec<AmSecret<'_>> {
     out
 }
 
-/// The `*_file` field that replaces a secret field (`http_config.basic_auth.password` ->
-/// `password_file`).
-pub fn file_twin(path: &str) -> String {
+/// The value spans of every secret-bearing field of the project (Alertmanager credentials, CI
+/// variables, Kubernetes Secret values, secret-named keys), resolved to their outer file.
+pub fn field_spans(project: &crate::model::Project) -> Vec<(crate::source::FileId, Span)> {
+    let mut out = Vec::new();
+    for sec in am_secret_values(project) {
+        if let Some(v) = &sec.field.value {
+            out.push(project.sources.resolve(sec.file, &v.span));
+        }
+    }
+    for (file, var, _) in ci_secret_values(project) {
+        if let Some(v) = &var.value {
+            out.push((file, v.span.clone()));
+        }
+    }
+    for f in &project.files {
+        out.extend(f.k8s_secrets.iter().map(|v| (f.file, v.span.clone())));
+    }
+    for (file, _, value, _) in generic_secret_values(project) {
+        out.push((file, value.span.clone()));
+    }
+    out
+}
+
+/// Every span of `file` to mask in output that shows source text: known formats in its text and
+/// the secret fields (`fields`, from [`field_spans`]) that lie in it.
+pub fn mask_spans(
+    text: &str,
+    file: crate::source::FileId,
+    fields: &[(crate::source::FileId, Span)],
+) -> Vec<Span> {
+    let mut spans: Vec<Span> = scan_text(text).into_iter().map(|d| d.span).collect();
+    spans.extend(
+        fields
+            .iter()
+            .filter(|(f, _)| *f == file)
+            .map(|(_, s)| s.clone()),
+    );
+    spans
+}
+
+/// The `*_file` line that replaces a secret field, as shown in help texts:
+/// `http_config.basic_auth.password` -> `password_file: /etc/alertmanager/secrets/password`.
+pub fn file_fix(path: &str) -> String {
     let last = path.rsplit('.').next().unwrap_or(path);
-    format!("{last}_file")
+    format!("{last}_file: /etc/alertmanager/secrets/{last}")
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use crate::parse::k8s::{self, Embedded};
 use crate::parse::prom_rules::{self, Group, Issue, Rule, RuleDoc, RuleKind};
 use crate::parse::scalar::PromDuration;
 use crate::parse::yaml;
-use crate::source::{FileId, Sources, Span};
+use crate::source::{FileId, Sources};
 
 /// What a file turned out to be, from its content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -144,38 +144,6 @@ impl Project {
 
     pub fn alerts(&self) -> impl Iterator<Item = RuleRef<'_>> {
         self.rules().filter(|r| r.rule.kind == RuleKind::Alert)
-    }
-
-    /// Byte spans of every secret value in a file, to mask in any output that shows source text.
-    pub fn secret_spans(&self, file: FileId) -> Vec<Span> {
-        let mut spans: Vec<Span> = crate::secrets::scan_text(&self.sources.get(file).text)
-            .into_iter()
-            .map(|d| d.span)
-            .collect();
-        spans.extend(
-            crate::secrets::ci_secret_values(self)
-                .into_iter()
-                .filter(|(f, _, _)| *f == file)
-                .filter_map(|(_, v, _)| v.value.as_ref().map(|s| s.span.clone())),
-        );
-        if let Some(f) = self.files.iter().find(|f| f.file == file) {
-            spans.extend(f.k8s_secrets.iter().map(|v| v.span.clone()));
-        }
-        spans.extend(
-            crate::secrets::generic_secret_values(self)
-                .into_iter()
-                .filter(|(f, ..)| *f == file)
-                .map(|(_, _, v, _)| v.span.clone()),
-        );
-        // Alertmanager secrets, also those of configs embedded in this file (spans mapped out)
-        for sec in crate::secrets::am_secret_values(self) {
-            let Some(v) = &sec.field.value else { continue };
-            let (outer, span) = self.sources.resolve(sec.file, &v.span);
-            if outer == file {
-                spans.push(span);
-            }
-        }
-        spans
     }
 
     pub fn src(&self, file: FileId) -> &str {
@@ -448,11 +416,4 @@ fn sniff_rules(text: &str, name: &str) -> bool {
         || text.contains("kind: PrometheusRule")
         || ((lower.contains("rule") || lower.contains("alert"))
             && (has("alert:") || has("record:") || has("expr:")))
-}
-
-/// A byte span plus file, for secondary references.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Loc {
-    pub file: FileId,
-    pub span: Span,
 }

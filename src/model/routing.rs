@@ -77,9 +77,9 @@ pub struct LabelMatcher {
 }
 
 impl LabelMatcher {
-    pub fn new(name: &str, op: MatchOp, value: &str) -> Result<LabelMatcher, regex::Error> {
+    pub fn new(name: &str, op: MatchOp, value: &str) -> Result<LabelMatcher, String> {
         let re = match op {
-            MatchOp::Re | MatchOp::NotRe => Some(regex::Regex::new(&format!("^(?:{value})$"))?),
+            MatchOp::Re | MatchOp::NotRe => Some(crate::parse::am_matcher::anchored(value)?),
             _ => None,
         };
         Ok(LabelMatcher {
@@ -87,6 +87,17 @@ impl LabelMatcher {
             op,
             value: value.to_string(),
             re,
+        })
+    }
+
+    /// Like [`LabelMatcher::new`], but an invalid regex (reported by `alertmanager/syntax`) gives
+    /// a matcher whose regex matches nothing.
+    pub fn lenient(name: &str, op: MatchOp, value: &str) -> LabelMatcher {
+        LabelMatcher::new(name, op, value).unwrap_or_else(|_| LabelMatcher {
+            name: name.to_string(),
+            op,
+            value: value.to_string(),
+            re: None,
         })
     }
 
@@ -222,7 +233,7 @@ pub struct RouteNode {
 }
 
 impl RouteNode {
-    /// Every node in pre-order with its index and depth.
+    /// Every node in pre-order (the index in the result is the route's index everywhere else).
     pub fn preorder(&self) -> Vec<&RouteNode> {
         let mut out = vec![self];
         for c in &self.children {
@@ -399,6 +410,25 @@ fn equal_possible(a: &AlertLabels, b: &AlertLabels, equal: &[String]) -> Tri {
     })
 }
 
+/// Can `source` mute `target` through `rule`? `same_rule`: both are the same alerting rule, so
+/// only different series of it could (an alert never inhibits itself).
+pub fn can_inhibit(
+    rule: &Inhibit,
+    source: &AlertLabels,
+    target: &AlertLabels,
+    same_rule: bool,
+) -> Tri {
+    let tri = source
+        .matches(&rule.source)
+        .and(target.matches(&rule.target))
+        .and(equal_possible(source, target, &rule.equal));
+    if same_rule {
+        tri.and(Tri::Maybe)
+    } else {
+        tri
+    }
+}
+
 /// The best (most certain) pair of alerts for which the inhibit rule can act, if any.
 pub fn inhibition_witness<'a>(
     rule: &Inhibit,
@@ -406,20 +436,11 @@ pub fn inhibition_witness<'a>(
 ) -> Option<(Tri, &'a AlertLabels, &'a AlertLabels)> {
     let mut best: Option<(Tri, &AlertLabels, &AlertLabels)> = None;
     for s in alerts {
-        let ms = s.matches(&rule.source);
-        if !ms.possible() {
+        if !s.matches(&rule.source).possible() {
             continue;
         }
         for t in alerts {
-            let mt = t.matches(&rule.target);
-            if !mt.possible() {
-                continue;
-            }
-            let mut tri = ms.and(mt).and(equal_possible(s, t, &rule.equal));
-            // the same alert rule: only different series of it can inhibit each other
-            if std::ptr::eq(s, t) {
-                tri = tri.and(Tri::Maybe);
-            }
+            let tri = can_inhibit(rule, s, t, std::ptr::eq(s, t));
             if tri.possible() && best.is_none_or(|(b, _, _)| tri > b) {
                 best = Some((tri, s, t));
             }
@@ -577,36 +598,22 @@ fn convert(m: &crate::parse::am_matcher::Matcher) -> LabelMatcher {
         AmOp::Regex => MatchOp::Re,
         AmOp::NotRegex => MatchOp::NotRe,
     };
-    // an invalid regex (reported by alertmanager/syntax) matches nothing
-    LabelMatcher::new(&m.name, op, &m.value).unwrap_or_else(|_| LabelMatcher {
-        name: m.name.clone(),
-        op,
-        value: m.value.clone(),
-        re: None,
-    })
+    LabelMatcher::lenient(&m.name, op, &m.value)
 }
 
 /// An inhibit rule of an Alertmanager config, with `*_matchers` and legacy `*_match(_re)` merged.
 pub fn inhibit_of(rule: &crate::parse::alertmanager::InhibitRule) -> Inhibit {
-    let side = |matchers: &[crate::parse::alertmanager::SMatcher],
-                prefix: &str|
-     -> Vec<LabelMatcher> {
-        let mut out: Vec<LabelMatcher> = matchers.iter().map(|m| convert(&m.matcher)).collect();
-        for l in rule.legacy.iter().filter(|l| l.field.starts_with(prefix)) {
-            for (k, v) in &l.entries {
-                let op = if l.regex { MatchOp::Re } else { MatchOp::Eq };
-                out.push(
-                    LabelMatcher::new(&k.value, op, &v.value).unwrap_or_else(|_| LabelMatcher {
-                        name: k.value.clone(),
-                        op,
-                        value: v.value.clone(),
-                        re: None,
-                    }),
-                );
+    let side =
+        |matchers: &[crate::parse::alertmanager::SMatcher], prefix: &str| -> Vec<LabelMatcher> {
+            let mut out: Vec<LabelMatcher> = matchers.iter().map(|m| convert(&m.matcher)).collect();
+            for l in rule.legacy.iter().filter(|l| l.field.starts_with(prefix)) {
+                for (k, v) in &l.entries {
+                    let op = if l.regex { MatchOp::Re } else { MatchOp::Eq };
+                    out.push(LabelMatcher::lenient(&k.value, op, &v.value));
+                }
             }
-        }
-        out
-    };
+            out
+        };
     Inhibit {
         source: side(&rule.source_matchers, "source_"),
         target: side(&rule.target_matchers, "target_"),

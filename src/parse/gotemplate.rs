@@ -22,6 +22,7 @@
 //!   Rust's Unicode `Alphabetic`/`Numeric` properties, slightly broader than
 //!   Go's letter and decimal-digit categories.
 
+use crate::parse::scalar::go_quote;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -2492,31 +2493,6 @@ fn go_is_print(c: char) -> bool {
         return (' '..='~').contains(&c);
     }
     !c.is_control() && !c.is_whitespace()
-}
-
-/// Go's `%q` (`strconv.Quote`).
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if go_is_print(c) => out.push(c),
-            c if c < ' ' || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", u32::from(c))),
-            c if u32::from(c) < 0x10000 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push_str(&format!("\\U{:08x}", u32::from(c))),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// Go's `%#U`: `U+0078 'x'`.

@@ -736,7 +736,7 @@ impl fmt::Display for PromDuration {
 /// holds; Rust has no Unicode category tables, so this escapes control chars, whitespace other
 /// than ' ', private-use, surrogate-adjacent non-characters and the common format chars, and
 /// keeps everything else (unassigned code points are kept where Go would escape them).
-fn go_quote(s: &str) -> String {
+pub fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

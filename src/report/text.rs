@@ -85,12 +85,14 @@ pub fn render(project: &Project, findings: &[Resolved], style: Style) -> String 
         .with_links(false)
         .with_width(style.width);
     let mut sources: HashMap<FileId, NamedSource<String>> = HashMap::new();
+    let secret_fields = crate::secrets::field_spans(project);
     let mut out = String::new();
     for f in findings {
         let src = sources.entry(f.file).or_insert_with(|| {
             let s = project.sources.get(f.file);
             // never show a secret in an excerpt, not even on a context line
-            let text = crate::secrets::mask(&s.text, &project.secret_spans(f.file));
+            let spans = crate::secrets::mask_spans(&s.text, f.file, &secret_fields);
+            let text = crate::secrets::mask(&s.text, &spans);
             NamedSource::new(s.path.clone(), text).with_language("yaml")
         });
         let d = Diag { f, src };

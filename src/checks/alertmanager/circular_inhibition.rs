@@ -3,17 +3,9 @@
 //! notified of either.
 
 use crate::checks::{Check, Ctx, Finding};
-use crate::model::routing::{self, AlertLabels, Inhibit, Tri};
+use crate::model::routing::{self, Inhibit, Tri};
 
 pub struct CircularInhibition;
-
-/// Can `source` mute `target` through `rule` (as far as the labels tell)?
-fn mutes(rule: &Inhibit, source: &AlertLabels, target: &AlertLabels) -> bool {
-    let pair = [source.clone(), target.clone()];
-    routing::inhibition_witness(rule, &pair).is_some_and(|(tri, s, t)| {
-        tri != Tri::No && s.alertname == source.alertname && t.alertname == target.alertname
-    })
-}
 
 impl Check for CircularInhibition {
     fn id(&self) -> &'static str {
@@ -47,7 +39,10 @@ impl Check for CircularInhibition {
                                 y.matches(&a.target) == Tri::Yes && y.matches(&b.source) == Tri::Yes
                             })
                         {
-                            if !(mutes(a, x, y) && mutes(b, y, x) && reported.insert((*ia, *ib))) {
+                            if !(routing::can_inhibit(a, x, y, false).possible()
+                                && routing::can_inhibit(b, y, x, false).possible()
+                                && reported.insert((*ia, *ib)))
+                            {
                                 continue;
                             }
                             let ra = &am.config.inhibit_rules[*ia];

@@ -22,7 +22,6 @@ impl Check for Inline {
                 continue; // secrets/placeholder
             }
             let value = sec.field.value.as_ref().expect("has a value");
-            let twin = secrets::file_twin(&sec.field.path);
             out.push(
                 Finding::new(
                     self.id(),
@@ -37,8 +36,8 @@ impl Check for Inline {
                 )
                 .label("secret written inline")
                 .help(format!(
-                    "use `{twin}: /etc/alertmanager/secrets/{}` instead and mount the secret there; rotate the value, it is in the git history",
-                    sec.field.path.rsplit('.').next().unwrap_or(&sec.field.path)
+                    "use `{}` instead and mount the secret there; rotate the value, it is in the git history",
+                    secrets::file_fix(&sec.field.path)
                 ))
                 .ctx("field", sec.field.path.clone()),
             );

@@ -16,23 +16,7 @@ impl Check for KnownFormat {
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out = Vec::new();
         // values in secret fields are reported by secrets/inline, with the field's exact fix
-        let mut fields: Vec<(crate::source::FileId, crate::source::Span)> = Vec::new();
-        for sec in secrets::am_secret_values(cx.project) {
-            if let Some(v) = &sec.field.value {
-                fields.push(cx.project.sources.resolve(sec.file, &v.span));
-            }
-        }
-        for (file, var, _) in secrets::ci_secret_values(cx.project) {
-            if let Some(v) = &var.value {
-                fields.push((file, v.span.clone()));
-            }
-        }
-        for f in &cx.project.files {
-            fields.extend(f.k8s_secrets.iter().map(|v| (f.file, v.span.clone())));
-        }
-        for (file, _, value, _) in secrets::generic_secret_values(cx.project) {
-            fields.push((file, value.span.clone()));
-        }
+        let fields = secrets::field_spans(cx.project);
         for f in cx
             .project
             .files

@@ -18,7 +18,6 @@ impl Check for Placeholder {
             .filter(|s| s.placeholder)
         {
             let value = sec.field.value.as_ref().expect("has a value");
-            let twin = secrets::file_twin(&sec.field.path);
             out.push(
                 Finding::new(
                     self.id(),
@@ -33,8 +32,8 @@ impl Check for Placeholder {
                 )
                 .label("placeholder")
                 .help(format!(
-                    "put the real value in a secret file and use `{twin}: /etc/alertmanager/secrets/{}`",
-                    sec.field.path.rsplit('.').next().unwrap_or(&sec.field.path)
+                    "put the real value in a secret file and use `{}`",
+                    secrets::file_fix(&sec.field.path)
                 ))
                 .ctx("field", sec.field.path.clone()),
             );
