@@ -8,6 +8,7 @@ pub mod alertmanager;
 pub mod alerts;
 pub mod meta;
 pub mod obsgate;
+pub mod pipeline;
 pub mod promql;
 pub mod promql_util;
 pub mod registry;

@@ -52,6 +52,7 @@ pub static REGISTRY: &[Registered] = &[
     check!(alertmanager / useless_continue: UselessContinue, "alertmanager/useless-continue"),
     check!(alertmanager / template: Template, "alertmanager/template"),
     check!(alertmanager / timing: Timing, "alertmanager/timing"),
+    check!(pipeline / syntax: Syntax, "pipeline/syntax"),
     check!(secrets / inline: Inline, "secrets/inline"),
     check!(secrets / known_format: KnownFormat, "secrets/known-format"),
     check!(secrets / placeholder: Placeholder, "secrets/placeholder"),

@@ -73,8 +73,11 @@ pub struct FileModel {
     pub generic_secrets: Vec<(crate::parse::fields::SStr, crate::parse::fields::SStr)>,
     /// Alertmanager configs of this source.
     pub alertmanager: Vec<AmConfig>,
-    /// Files embedded in Kubernetes objects of this file, to be added as virtual sources.
+    /// Files embedded in Kubernetes objects or CI scripts of this file, to be added as virtual
+    /// sources.
     pub embedded: Vec<Embedded>,
+    /// Shell scripts: CI script items and `run:` blocks, embedded `.sh` files.
+    pub scripts: Vec<crate::parse::ci::ScriptBlock>,
 }
 
 impl FileModel {
@@ -91,6 +94,7 @@ impl FileModel {
             generic_secrets: Vec::new(),
             alertmanager: Vec::new(),
             embedded: Vec::new(),
+            scripts: Vec::new(),
         }
     }
 }
@@ -276,7 +280,30 @@ pub fn parse_file(
                 crate::parse::ci::CiKind::GithubWorkflow => FileKind::GithubWorkflow,
                 crate::parse::ci::CiKind::GithubAction => FileKind::GithubAction,
             };
-            model.ci = Some(crate::parse::ci::parse_doc(doc, kind, text));
+            let (mut ci, issues) = crate::parse::ci::parse_doc(doc, kind, text);
+            if kind == crate::parse::ci::CiKind::GitlabCi {
+                // GitLab's own schema; where a precise problem was already found (a script
+                // item read as a mapping), the schema's vaguer error about the same place is not
+                // repeated
+                for e in crate::parse::ci_schema::validate(doc) {
+                    let overlaps = issues
+                        .iter()
+                        .any(|i| i.span.start >= e.span.start && i.span.end <= e.span.end);
+                    if !overlaps {
+                        model.issues.push(Issue {
+                            check: "pipeline/syntax",
+                            message: e.message,
+                            span: e.span,
+                            help: Some("GitLab rejects a pipeline that does not match its CI schema; see https://docs.gitlab.com/ci/yaml/".into()),
+                            downgrade: false,
+                            related: Vec::new(),
+                        });
+                    }
+                }
+            }
+            model.issues.extend(issues);
+            model.scripts.append(&mut ci.scripts);
+            model.ci = Some(ci);
         } else {
             // a file of no audited kind (Helm values, app settings): keys that name a secret
             collect_secret_keys(doc, text, &mut model.generic_secrets, 0);

@@ -1,8 +1,13 @@
-//! CI files: GitLab CI (`.gitlab-ci.yml`) and GitHub Actions (workflows, `action.yml`), as far as
-//! the checks need them so far: the variables and environment they define.
+//! CI files: GitLab CI (`.gitlab-ci.yml`) and GitHub Actions (workflows, `action.yml`): their
+//! variables and environment, jobs and stages, and the shell scripts they run (each script item
+//! or `run:` block with a byte map back into the file, so heredoc-embedded files and shell
+//! findings land at their position in the CI file).
 
-use crate::parse::fields::SStr;
+use std::collections::HashMap;
+
+use crate::parse::fields::{Issue, SStr};
 use crate::parse::yaml::{Node, Value};
+use crate::source::Span;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CiKind {
@@ -19,13 +24,97 @@ pub struct CiVar {
     pub value: Option<SStr>,
     /// Human description of the scope, e.g. "global `variables`", "`env` of step 2 of job `build`".
     pub scope: String,
+    /// The job (GitLab job name / GitHub job id) it belongs to; `None` for global ones.
+    pub job: Option<String>,
+    /// The end-of-line comment after the value (`# 95th percentile response time (ms)`).
+    pub comment: Option<String>,
+}
+
+/// A GitLab job (or hidden template) / GitHub job.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub name: SStr,
+    /// GitLab hidden job (`.name`): a template, never run.
+    pub hidden: bool,
+    pub stage: Option<SStr>,
+    pub extends: Vec<SStr>,
+}
+
+/// One shell script of a CI file: a GitLab `script`/`before_script`/`after_script` item or a
+/// GitHub `run:` block, or a whole embedded shell script.
+#[derive(Debug, Clone)]
+pub struct ScriptBlock {
+    /// Job name/id; `None` for `default:`/top-level scripts and embedded script files.
+    pub job: Option<String>,
+    /// `script`, `before_script`, `after_script`, `run`, or the embedded file's name.
+    pub section: String,
+    /// The script as the shell sees it.
+    pub text: String,
+    /// The scalar node in the file.
+    pub span: Span,
+    /// `text` byte offset -> file byte offset (length `text.len() + 1`); `None` when the
+    /// scalar could not be mapped (positions then fall back to `span.start`).
+    pub offsets: Option<Vec<usize>>,
+    /// Variables visible to the script (global, inherited through `extends`, job, step),
+    /// later definitions win.
+    pub vars: Vec<(String, String)>,
+}
+
+impl ScriptBlock {
+    /// A byte range of `text` as a file span.
+    pub fn file_span(&self, r: &Span) -> Span {
+        match &self.offsets {
+            Some(map) if r.end < map.len() && r.start <= r.end => {
+                let start = map[r.start];
+                let end = if r.end > r.start {
+                    map[r.end - 1] + 1
+                } else {
+                    start
+                };
+                start..end.max(start)
+            }
+            _ => self.span.start..self.span.start,
+        }
+    }
+
+    /// `(text offset, file offset, len)` runs of an inner range list (`(inner, text_off, len)`),
+    /// split wherever the file offsets stop being consecutive.
+    pub fn compose(&self, runs: &[(usize, usize, usize)]) -> Vec<(usize, usize, usize)> {
+        let mut out: Vec<(usize, usize, usize)> = Vec::new();
+        let Some(map) = &self.offsets else {
+            return vec![(0, self.span.start, 0)];
+        };
+        for &(inner, at, len) in runs {
+            for i in 0..len {
+                let Some(&o) = map.get(at + i) else { break };
+                match out.last_mut() {
+                    Some(last) if last.0 + last.2 == inner + i && last.1 + last.2 == o => {
+                        last.2 += 1
+                    }
+                    _ => out.push((inner + i, o, 1)),
+                }
+            }
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct CiFile {
     pub kind: CiKind,
     pub vars: Vec<CiVar>,
+    pub jobs: Vec<Job>,
+    /// GitLab `stages:` as declared (`None`: GitLab's defaults apply).
+    pub stages: Option<Vec<SStr>>,
+    /// GitLab `include:` entries of local files (paths or globs, as written).
+    pub includes_local: Vec<SStr>,
+    /// GitLab `include:` entries that are not local (project, remote, template, component).
+    pub includes_other: usize,
+    pub scripts: Vec<ScriptBlock>,
 }
+
+/// GitLab's stages when a pipeline declares none.
+pub const GITLAB_DEFAULT_STAGES: &[&str] = &[".pre", "build", "test", "deploy", ".post"];
 
 /// GitLab CI keywords that are not job names.
 const GITLAB_KEYWORDS: &[&str] = &[
@@ -39,7 +128,6 @@ const GITLAB_KEYWORDS: &[&str] = &[
     "cache",
     "before_script",
     "after_script",
-    "pages",
     "spec",
 ];
 
@@ -89,71 +177,229 @@ fn sstr(n: &Node, src: &str) -> Option<SStr> {
     })
 }
 
-fn map_vars(node: &Node, src: &str, scope: &str, out: &mut Vec<CiVar>) {
+fn key_str(k: &crate::parse::yaml::Key) -> SStr {
+    SStr {
+        value: k.name.clone(),
+        span: k.span.clone(),
+    }
+}
+
+/// The comment at the end of the line a node ends on (`VALUE  # comment`).
+fn line_comment(src: &str, end: usize) -> Option<String> {
+    let rest = src.get(end..)?;
+    let line = rest.split('\n').next().unwrap_or("");
+    let t = line.trim_start();
+    if !t.starts_with('#') || (t.len() == line.len() && !line.is_empty()) {
+        return None;
+    }
+    Some(t.trim_start_matches('#').trim().to_string())
+}
+
+fn map_vars(node: &Node, src: &str, scope: &str, job: Option<&str>, out: &mut Vec<CiVar>) {
     for (k, v) in node.entries() {
         // GitLab's expanded form: NAME: {value: ..., description: ...}
         let value = match &v.value {
             Value::Map(_) => v.get("value").and_then(|x| sstr(x, src)),
             _ => sstr(v, src),
         };
+        let comment = match &v.value {
+            Value::Map(_) => v
+                .get("description")
+                .and_then(|d| d.go_string(src))
+                .or_else(|| line_comment(src, v.span.end)),
+            _ => line_comment(src, v.span.end),
+        };
         out.push(CiVar {
-            name: SStr {
-                value: k.name.clone(),
-                span: k.span.clone(),
-            },
+            name: key_str(k),
             value,
             scope: scope.to_string(),
+            job: job.map(str::to_string),
+            comment,
         });
     }
 }
 
-pub fn parse_doc(doc: &Node, kind: CiKind, src: &str) -> CiFile {
-    let mut vars = Vec::new();
-    match kind {
-        CiKind::GitlabCi => {
-            if let Some(v) = doc.get("variables") {
-                map_vars(v, src, "global `variables`", &mut vars);
+/// A YAML tag written right before a node (`!reference [...]`), if any.
+pub fn tag_before<'a>(node: &Node, src: &'a str) -> Option<&'a str> {
+    let before = src.get(..node.span.start)?;
+    let trimmed = before.trim_end_matches([' ', '\t']);
+    let word_start = trimmed
+        .rfind(|c: char| c.is_whitespace() || c == '[' || c == ',' || c == '{')
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let word = &trimmed[word_start..];
+    word.starts_with('!').then_some(word)
+}
+
+const SCRIPT_SECTIONS: &[&str] = &["before_script", "script", "after_script"];
+
+/// The script items of a GitLab `script`-like value: strings, nested arrays (anchors), with
+/// `!reference` items skipped (audited where they are defined). Items that YAML read as a
+/// mapping are reported.
+fn gitlab_script_items<'n>(
+    node: &'n Node,
+    src: &str,
+    depth: usize,
+    items: &mut Vec<&'n Node>,
+    issues: &mut Vec<Issue>,
+) {
+    if depth > 10 {
+        return;
+    }
+    match &node.value {
+        Value::Str(_) => items.push(node),
+        Value::Seq(seq) => {
+            if tag_before(node, src) == Some("!reference") {
+                return;
             }
-            for (k, job) in doc.entries() {
-                if GITLAB_KEYWORDS.contains(&k.name.as_str()) || !job.is_map() {
-                    continue;
-                }
-                if let Some(v) = job.get("variables") {
+            for n in seq {
+                gitlab_script_items(n, src, depth + 1, items, issues);
+            }
+        }
+        Value::Map(entries) if entries.len() == 1 => {
+            let (k, v) = &entries[0];
+            let value_text = v.raw(src).trim_end();
+            let written = format!("{}: {}", k.name, value_text);
+            issues.push(Issue {
+                check: "pipeline/syntax",
+                message: format!(
+                    "this script item is a YAML mapping, not a command: the `: ` in `{written}` makes YAML read `{}` as a key; GitLab rejects the pipeline (\"script config should be a string or a nested array of strings\")",
+                    k.name
+                ),
+                span: k.span.start..v.span.end.max(k.span.end),
+                help: Some(format!(
+                    "quote the whole item: `- '{}'` (or use a block scalar `- |`)",
+                    written.replace('\'', "''")
+                )),
+                downgrade: false,
+                related: Vec::new(),
+            });
+        }
+        Value::Null => {}
+        _ => {
+            // numbers, booleans, larger maps: the schema check reports them
+        }
+    }
+}
+
+fn script_block(
+    node: &Node,
+    src: &str,
+    job: Option<&str>,
+    section: &str,
+    vars: &[(String, String)],
+) -> Option<ScriptBlock> {
+    let text = node.go_string(src)?;
+    let offsets = crate::parse::scalar::content_offsets(
+        src,
+        node.span.start,
+        node.span.end - node.span.start,
+        &text,
+    );
+    Some(ScriptBlock {
+        job: job.map(str::to_string),
+        section: section.to_string(),
+        text,
+        span: node.span.clone(),
+        offsets,
+        vars: vars.to_vec(),
+    })
+}
+
+fn values_of(vars: &[CiVar]) -> Vec<(String, String)> {
+    vars.iter()
+        .filter_map(|v| Some((v.name.value.clone(), v.value.as_ref()?.value.clone())))
+        .collect()
+}
+
+/// A GitLab job's variables including those inherited through `extends` (depth-limited, cycles
+/// ignored), earlier entries overridden by later ones.
+fn gitlab_job_vars(
+    name: &str,
+    jobs: &HashMap<&str, &Node>,
+    src: &str,
+    depth: usize,
+    out: &mut Vec<(String, String)>,
+) {
+    let Some(job) = jobs.get(name) else { return };
+    if depth > 11 {
+        return;
+    }
+    for parent in extends_of(job) {
+        gitlab_job_vars(&parent.value, jobs, src, depth + 1, out);
+    }
+    if let Some(v) = job.get("variables") {
+        let mut own = Vec::new();
+        map_vars(v, src, "", None, &mut own);
+        out.extend(values_of(&own));
+    }
+}
+
+fn extends_of(job: &Node) -> Vec<SStr> {
+    match job.get("extends") {
+        Some(n) if n.is_scalar() => n
+            .as_str()
+            .map(|s| {
+                vec![SStr {
+                    value: s.to_string(),
+                    span: n.span.clone(),
+                }]
+            })
+            .unwrap_or_default(),
+        Some(n) => n
+            .items()
+            .iter()
+            .filter_map(|i| {
+                Some(SStr {
+                    value: i.as_str()?.to_string(),
+                    span: i.span.clone(),
+                })
+            })
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+pub fn parse_doc(doc: &Node, kind: CiKind, src: &str) -> (CiFile, Vec<Issue>) {
+    let mut file = CiFile {
+        kind,
+        vars: Vec::new(),
+        jobs: Vec::new(),
+        stages: None,
+        includes_local: Vec::new(),
+        includes_other: 0,
+        scripts: Vec::new(),
+    };
+    let mut issues = Vec::new();
+    match kind {
+        CiKind::GitlabCi => parse_gitlab(doc, src, &mut file, &mut issues),
+        CiKind::GithubWorkflow => {
+            if let Some(v) = doc.get("env") {
+                map_vars(v, src, "workflow `env`", None, &mut file.vars);
+            }
+            let global = values_of(&file.vars);
+            for (id, job) in doc.get("jobs").map(Node::entries).unwrap_or(&[]) {
+                file.jobs.push(Job {
+                    name: key_str(id),
+                    hidden: false,
+                    stage: None,
+                    extends: Vec::new(),
+                });
+                let mut job_vars = Vec::new();
+                if let Some(v) = job.get("env") {
                     map_vars(
                         v,
                         src,
-                        &format!("`variables` of job `{}`", k.name),
-                        &mut vars,
+                        &format!("`env` of job `{}`", id.name),
+                        Some(&id.name),
+                        &mut job_vars,
                     );
                 }
-            }
-        }
-        CiKind::GithubWorkflow => {
-            if let Some(v) = doc.get("env") {
-                map_vars(v, src, "workflow `env`", &mut vars);
-            }
-            for (id, job) in doc.get("jobs").map(Node::entries).unwrap_or(&[]) {
-                if let Some(v) = job.get("env") {
-                    map_vars(v, src, &format!("`env` of job `{}`", id.name), &mut vars);
-                }
-                for (i, step) in job
-                    .get("steps")
-                    .map(Node::items)
-                    .unwrap_or(&[])
-                    .iter()
-                    .enumerate()
-                {
-                    for field in ["env", "with"] {
-                        if let Some(v) = step.get(field) {
-                            map_vars(
-                                v,
-                                src,
-                                &format!("`{field}` of step {} of job `{}`", i + 1, id.name),
-                                &mut vars,
-                            );
-                        }
-                    }
-                }
+                let mut visible = global.clone();
+                visible.extend(values_of(&job_vars));
+                file.vars.extend(job_vars);
+                let steps = job.get("steps").map(Node::items).unwrap_or(&[]);
+                github_steps(steps, src, Some(&id.name), &visible, &mut file);
             }
         }
         CiKind::GithubAction => {
@@ -162,16 +408,126 @@ pub fn parse_doc(doc: &Node, kind: CiKind, src: &str) -> CiFile {
                 .and_then(|r| r.get("steps"))
                 .map(Node::items)
                 .unwrap_or(&[]);
-            for (i, step) in steps.iter().enumerate() {
-                for field in ["env", "with"] {
-                    if let Some(v) = step.get(field) {
-                        map_vars(v, src, &format!("`{field}` of step {}", i + 1), &mut vars);
-                    }
+            github_steps(steps, src, None, &[], &mut file);
+        }
+    }
+    (file, issues)
+}
+
+fn github_steps(
+    steps: &[Node],
+    src: &str,
+    job: Option<&str>,
+    visible: &[(String, String)],
+    file: &mut CiFile,
+) {
+    for (i, step) in steps.iter().enumerate() {
+        let mut step_vars = Vec::new();
+        for field in ["env", "with"] {
+            if let Some(v) = step.get(field) {
+                let scope = match job {
+                    Some(j) => format!("`{field}` of step {} of job `{j}`", i + 1),
+                    None => format!("`{field}` of step {}", i + 1),
+                };
+                map_vars(v, src, &scope, job, &mut step_vars);
+            }
+        }
+        if let Some(run) = step.get("run") {
+            // a non-bash shell (pwsh, python) is not a POSIX script
+            let shell = step.get("shell").and_then(Node::as_str).unwrap_or("bash");
+            if shell.starts_with("bash") || shell.starts_with("sh") || shell == "{0}" {
+                let mut vars = visible.to_vec();
+                vars.extend(
+                    values_of(&step_vars)
+                        .into_iter()
+                        .filter(|(n, _)| step.get("env").is_some_and(|e| e.get(n).is_some())),
+                );
+                if let Some(b) = script_block(run, src, job, "run", &vars) {
+                    file.scripts.push(b);
+                }
+            }
+        }
+        file.vars.extend(step_vars);
+    }
+}
+
+fn parse_gitlab(doc: &Node, src: &str, file: &mut CiFile, issues: &mut Vec<Issue>) {
+    if let Some(v) = doc.get("variables") {
+        map_vars(v, src, "global `variables`", None, &mut file.vars);
+    }
+    let global = values_of(&file.vars);
+    if let Some(st) = doc.get("stages") {
+        file.stages = Some(st.items().iter().filter_map(|n| sstr(n, src)).collect());
+    }
+    if let Some(inc) = doc.get("include") {
+        let entries: Vec<&Node> = match &inc.value {
+            Value::Seq(s) => s.iter().collect(),
+            _ => vec![inc],
+        };
+        for e in entries {
+            match &e.value {
+                // a string include: local when it is not a URL
+                Value::Str(s) if !s.contains("://") => file.includes_local.extend(sstr(e, src)),
+                Value::Map(_) => match e.get("local").and_then(|l| sstr(l, src)) {
+                    Some(l) => file.includes_local.push(l),
+                    None => file.includes_other += 1,
+                },
+                _ => file.includes_other += 1,
+            }
+        }
+    }
+    let jobs: HashMap<&str, &Node> = doc
+        .entries()
+        .iter()
+        .filter(|(k, v)| !GITLAB_KEYWORDS.contains(&k.name.as_str()) && v.is_map())
+        .map(|(k, v)| (k.name.as_str(), v))
+        .collect();
+    // `default:` scripts run in every job that does not override them
+    if let Some(default) = doc.get("default") {
+        for section in SCRIPT_SECTIONS {
+            if let Some(n) = default.get(section) {
+                let mut items = Vec::new();
+                gitlab_script_items(n, src, 0, &mut items, issues);
+                for item in items {
+                    file.scripts
+                        .extend(script_block(item, src, None, section, &global));
                 }
             }
         }
     }
-    CiFile { kind, vars }
+    for (k, job) in doc.entries() {
+        if GITLAB_KEYWORDS.contains(&k.name.as_str()) || !job.is_map() {
+            continue;
+        }
+        let hidden = k.name.starts_with('.');
+        file.jobs.push(Job {
+            name: key_str(k),
+            hidden,
+            stage: job.get("stage").and_then(|n| sstr(n, src)),
+            extends: extends_of(job),
+        });
+        if let Some(v) = job.get("variables") {
+            map_vars(
+                v,
+                src,
+                &format!("`variables` of job `{}`", k.name),
+                Some(&k.name),
+                &mut file.vars,
+            );
+        }
+        let mut visible = global.clone();
+        gitlab_job_vars(&k.name, &jobs, src, 0, &mut visible);
+        for section in SCRIPT_SECTIONS {
+            if let Some(n) = job.get(section) {
+                let mut items = Vec::new();
+                gitlab_script_items(n, src, 0, &mut items, issues);
+                for item in items {
+                    file.scripts
+                        .extend(script_block(item, src, Some(&k.name), section, &visible));
+                }
+            }
+        }
+    }
 }
 
 /// Does a variable name say it holds a secret?
@@ -240,7 +596,7 @@ mod tests {
     fn parse(src: &str, path: &str) -> CiFile {
         let docs = crate::parse::yaml::parse_documents(src, &LineIndex::new(src)).unwrap();
         let kind = detect(&docs[0], path).expect("detected");
-        parse_doc(&docs[0], kind, src)
+        parse_doc(&docs[0], kind, src).0
     }
 
     #[test]

@@ -4,6 +4,7 @@ pub mod alertmanager;
 pub mod am_matcher;
 pub mod am_template;
 pub mod ci;
+pub mod ci_schema;
 pub mod fields;
 pub mod gotemplate;
 pub mod k8s;
