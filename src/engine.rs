@@ -359,10 +359,42 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
 }
 
 /// The whole `check` pipeline.
+/// `.obsgate.yml` `thresholds:` become a source of the project, so findings can point at them.
+fn add_config_thresholds(project: &mut Project, config: &Config, base: &Path) {
+    if config.thresholds.is_empty() {
+        return;
+    }
+    let fs_path = config
+        .path
+        .clone()
+        .unwrap_or_else(|| base.join(crate::config::FILE_NAME));
+    let shown = display_path(&fs_path, base);
+    let id = project
+        .sources
+        .add(shown, fs_path, config.text.clone(), None);
+    let mut model = FileModel::new(id, FileKind::Unknown);
+    for t in &config.thresholds {
+        model.thresholds.extend(crate::model::thresholds::declare(
+            &t.name,
+            "",
+            &t.value,
+            t.unit,
+            t.kind,
+            crate::model::thresholds::Origin::Config,
+            id,
+            t.name_span.clone(),
+            t.value_span.clone(),
+            t.alert.clone(),
+        ));
+    }
+    project.files.push(model);
+}
+
 pub fn check(opts: &CheckOptions) -> Result<Outcome, RunError> {
     let filter =
         Filter::new(&opts.config.include, &opts.config.exclude).map_err(RunError::Usage)?;
-    let project = load(&opts.paths, &opts.base, &filter)?;
+    let mut project = load(&opts.paths, &opts.base, &filter)?;
+    add_config_thresholds(&mut project, &opts.config, &opts.base);
     let findings = run_checks(&project, &opts.config, opts.only.as_deref());
     Ok(Outcome { project, findings })
 }

@@ -14,6 +14,7 @@ pub mod promql_util;
 pub mod registry;
 pub mod rules;
 pub mod secrets;
+pub mod thresholds;
 
 use std::collections::BTreeMap;
 

@@ -34,6 +34,23 @@ pub struct Config {
     /// Alerts that reach Alertmanager from outside the checked rule files (other Prometheus
     /// servers, Grafana, ...): `alertmanager: {extra_alerts: [{alertname, labels}]}`.
     pub extra_alerts: Vec<ExtraAlert>,
+    /// Declared thresholds: `thresholds: [{name, value, unit, kind, alert}]`.
+    pub thresholds: Vec<ConfigThreshold>,
+    /// The config file's text (positions of `thresholds` point into it).
+    pub text: String,
+}
+
+/// A threshold declared in `.obsgate.yml`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigThreshold {
+    pub name: String,
+    pub name_span: Span,
+    /// As written: `500ms`, `1%`, `0.5`.
+    pub value: String,
+    pub value_span: Span,
+    pub unit: Option<crate::model::thresholds::Unit>,
+    pub kind: Option<crate::model::thresholds::Kind>,
+    pub alert: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +82,7 @@ const TOP_KEYS: &[&str] = &[
     "annotations",
     "prometheus",
     "alertmanager",
+    "thresholds",
 ];
 
 impl Config {
@@ -130,7 +148,10 @@ impl Config {
             src: text,
             problems: Vec::new(),
         };
-        let mut cfg = Config::default();
+        let mut cfg = Config {
+            text: text.to_string(),
+            ..Config::default()
+        };
         if docs.len() > 1 {
             p.problem(
                 docs[1].head_span(text),
@@ -168,6 +189,7 @@ impl Config {
                                 &mut cfg,
                             ),
                             "alertmanager" => p.alertmanager(v, &mut cfg),
+                            "thresholds" => p.thresholds(v, &mut cfg),
                             _ => p.unknown(k, "the config", TOP_KEYS),
                         }
                     }
@@ -330,6 +352,114 @@ impl Parser<'_> {
     }
 
     /// `alertmanager: {paging_integrations: [...], extra_alerts: [{alertname, labels}]}`.
+    fn thresholds(&mut self, v: &Node, cfg: &mut Config) {
+        use crate::model::thresholds::{Kind, Unit};
+        const KEYS: &[&str] = &["name", "value", "unit", "kind", "quantile", "alert"];
+        let Value::Seq(items) = &v.value else {
+            self.problem(
+                v.head_span(self.src),
+                "`thresholds` must be a list of `{name, value, unit, kind, alert}`",
+            );
+            return;
+        };
+        for item in items {
+            if !item.is_map() {
+                self.problem(item.head_span(self.src), "a threshold must be a mapping");
+                continue;
+            }
+            let mut t = ConfigThreshold {
+                name: String::new(),
+                name_span: item.head_span(self.src),
+                value: String::new(),
+                value_span: item.head_span(self.src),
+                unit: None,
+                kind: None,
+                alert: None,
+            };
+            let mut kind_word = None;
+            let mut quantile = None;
+            for (k, val) in item.entries() {
+                let text = val.go_string(self.src).filter(|_| val.is_scalar());
+                let Some(text) = text else {
+                    self.problem(
+                        val.head_span(self.src),
+                        format!("`{}` must be a scalar", k.name),
+                    );
+                    continue;
+                };
+                match k.name.as_str() {
+                    "name" => {
+                        t.name = text;
+                        t.name_span = val.span.clone();
+                    }
+                    "value" => {
+                        if crate::model::thresholds::split_value(&text).is_none() {
+                            self.problem(val.span.clone(), format!("threshold value `{text}` is not a number (with an optional unit such as `500ms`, `1%`, `100 req/s`)"));
+                        }
+                        t.value = text;
+                        t.value_span = val.span.clone();
+                    }
+                    "unit" => {
+                        t.unit = match text.as_str() {
+                            "ms" => Some(Unit::Milliseconds),
+                            "s" => Some(Unit::Seconds),
+                            "%" | "percent" => Some(Unit::Percent),
+                            "ratio" => Some(Unit::Ratio),
+                            "req/s" => Some(Unit::PerSecond),
+                            "req/min" => Some(Unit::PerMinute),
+                            _ => {
+                                self.problem(val.span.clone(), format!("unknown unit `{text}`; use ms, s, %, ratio, req/s or req/min"));
+                                None
+                            }
+                        }
+                    }
+                    "kind" => match text.as_str() {
+                        "latency" | "error-rate" | "throughput" => kind_word = Some(text),
+                        _ => self.problem(
+                            val.span.clone(),
+                            format!("unknown kind `{text}`; use latency, error-rate or throughput"),
+                        ),
+                    },
+                    "quantile" => match text.parse::<f64>() {
+                        Ok(q) if q > 0.0 && q < 1.0 => quantile = Some(q),
+                        _ => self.problem(
+                            val.span.clone(),
+                            "`quantile` must be a number between 0 and 1 (0.95)",
+                        ),
+                    },
+                    "alert" => t.alert = Some(text),
+                    _ => self.unknown(k, "a threshold", KEYS),
+                }
+            }
+            t.kind = match kind_word.as_deref() {
+                Some("latency") => Some(Kind::Latency(quantile)),
+                Some("error-rate") => Some(Kind::ErrorRate),
+                Some("throughput") => Some(Kind::Throughput),
+                _ => quantile.map(|q| Kind::Latency(Some(q))),
+            };
+            if t.name.is_empty() || t.value.is_empty() {
+                self.problem(
+                    item.head_span(self.src),
+                    "a threshold needs a `name` and a `value`",
+                );
+                continue;
+            }
+            if t.kind.is_none() && crate::model::thresholds::kind_of(&t.name, "").is_none() {
+                self.problem(t.name_span.clone(), format!("cannot tell what threshold `{}` is about from its name; add `kind: latency|error-rate|throughput`", t.name));
+                continue;
+            }
+            let suffix = crate::model::thresholds::split_value(&t.value)
+                .map(|(_, s)| s.to_string())
+                .unwrap_or_default();
+            if t.unit.is_none() && crate::model::thresholds::unit_of(&t.name, "", &suffix).is_none()
+            {
+                self.problem(t.value_span.clone(), format!("threshold `{}` has no unit: write it in the value (`500ms`, `1%`, `100 req/s`) or add `unit:`", t.name));
+                continue;
+            }
+            cfg.thresholds.push(t);
+        }
+    }
+
     fn alertmanager(&mut self, v: &Node, cfg: &mut Config) {
         let Value::Map(entries) = &v.value else {
             self.problem(v.head_span(self.src), "`alertmanager` must be a mapping");

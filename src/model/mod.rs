@@ -1,6 +1,7 @@
 //! The project model: every parsed input of a run, merged so that checks can look across files.
 
 pub mod routing;
+pub mod thresholds;
 
 use crate::parse::alertmanager::{self, AmConfig};
 use crate::parse::k8s::{self, Embedded};
@@ -78,6 +79,9 @@ pub struct FileModel {
     pub embedded: Vec<Embedded>,
     /// Shell scripts: CI script items and `run:` blocks, embedded `.sh` files.
     pub scripts: Vec<crate::parse::ci::ScriptBlock>,
+    /// Thresholds declared in this file (analysis JSON, `.obsgate.yml`); CI variables are read
+    /// from `ci`.
+    pub thresholds: Vec<thresholds::Declared>,
 }
 
 impl FileModel {
@@ -95,6 +99,7 @@ impl FileModel {
             alertmanager: Vec::new(),
             embedded: Vec::new(),
             scripts: Vec::new(),
+            thresholds: Vec::new(),
         }
     }
 }
