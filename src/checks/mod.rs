@@ -6,6 +6,7 @@
 
 pub mod alertmanager;
 pub mod alerts;
+pub mod artifacts;
 pub mod meta;
 pub mod obsgate;
 pub mod pipeline;

@@ -95,6 +95,51 @@ pub fn parsed_rules(
     })
 }
 
+/// Where a PromQL expression lives: a rule, or an expression written elsewhere (an analysis
+/// artifact's `alerting_rules`).
+#[derive(Debug, Clone, Copy)]
+pub struct ExprSite<'a> {
+    pub file: crate::source::FileId,
+    /// The rule's name, or what names the expression elsewhere.
+    pub name: &'a str,
+}
+
+/// Every expression that parsed: rules first, then PromQL written outside rule files.
+pub fn parsed_exprs(
+    project: &crate::model::Project,
+) -> impl Iterator<
+    Item = (
+        ExprSite<'_>,
+        &crate::parse::prom_rules::RuleExpr,
+        &crate::parse::promql::Parsed,
+    ),
+> {
+    let rules = parsed_rules(project).map(|(r, e, p)| {
+        (
+            ExprSite {
+                file: r.file,
+                name: r.rule.name.value.as_str(),
+            },
+            e,
+            p,
+        )
+    });
+    let extra = project.files.iter().flat_map(|f| {
+        f.extra_exprs.iter().filter_map(move |x| {
+            let parsed = x.expr.parsed.as_ref().ok()?;
+            Some((
+                ExprSite {
+                    file: f.file,
+                    name: x.name.as_str(),
+                },
+                &x.expr,
+                parsed,
+            ))
+        })
+    });
+    rules.chain(extra)
+}
+
 /// The source span of a span inside an expression (through the YAML scalar's quoting), or of the
 /// whole `expr:` value when the inner span is unknown.
 pub fn source_span(

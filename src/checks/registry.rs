@@ -56,6 +56,7 @@ pub static REGISTRY: &[Registered] = &[
     check!(thresholds / mismatch: Mismatch, "thresholds/mismatch"),
     check!(thresholds / unenforced: Unenforced, "thresholds/unenforced"),
     check!(thresholds / ratio_vs_rate: RatioVsRate, "thresholds/ratio-vs-rate"),
+    check!(artifacts / drift: Drift, "artifacts/drift"),
     check!(secrets / inline: Inline, "secrets/inline"),
     check!(secrets / known_format: KnownFormat, "secrets/known-format"),
     check!(secrets / placeholder: Placeholder, "secrets/placeholder"),

@@ -31,6 +31,13 @@ pub enum FileKind {
     Alertmanager,
     /// A Kubernetes `Secret`/`ConfigMap` carrying YAML files (audited as virtual sources).
     KubernetesEmbedding,
+    /// An analysis artifact a pipeline publishes (`performance-analysis.json`,
+    /// `alerting-strategy.json`).
+    AnalysisArtifact,
+    /// A shell script (embedded in a CI file).
+    ShellScript,
+    /// Application source defining metrics (prom-client, client_golang, prometheus_client).
+    MetricDefinitions,
     /// Parsed, but not a kind obsgate audits.
     Unknown,
     /// Could not be read or parsed at all.
@@ -48,6 +55,9 @@ impl FileKind {
             FileKind::GithubAction => "github-action",
             FileKind::Alertmanager => "alertmanager",
             FileKind::KubernetesEmbedding => "kubernetes-embedding",
+            FileKind::AnalysisArtifact => "analysis-artifact",
+            FileKind::ShellScript => "shell-script",
+            FileKind::MetricDefinitions => "metric-definitions",
             FileKind::Unknown => "unknown",
             FileKind::Unreadable => "unreadable",
         }
@@ -82,6 +92,18 @@ pub struct FileModel {
     /// Thresholds declared in this file (analysis JSON, `.obsgate.yml`); CI variables are read
     /// from `ci`.
     pub thresholds: Vec<thresholds::Declared>,
+    /// An analysis artifact's claims.
+    pub analysis: Option<crate::parse::analysis::Analysis>,
+    /// PromQL written outside rule files (an analysis artifact's `alerting_rules`), checked by
+    /// the PromQL checks like rule expressions.
+    pub extra_exprs: Vec<ExtraExpr>,
+}
+
+/// A PromQL expression outside a rule file, with what names it (`alerting_rules.high_error_rate`).
+#[derive(Debug)]
+pub struct ExtraExpr {
+    pub name: String,
+    pub expr: prom_rules::RuleExpr,
 }
 
 impl FileModel {
@@ -100,6 +122,8 @@ impl FileModel {
             embedded: Vec::new(),
             scripts: Vec::new(),
             thresholds: Vec::new(),
+            analysis: None,
+            extra_exprs: Vec::new(),
         }
     }
 }
@@ -279,6 +303,33 @@ pub fn parse_file(
                         .filter_map(|n| n.as_str().map(str::to_string)),
                 );
             }
+        } else if crate::parse::analysis::detect(doc, path) {
+            model.kind = FileKind::AnalysisArtifact;
+            let a = crate::parse::analysis::parse_doc(doc, text);
+            for (k, v) in &a.thresholds {
+                model.thresholds.extend(thresholds::declare(
+                    &k.value,
+                    "",
+                    &v.value,
+                    None,
+                    None,
+                    thresholds::Origin::AnalysisJson,
+                    file,
+                    k.span.clone(),
+                    v.span.clone(),
+                    None,
+                ));
+            }
+            for (k, v) in &a.exprs {
+                model.extra_exprs.push(ExtraExpr {
+                    name: format!("alerting_rules.{}", k.value),
+                    expr: prom_rules::RuleExpr {
+                        text: v.clone(),
+                        parsed: crate::parse::promql::parse(&v.value),
+                    },
+                });
+            }
+            model.analysis = Some(a);
         } else if let Some(kind) = crate::parse::ci::detect(doc, path) {
             model.kind = match kind {
                 crate::parse::ci::CiKind::GitlabCi => FileKind::GitlabCi,

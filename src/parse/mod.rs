@@ -3,6 +3,7 @@
 pub mod alertmanager;
 pub mod am_matcher;
 pub mod am_template;
+pub mod analysis;
 pub mod ci;
 pub mod ci_schema;
 pub mod fields;

@@ -3,7 +3,7 @@
 
 use promql_parser::parser::{Expr, LabelModifier};
 
-use crate::checks::promql_util::{metric_names, parsed_rules, source_span, strip_parens, walk};
+use crate::checks::promql_util::{metric_names, parsed_exprs, source_span, strip_parens, walk};
 use crate::checks::{Check, Ctx, Finding};
 
 pub struct HistogramQuantile;
@@ -54,7 +54,7 @@ impl Check for HistogramQuantile {
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out = Vec::new();
-        for (r, expr, parsed) in parsed_rules(cx.project) {
+        for (r, expr, parsed) in parsed_exprs(cx.project) {
             let src = cx.src(r.file);
             walk(&parsed.expr, &mut |node| {
                 let Expr::Call(c) = node else { return };
@@ -79,10 +79,10 @@ impl Check for HistogramQuantile {
                 };
                 let span = source_span(src, expr, span);
                 out.push(
-                    Finding::new(self.id(), r.file, span, format!("{msg} (in `{}`)", r.rule.name.value))
+                    Finding::new(self.id(), r.file, span, format!("{msg} (in `{}`)", r.name))
                         .label("buckets not aggregated by `le`")
                         .help("aggregate the bucket rates and keep `le`: `histogram_quantile(0.95, sum by (le) (rate(x_bucket[5m])))` (add other labels to `by` to keep them)")
-                        .ctx("rule", r.rule.name.value.clone())
+                        .ctx("rule", r.name.to_string())
                         .downgraded(per_series),
                 );
             });

@@ -6,7 +6,7 @@
 use promql_parser::parser::Expr;
 
 use crate::checks::meta::OptValue;
-use crate::checks::promql_util::{parsed_rules, source_span, walk};
+use crate::checks::promql_util::{parsed_exprs, source_span, walk};
 use crate::checks::{Check, Ctx, Finding};
 use crate::parse::scalar::PromDuration;
 
@@ -36,7 +36,7 @@ impl Check for RangeTooShort {
             crate::source::FileId,
             Option<(PromDuration, String)>,
         > = std::collections::HashMap::new();
-        for (r, expr, parsed) in parsed_rules(cx.project) {
+        for (r, expr, parsed) in parsed_exprs(cx.project) {
             let (interval, source) = match configured {
                 Some(d) => (d, "`.obsgate.yml`".to_string()),
                 None => match per_file.entry(r.file).or_insert_with(|| {

@@ -4,7 +4,7 @@
 
 use promql_parser::parser::Expr;
 
-use crate::checks::promql_util::{parsed_rules, selector_name, source_span, walk};
+use crate::checks::promql_util::{parsed_exprs, selector_name, source_span, walk};
 use crate::checks::{Check, Ctx, Finding};
 
 pub struct RateOnGauge;
@@ -49,7 +49,7 @@ impl Check for RateOnGauge {
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out = Vec::new();
-        for (r, expr, parsed) in parsed_rules(cx.project) {
+        for (r, expr, parsed) in parsed_exprs(cx.project) {
             let src = cx.src(r.file);
             walk(&parsed.expr, &mut |node| {
                 let Expr::Call(c) = node else { return };

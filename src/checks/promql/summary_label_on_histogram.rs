@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use promql_parser::parser::Expr;
 
-use crate::checks::promql_util::{parsed_rules, selector_name, source_span, walk};
+use crate::checks::promql_util::{parsed_exprs, selector_name, source_span, walk};
 use crate::checks::{Check, Ctx, Finding};
 
 pub struct SummaryLabelOnHistogram;
@@ -48,7 +48,7 @@ impl Check for SummaryLabelOnHistogram {
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let bases = histogram_bases(cx);
         let mut out = Vec::new();
-        for (r, expr, parsed) in parsed_rules(cx.project) {
+        for (r, expr, parsed) in parsed_exprs(cx.project) {
             let src = cx.src(r.file);
             walk(&parsed.expr, &mut |node| {
                 if !quantile_matcher(node) {
@@ -79,7 +79,7 @@ impl Check for SummaryLabelOnHistogram {
                         span,
                         format!(
                             "`{name}` is a histogram (its `{base}_bucket` series are used), which has no `quantile` label: this selector matches nothing and `{}` can never fire",
-                            r.rule.name.value
+                            r.name
                         ),
                     )
                     .label("summaries have `quantile`, histograms have `le`")

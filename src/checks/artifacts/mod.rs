@@ -1,0 +1,3 @@
+//! Analysis artifacts compared with the configs they describe.
+
+pub mod drift;
