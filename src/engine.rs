@@ -153,9 +153,13 @@ pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, 
             }),
         );
         let s = project.sources.get(id);
-        project
-            .files
-            .push(model::parse_embedded(id, &e.key, &s.text, &s.lines));
+        project.files.push(model::parse_embedded(
+            id,
+            &e.key,
+            &s.text,
+            &s.lines,
+            &e.substituted,
+        ));
     }
     project.files.sort_by_key(|f| f.file);
     Ok(project)

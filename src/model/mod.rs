@@ -97,6 +97,8 @@ pub struct FileModel {
     /// PromQL written outside rule files (an analysis artifact's `alerting_rules`), checked by
     /// the PromQL checks like rule expressions.
     pub extra_exprs: Vec<ExtraExpr>,
+    /// Metric definitions of an application source file.
+    pub metrics: Option<crate::parse::metric_defs::Extracted>,
 }
 
 /// A PromQL expression outside a rule file, with what names it (`alerting_rules.high_error_rate`).
@@ -124,6 +126,7 @@ impl FileModel {
             thresholds: Vec::new(),
             analysis: None,
             extra_exprs: Vec::new(),
+            metrics: None,
         }
     }
 }
@@ -359,6 +362,7 @@ pub fn parse_file(
             }
             model.issues.extend(issues);
             model.scripts.append(&mut ci.scripts);
+            model.embedded.extend(heredoc_files(&model.scripts));
             model.ci = Some(ci);
         } else {
             // a file of no audited kind (Helm values, app settings): keys that name a secret
@@ -366,6 +370,60 @@ pub fn parse_file(
         }
     }
     model
+}
+
+/// Files written by heredocs in CI scripts (`cat > rules.yml <<'EOF'`), with their bytes mapped
+/// into the CI file. Unquoted delimiters: the variables the job defines are substituted, other
+/// references stay as written.
+fn heredoc_files(scripts: &[crate::parse::ci::ScriptBlock]) -> Vec<Embedded> {
+    use crate::parse::shell;
+    let mut out: Vec<Embedded> = Vec::new();
+    for b in scripts {
+        if !b.text.contains("<<") {
+            continue;
+        }
+        for h in shell::heredocs(&b.text) {
+            let name = match &h.target {
+                Some((name, _)) => name.clone(),
+                // `kubectl apply -f - <<EOF`: audited when the body is YAML of a known kind
+                None if h.body.contains(":\n") || h.body.contains(": ") => {
+                    format!("{}-heredoc.yml", h.program)
+                }
+                None => continue,
+            };
+            let resolve = |var: &str| {
+                b.vars
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n == var)
+                    .map(|(_, v)| v.clone())
+                    .filter(|v| !v.contains('$'))
+            };
+            let ex = h.expanded(&resolve);
+            let mut segments = b.compose(&ex.segments);
+            // substituted text maps to its `$VAR` reference (a zero-length run)
+            for (text_range, script_range) in &ex.substituted {
+                let at = b.file_span(&(script_range.start..script_range.start)).start;
+                segments.push((text_range.start, at, 0));
+            }
+            segments.sort();
+            let mut label = name.clone();
+            let mut n = 2;
+            while out.iter().any(|e| e.label == label) {
+                label = format!("{name} ({n})");
+                n += 1;
+            }
+            out.push(Embedded {
+                label,
+                key: name,
+                text: ex.text,
+                segments,
+                whole: None,
+                substituted: ex.substituted.iter().map(|(t, _)| t.clone()).collect(),
+            });
+        }
+    }
+    out
 }
 
 /// `(key, value)` scalars whose key names a secret, anywhere in a YAML tree.
@@ -421,37 +479,67 @@ fn collect_secret_keys(
     }
 }
 
-/// Parse a YAML file embedded in a Kubernetes object (a virtual source). Only Alertmanager
-/// configs are audited there; other content is left alone.
+/// Parse a file embedded in a Kubernetes object or written by a CI heredoc (a virtual source),
+/// by what its name and content say it is: YAML/JSON (every kind `parse_file` knows), a shell
+/// script, or application source defining metrics. Other files (Dockerfiles, `.env`, ...) are
+/// left alone. Thresholds whose value a shell substituted from a variable are dropped: they
+/// are the variable's, which is read where it is defined.
 pub fn parse_embedded(
     file: FileId,
     key: &str,
     text: &str,
     lines: &crate::source::LineIndex,
+    substituted: &[crate::source::Span],
 ) -> FileModel {
-    let mut model = FileModel::new(file, FileKind::Unknown);
-    match yaml::parse_documents(text, lines) {
-        Ok(docs) => {
-            for doc in docs.iter().filter(|d| alertmanager::detect(d)) {
-                model.kind = FileKind::Alertmanager;
-                let (cfg, issues) = alertmanager::parse_doc(doc, text);
-                model.alertmanager.push(cfg);
-                model.issues.extend(issues);
+    let lower = key.to_ascii_lowercase();
+    let ext = lower.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    if let Some(lang) = crate::parse::metric_defs::lang_for_path(&lower) {
+        return metric_definitions(file, lang, text);
+    }
+    let shebang = text.starts_with("#!") && text.lines().next().is_some_and(|l| l.contains("sh"));
+    if matches!(ext, "sh" | "bash") || (ext.is_empty() && shebang) {
+        let mut model = FileModel::new(file, FileKind::ShellScript);
+        model.scripts.push(crate::parse::ci::ScriptBlock {
+            job: None,
+            section: key.to_string(),
+            text: text.to_string(),
+            span: 0..text.len(),
+            offsets: Some((0..=text.len()).collect()),
+            vars: Vec::new(),
+        });
+        return model;
+    }
+    if !matches!(ext, "yml" | "yaml" | "json") {
+        return FileModel::new(file, FileKind::Unknown);
+    }
+    let mut model = parse_file(file, text, lines, key);
+    if model.kind == FileKind::Unreadable && lower.contains("alertmanager") {
+        for i in &mut model.issues {
+            if i.check == "obsgate/unreadable-file" {
+                i.check = alertmanager::CHECK;
             }
         }
-        Err(e) if key.contains("alertmanager") || sniff_alertmanager(text) => {
-            model.kind = FileKind::Unreadable;
-            model.issues.push(Issue {
-                check: alertmanager::CHECK,
-                message: format!("invalid YAML in the embedded `{key}`: {}", e.message),
-                span: e.span,
-                help: Some("fix the YAML syntax; Alertmanager cannot load this config".into()),
-                downgrade: false,
-                related: Vec::new(),
-            });
-        }
-        Err(_) => {}
     }
+    model.thresholds.retain(|t| {
+        !substituted
+            .iter()
+            .any(|s| s.start < t.value_span.end && t.value_span.start < s.end)
+    });
+    model
+}
+
+/// A source file defining metrics (prom-client, client_golang, prometheus_client).
+pub fn metric_definitions(
+    file: FileId,
+    lang: crate::parse::metric_defs::Lang,
+    text: &str,
+) -> FileModel {
+    let mut model = FileModel::new(file, FileKind::Unknown);
+    let ex = crate::parse::metric_defs::extract(lang, text);
+    if !ex.defs.is_empty() || !ex.defaults.is_empty() {
+        model.kind = FileKind::MetricDefinitions;
+    }
+    model.metrics = Some(ex);
     model
 }
 

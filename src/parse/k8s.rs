@@ -19,6 +19,9 @@ pub struct Embedded {
     pub segments: Vec<(usize, usize, usize)>,
     /// For base64 `data`: every position maps to this span of the manifest.
     pub whole: Option<Span>,
+    /// Ranges of `text` that a shell substituted from a variable (heredocs with an unquoted
+    /// delimiter): values there come from the variable, not from this file.
+    pub substituted: Vec<Span>,
 }
 
 /// The YAML files embedded in a `Secret` or `ConfigMap` document. Also returns problems
@@ -43,6 +46,7 @@ pub fn embedded_files(doc: &Node, src: &str) -> (Vec<Embedded>, Vec<(Span, Strin
                     text: text.clone(),
                     segments: segments(src, v, text),
                     whole: None,
+                    substituted: Vec::new(),
                 });
             }
         }
@@ -63,6 +67,7 @@ pub fn embedded_files(doc: &Node, src: &str) -> (Vec<Embedded>, Vec<(Span, Strin
                             text,
                             segments: Vec::new(),
                             whole: Some(v.span.clone()),
+                            substituted: Vec::new(),
                         }),
                         Err(_) => problems.push((
                             v.span.clone(),
@@ -82,6 +87,7 @@ pub fn embedded_files(doc: &Node, src: &str) -> (Vec<Embedded>, Vec<(Span, Strin
                     text: raw.clone(),
                     segments: segments(src, v, raw),
                     whole: None,
+                    substituted: Vec::new(),
                 });
             }
         }

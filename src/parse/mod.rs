@@ -9,9 +9,11 @@ pub mod ci_schema;
 pub mod fields;
 pub mod gotemplate;
 pub mod k8s;
+pub mod metric_defs;
 pub mod prom_rules;
 pub mod promql;
 pub mod scalar;
+pub mod shell;
 pub mod yaml;
 
 /// The valid name closest to a misspelt one (for "did you mean" hints), if any is close.
