@@ -53,6 +53,8 @@ pub static REGISTRY: &[Registered] = &[
     check!(alertmanager / template: Template, "alertmanager/template"),
     check!(alertmanager / timing: Timing, "alertmanager/timing"),
     check!(pipeline / syntax: Syntax, "pipeline/syntax"),
+    check!(pipeline / check_cannot_fail: CheckCannotFail, "pipeline/check-cannot-fail"),
+    check!(pipeline / sleep_wait: SleepWait, "pipeline/sleep-wait"),
     check!(thresholds / mismatch: Mismatch, "thresholds/mismatch"),
     check!(thresholds / unenforced: Unenforced, "thresholds/unenforced"),
     check!(thresholds / ratio_vs_rate: RatioVsRate, "thresholds/ratio-vs-rate"),

@@ -1,6 +1,8 @@
 //! Pipeline checks: GitLab CI and GitHub Actions structure, validation steps that cannot fail,
 //! and `sleep`s that stand in for readiness checks.
 
+pub mod check_cannot_fail;
+pub mod sleep_wait;
 pub mod syntax;
 
 use crate::model::{FileKind, FileModel, Project};
