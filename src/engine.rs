@@ -81,6 +81,12 @@ pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, 
         let shown = display_path(&path, base);
         match text {
             Ok(t) => {
+                // application sources count only when they use a Prometheus client library
+                let source = crate::parse::metric_defs::lang_for_path(&shown);
+                if source.is_some() && !explicit && !crate::parse::metric_defs::mentions_client(&t)
+                {
+                    continue;
+                }
                 let id = project.sources.add(shown, path, t, None);
                 pending.push(id);
             }
@@ -127,7 +133,10 @@ pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, 
         .par_iter()
         .map(|&id| {
             let s = sources.get(id);
-            model::parse_file(id, &s.text, &s.lines, &s.path)
+            match crate::parse::metric_defs::lang_for_path(&s.path) {
+                Some(lang) => model::metric_definitions(id, lang, &s.text),
+                None => model::parse_file(id, &s.text, &s.lines, &s.path),
+            }
         })
         .collect();
     project.files.extend(parsed);

@@ -108,7 +108,7 @@ fn metadata_examples_fire_and_stay_quiet() {
         ] {
             let dir = tmp.join(m.id.replace('/', "_")).join(kind);
             std::fs::create_dir_all(&dir).unwrap();
-            let file = dir.join("example.yml");
+            let file = dir.join(m.example.file.as_deref().unwrap_or("example.yml"));
             std::fs::write(&file, text).unwrap();
             let outcome = common::run(&[file], m.example.config.as_deref());
             let hits: Vec<_> = outcome

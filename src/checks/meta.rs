@@ -56,6 +56,9 @@ pub struct Example {
     /// `.obsgate.yml` content the example needs, if any.
     #[serde(default)]
     pub config: Option<String>,
+    /// The file name the example is written as (default `example.yml`), e.g. `metrics.js`.
+    #[serde(default)]
+    pub file: Option<String>,
 }
 
 /// A validated option value.

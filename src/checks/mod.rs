@@ -7,7 +7,9 @@
 pub mod alertmanager;
 pub mod alerts;
 pub mod artifacts;
+pub mod labels;
 pub mod meta;
+pub mod metrics;
 pub mod obsgate;
 pub mod pipeline;
 pub mod promql;

@@ -83,6 +83,7 @@ const TOP_KEYS: &[&str] = &[
     "prometheus",
     "alertmanager",
     "thresholds",
+    "labels",
 ];
 
 impl Config {
@@ -190,6 +191,12 @@ impl Config {
                             ),
                             "alertmanager" => p.alertmanager(v, &mut cfg),
                             "thresholds" => p.thresholds(v, &mut cfg),
+                            "labels" => p.section(
+                                v,
+                                "labels",
+                                &[("unbounded", "labels/unbounded")],
+                                &mut cfg,
+                            ),
                             _ => p.unknown(k, "the config", TOP_KEYS),
                         }
                     }

@@ -1,5 +1,6 @@
 //! The project model: every parsed input of a run, merged so that checks can look across files.
 
+pub mod inventory;
 pub mod routing;
 pub mod thresholds;
 

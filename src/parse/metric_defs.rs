@@ -67,6 +67,13 @@ pub enum Lang {
     Python,
 }
 
+/// Does a source file mention a Prometheus client library (cheap pre-filter for discovery)?
+pub fn mentions_client(src: &str) -> bool {
+    src.contains("prom-client")
+        || src.contains("prometheus/client_golang")
+        || src.contains("prometheus_client")
+}
+
 /// The language of a source file, by extension.
 pub fn lang_for_path(path: &str) -> Option<Lang> {
     let file = path.rsplit(['/', '\\']).next().unwrap_or(path);

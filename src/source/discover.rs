@@ -9,6 +9,22 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 /// command line are always audited.
 pub const AUDITED_EXTENSIONS: &[&str] = &["yml", "yaml", "json"];
 
+/// Application sources read for metric definitions (prom-client, client_golang,
+/// prometheus_client) when found by walking; only files that mention one of those libraries
+/// are kept.
+pub const SOURCE_EXTENSIONS: &[&str] = &["js", "mjs", "cjs", "ts", "mts", "cts", "go", "py"];
+
+/// Directories of dependencies and build output, never walked (name them on the command line
+/// to audit them anyway).
+pub const SKIPPED_DIRS: &[&str] = &[
+    "node_modules",
+    "vendor",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "site-packages",
+];
+
 /// Largest file read; bigger files are reported and skipped.
 pub const MAX_FILE_SIZE: u64 = 32 * 1024 * 1024;
 
@@ -105,6 +121,14 @@ pub fn discover(
                 if e.file_name() == ".git" {
                     return false;
                 }
+                if e.depth() > 0
+                    && e.file_type().is_some_and(|t| t.is_dir())
+                    && e.file_name()
+                        .to_str()
+                        .is_some_and(|n| SKIPPED_DIRS.contains(&n))
+                {
+                    return false;
+                }
                 if e.file_type().is_some_and(|t| t.is_dir()) {
                     let rel = super::display_path(e.path(), &base_owned);
                     return !filter_dirs.excludes_dir(&rel);
@@ -120,7 +144,9 @@ pub fn discover(
                     }
                     let p = e.path();
                     let ext_ok = p.extension().and_then(|x| x.to_str()).is_some_and(|x| {
-                        AUDITED_EXTENSIONS.contains(&x.to_ascii_lowercase().as_str())
+                        let x = x.to_ascii_lowercase();
+                        AUDITED_EXTENSIONS.contains(&x.as_str())
+                            || SOURCE_EXTENSIONS.contains(&x.as_str())
                     });
                     if !ext_ok {
                         continue;

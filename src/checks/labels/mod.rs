@@ -1,0 +1,3 @@
+//! Label checks over metric definitions.
+
+pub mod unbounded;

@@ -1,0 +1,4 @@
+//! Metric checks over the metric inventory (definitions in application source).
+
+pub mod conflicting_definition;
+pub mod label_missing;
