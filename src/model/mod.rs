@@ -345,7 +345,7 @@ pub fn parse_file(
                 // GitLab's own schema; where a precise problem was already found (a script
                 // item read as a mapping), the schema's vaguer error about the same place is not
                 // repeated
-                for e in crate::parse::ci_schema::validate(doc) {
+                for e in crate::parse::ci_schema::validate(doc, text) {
                     let overlaps = issues
                         .iter()
                         .any(|i| i.span.start >= e.span.start && i.span.end <= e.span.end);

@@ -68,13 +68,73 @@ pub fn to_json(node: &Node, depth: usize) -> Json {
     }
 }
 
+/// The document as GitLab validates it: `!reference [job, key, ...]` tags resolved within the
+/// file (GitLab resolves them before validating); references to other files are recorded so
+/// that errors under them are not reported.
+fn to_json_resolved(
+    node: &Node,
+    root: &Node,
+    src: &str,
+    path: &mut Vec<String>,
+    unresolved: &mut Vec<Vec<String>>,
+    depth: usize,
+) -> Json {
+    if depth > 200 {
+        return Json::Null;
+    }
+    match &node.value {
+        Value::Seq(items) if crate::parse::ci::tag_before(node, src) == Some("!reference") => {
+            let mut target = Some(root);
+            for key in items.iter().filter_map(Node::as_str) {
+                target = target.and_then(|t| t.get(key));
+            }
+            match target {
+                // a reference to a reference is resolved once more at most (depth guard)
+                Some(t) if depth < 100 => {
+                    to_json_resolved(t, root, src, path, unresolved, depth + 50)
+                }
+                _ => {
+                    unresolved.push(path.clone());
+                    Json::Null
+                }
+            }
+        }
+        Value::Seq(items) => Json::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    path.push(i.to_string());
+                    let j = to_json_resolved(n, root, src, path, unresolved, depth + 1);
+                    path.pop();
+                    j
+                })
+                .collect(),
+        ),
+        Value::Map(entries) => {
+            let mut m = serde_json::Map::new();
+            for (k, v) in entries {
+                path.push(k.name.clone());
+                m.insert(
+                    k.name.clone(),
+                    to_json_resolved(v, root, src, path, unresolved, depth + 1),
+                );
+                path.pop();
+            }
+            Json::Object(m)
+        }
+        _ => to_json(node, depth),
+    }
+}
+
 /// Validate a GitLab CI document. Empty when the schema cannot be loaded (never happens with
 /// the vendored file; a unit test guards it).
-pub fn validate(doc: &Node) -> Vec<SchemaError> {
+pub fn validate(doc: &Node, src: &str) -> Vec<SchemaError> {
     let Some(c) = compiled() else {
         return Vec::new();
     };
-    let instance = to_json(doc, 0);
+    let mut unresolved = Vec::new();
+    let instance = to_json_resolved(doc, doc, src, &mut Vec::new(), &mut unresolved, 0);
     let mut out: Vec<SchemaError> = Vec::new();
     for top in c.validator.iter_errors(&instance) {
         let e = most_specific(&top);
@@ -86,6 +146,13 @@ pub fn validate(doc: &Node) -> Vec<SchemaError> {
                 LocationSegment::Index(i) => i.to_string(),
             })
             .collect();
+        // under a `!reference` to another file: its content is unknown here
+        if unresolved
+            .iter()
+            .any(|u| segments.len() >= u.len() && segments[..u.len()] == u[..])
+        {
+            continue;
+        }
         let (node, key) = locate(doc, &segments);
         let path = human_path(&segments);
         let (span, message) = match e.kind() {
@@ -263,7 +330,7 @@ mod tests {
 
     fn errors(src: &str) -> Vec<SchemaError> {
         let docs = crate::parse::yaml::parse_documents(src, &LineIndex::new(src)).unwrap();
-        validate(&docs[0])
+        validate(&docs[0], src)
     }
 
     #[test]
@@ -297,6 +364,24 @@ mod tests {
         let src = "build:\n  script: [make]\n  artifacts:\n    pathz: [x]\n";
         let e = errors(src);
         assert!(e.iter().any(|x| &src[x.span.clone()] == "pathz"), "{e:?}");
+    }
+
+    #[test]
+    fn references_resolved_or_skipped() {
+        // resolved within the file: a string `if`
+        let e = errors(
+            ".rules:\n  if: $CI_COMMIT_BRANCH\nbuild:\n  script: [make]\n  rules:\n    - if: !reference [.rules, if]\n",
+        );
+        assert_eq!(e, vec![]);
+        // to another file: unknown, not an error
+        let e =
+            errors("build:\n  script: [make]\n  rules:\n    - if: !reference [.elsewhere, if]\n");
+        assert_eq!(e, vec![]);
+        // a reference that resolves to the wrong type is still reported
+        let e = errors(
+            ".rules:\n  if: [a, b]\nbuild:\n  script: [make]\n  rules:\n    - if: !reference [.rules, if]\n",
+        );
+        assert_eq!(e.len(), 1, "{e:?}");
     }
 
     #[test]

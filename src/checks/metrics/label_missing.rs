@@ -57,6 +57,14 @@ impl Check for LabelMissing {
                 let Some(d) = mine.first() else { return };
                 for m in &vs.matchers.matchers {
                     let label = m.name.as_str();
+                    // `quantile` on a histogram: promql/summary-label-on-histogram says more
+                    if label == "quantile"
+                        && mine
+                            .iter()
+                            .any(|d| d.def.kind == crate::parse::metric_defs::MetricType::Histogram)
+                    {
+                        continue;
+                    }
                     if TARGET_LABELS.contains(&label)
                         || mine.iter().any(|d| {
                             d.def.labels.iter().any(|(l, _)| l == label)

@@ -21,6 +21,19 @@ impl Check for Syntax {
             if p.included || p.open {
                 continue;
             }
+            // only a complete pipeline: the root `.gitlab-ci.yml`, or a file that declares its
+            // own stages; other CI files are usually fragments included from elsewhere
+            let root_name = cx
+                .project
+                .sources
+                .get(p.root.file)
+                .path
+                .rsplit('/')
+                .next()
+                .is_some_and(|n| n == ".gitlab-ci.yml");
+            if !root_name && p.ci.stages.is_none() {
+                continue;
+            }
             let declared: Option<Vec<&str>> = p
                 .members
                 .iter()
