@@ -84,6 +84,7 @@ impl Check for Drift {
         let mut out = Vec::new();
         for f in &cx.project.files {
             if let Some(a) = &f.analysis {
+                self.metric_claims(cx, f, a, &mut out);
                 self.rules_claims(cx, f, a, &mut out);
                 self.alertmanager_claims(cx, f, a, &mut out);
             }
@@ -93,6 +94,41 @@ impl Check for Drift {
 }
 
 impl Drift {
+    /// Metrics listed in `metric_categories` that nothing defines: judged only when the run
+    /// has metric definitions (application source using a client library).
+    fn metric_claims(&self, cx: &Ctx, f: &FileModel, a: &Analysis, out: &mut Vec<Finding>) {
+        let defs = crate::model::inventory::definitions(cx.project);
+        let defaults = crate::model::inventory::default_series(cx.project);
+        if defs.is_empty() && defaults.is_empty() {
+            return;
+        }
+        for cat in &a.metric_categories {
+            for item in &cat.items {
+                let name = item.value.as_str();
+                if defs.iter().any(|d| d.produces(name)) || defaults.iter().any(|d| d == name) {
+                    continue;
+                }
+                let known: Vec<&str> = defs.iter().map(|d| d.def.name.as_str()).collect();
+                let hint = crate::parse::closest(name, &known)
+                    .map(|c| format!(" (did you mean `{c}`?)"))
+                    .unwrap_or_default();
+                out.push(
+                    Finding::new(
+                        self.id(),
+                        f.file,
+                        item.span.clone(),
+                        format!(
+                            "`{name}` in `metric_categories.{}` is defined by no metric of the application source in this run, nor by its client library's default metrics{hint}",
+                            cat.group
+                        ),
+                    )
+                    .label("not defined")
+                    .help("list the metrics the service defines (`obsgate probe` lists what it really exposes)"),
+                );
+            }
+        }
+    }
+
     fn rules_claims(&self, cx: &Ctx, f: &FileModel, a: &Analysis, out: &mut Vec<Finding>) {
         let alerts: Vec<_> = cx.project.alerts().collect();
         if alerts.is_empty() {
