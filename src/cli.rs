@@ -94,4 +94,10 @@ pub struct CheckArgs {
     /// Print only findings (no summary line)
     #[arg(long, short)]
     pub quiet: bool,
+    /// Report (and fail on) only findings that are not in this baseline file
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write the fingerprints of this run's findings to FILE (to accept them as a baseline)
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
 }

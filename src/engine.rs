@@ -75,7 +75,10 @@ pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, 
         .into_par_iter()
         .map(|c| (c.path.clone(), c.explicit, discover::read_text(&c.path)))
         .collect();
-    let mut project = Project::default();
+    let mut project = Project {
+        base: base.to_path_buf(),
+        ..Project::default()
+    };
     let mut pending = Vec::new();
     for (path, explicit, text) in read {
         let shown = display_path(&path, base);

@@ -3,6 +3,7 @@
 //! The binary is thin glue over this library: [`run`] takes arguments and output streams and
 //! returns the exit code (0 clean, 1 findings at or above `--fail-on`, 2 usage/config/IO errors).
 
+pub mod baseline;
 pub mod checks;
 pub mod cli;
 pub mod config;
@@ -187,7 +188,7 @@ fn run_check(args: CheckArgs, env: Env, out: &mut dyn Write, err: &mut dyn Write
             Err(_) => {
                 let _ = emit(
                     err,
-                    &format!("error: --output: unknown format `{fmt}` (text, concise, json)\n"),
+                    &format!("error: --output: unknown format `{fmt}` (text, concise, json, sarif, codequality, junit, github)\n"),
                 );
                 return EXIT_ERROR;
             }
@@ -200,13 +201,35 @@ fn run_check(args: CheckArgs, env: Env, out: &mut dyn Write, err: &mut dyn Write
         config,
         only: None,
     };
-    let outcome = match engine::check(&opts) {
+    let baseline = match &args.baseline {
+        Some(p) => match baseline::read(p) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                let _ = emit(err, &format!("error: {e}\n"));
+                return EXIT_ERROR;
+            }
+        },
+        None => None,
+    };
+    let mut outcome = match engine::check(&opts) {
         Ok(o) => o,
         Err(e) => {
             let _ = emit(err, &format!("error: {e}\n"));
             return EXIT_ERROR;
         }
     };
+    if let Some(p) = &args.write_baseline {
+        if let Err(e) = std::fs::write(p, baseline::write(&outcome.findings)) {
+            let _ = emit(err, &format!("error: cannot write {}: {e}\n", p.display()));
+            return EXIT_ERROR;
+        }
+    }
+    let mut baselined = 0;
+    if let Some(b) = &baseline {
+        let before = outcome.findings.len();
+        outcome.findings.retain(|f| !b.contains(&f.fingerprint));
+        baselined = before - outcome.findings.len();
+    }
     let format = args.format.unwrap_or(if env.stdout_is_tty {
         Format::Text
     } else {
@@ -251,11 +274,16 @@ fn run_check(args: CheckArgs, env: Env, out: &mut dyn Write, err: &mut dyn Write
         let _ = emit(
             err,
             &format!(
-                "obsgate: {} files, {} errors, {} warnings, {} info\n",
+                "obsgate: {} files, {} errors, {} warnings, {} info{}\n",
                 files,
                 count(checks::Severity::Error),
                 count(checks::Severity::Warning),
-                count(checks::Severity::Info)
+                count(checks::Severity::Info),
+                if baselined > 0 {
+                    format!(", {baselined} in the baseline (not shown)")
+                } else {
+                    String::new()
+                }
             ),
         );
     }

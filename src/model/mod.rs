@@ -151,6 +151,8 @@ pub struct RuleRef<'a> {
 pub struct Project {
     pub sources: Sources,
     pub files: Vec<FileModel>,
+    /// The directory displayed paths are relative to (SARIF's `%SRCROOT%`).
+    pub base: std::path::PathBuf,
 }
 
 impl Project {

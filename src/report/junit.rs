@@ -1,0 +1,76 @@
+//! JUnit XML (`artifacts:reports:junit`): one test suite per audited file, one failing test case
+//! per check with findings in that file (its findings in the failure text), and one passing
+//! case for a file without findings.
+
+use std::collections::BTreeMap;
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use crate::engine::Resolved;
+use crate::model::Project;
+
+pub fn render(project: &Project, findings: &[Resolved]) -> String {
+    let mut report = Report::new("obsgate");
+    let mut by_file: BTreeMap<&str, BTreeMap<&str, Vec<&Resolved>>> = BTreeMap::new();
+    for s in project.sources.iter().filter(|s| s.origin.is_none()) {
+        by_file.entry(s.path.as_str()).or_default();
+    }
+    for f in findings {
+        by_file
+            .entry(f.path.as_str())
+            .or_default()
+            .entry(f.check)
+            .or_default()
+            .push(f);
+    }
+    for (path, checks) in by_file {
+        let mut suite = TestSuite::new(path);
+        if checks.is_empty() {
+            let mut tc = TestCase::new("obsgate", TestCaseStatus::success());
+            tc.set_classname(path);
+            suite.add_test_case(tc);
+        }
+        for (check, fs) in checks {
+            let worst = fs
+                .iter()
+                .map(|f| f.severity)
+                .max()
+                .unwrap_or(crate::checks::Severity::Info);
+            let mut tc = TestCase::new(check, TestCaseStatus::non_success(NonSuccessKind::Failure));
+            tc.set_classname(path);
+            if let TestCaseStatus::NonSuccess {
+                message,
+                ty,
+                description,
+                ..
+            } = &mut tc.status
+            {
+                *message =
+                    Some(format!("{} finding(s), first: {}", fs.len(), fs[0].message).into());
+                *ty = Some(worst.as_str().into());
+                *description = Some(
+                    fs.iter()
+                        .map(|f| {
+                            format!(
+                                "{}:{}:{}: {}[{}] {}",
+                                f.path,
+                                f.line,
+                                f.column,
+                                f.severity.as_str(),
+                                f.check,
+                                f.message
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                        .into(),
+                );
+            }
+            suite.add_test_case(tc);
+        }
+        report.add_test_suite(suite);
+    }
+    let mut s = report.to_string().unwrap_or_default();
+    s.push('\n');
+    s
+}

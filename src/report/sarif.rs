@@ -1,0 +1,179 @@
+//! SARIF 2.1.0 (serde-sarif): `rules[]` from the checks' metadata (summary, rationale, default
+//! level, help URI), one result per finding with its region, `partialFingerprints` (the
+//! line-independent fingerprint) and paths relative to `%SRCROOT%` (`originalUriBaseIds`).
+
+use std::collections::BTreeMap;
+
+use serde_sarif::sarif::{
+    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, Region,
+    ReportingConfiguration, ReportingDescriptor, ResultLevel, Run, Sarif, Tool, ToolComponent,
+    Version,
+};
+
+use crate::checks::registry;
+use crate::engine::Resolved;
+use crate::model::Project;
+
+fn level(s: crate::checks::Severity) -> ResultLevel {
+    match super::levels(s).0 {
+        "error" => ResultLevel::Error,
+        "warning" => ResultLevel::Warning,
+        _ => ResultLevel::Note,
+    }
+}
+
+pub fn render(project: &Project, findings: &[Resolved]) -> String {
+    let rules: Vec<ReportingDescriptor> = registry::metas()
+        .iter()
+        .map(|m| {
+            // the first reference of the check's metadata: the upstream documentation
+            let help_uri = m
+                .references
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "https://prometheus.io/docs/".to_string());
+            ReportingDescriptor::builder()
+                .id(m.id.clone())
+                .name(m.id.replace(['/', '-'], "_"))
+                .short_description(
+                    MultiformatMessageString::builder()
+                        .text(m.summary.clone())
+                        .build(),
+                )
+                .full_description(
+                    MultiformatMessageString::builder()
+                        .text(m.rationale.trim().to_string())
+                        .build(),
+                )
+                .help(
+                    MultiformatMessageString::builder()
+                        .text(format!(
+                            "{}\n\nRun `obsgate explain {}` for an example and the options.",
+                            m.rationale.trim(),
+                            m.id
+                        ))
+                        .build(),
+                )
+                .help_uri(help_uri)
+                .default_configuration(
+                    ReportingConfiguration::builder()
+                        .level(serde_json::Value::String(
+                            super::levels(m.severity).0.to_string(),
+                        ))
+                        .build(),
+                )
+                .build()
+        })
+        .collect();
+    let index: BTreeMap<&str, i64> = registry::metas()
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id.as_str(), i as i64))
+        .collect();
+    let results: Vec<serde_sarif::sarif::Result> = findings
+        .iter()
+        .map(|f| {
+            let region = Region::builder()
+                .start_line(f.line as i64)
+                .start_column(f.column as i64)
+                .end_line(f.end_line as i64)
+                .end_column(f.end_column as i64)
+                .build();
+            let location = Location::builder()
+                .physical_location(
+                    PhysicalLocation::builder()
+                        .artifact_location(artifact(&f.path))
+                        .region(region)
+                        .build(),
+                )
+                .build();
+            let mut text = f.message.clone();
+            if let Some(h) = &f.help {
+                text.push_str("\nhelp: ");
+                text.push_str(h);
+            }
+            let mut fp = BTreeMap::new();
+            fp.insert("obsgate/v1".to_string(), f.fingerprint.clone());
+            let mut r = serde_sarif::sarif::Result::builder()
+                .rule_id(f.check)
+                .level(level(f.severity))
+                .message(Message::builder().text(text).build())
+                .locations(vec![location])
+                .partial_fingerprints(fp)
+                .build();
+            r.rule_index = index.get(f.check).copied();
+            r
+        })
+        .collect();
+    let root = url_of_dir(&project.base);
+    let mut bases = BTreeMap::new();
+    bases.insert(
+        "%SRCROOT%".to_string(),
+        ArtifactLocation::builder().uri(root).build(),
+    );
+    let tool = Tool::builder()
+        .driver(
+            ToolComponent::builder()
+                .name("obsgate")
+                .version(env!("CARGO_PKG_VERSION"))
+                .semantic_version(env!("CARGO_PKG_VERSION"))
+                .rules(rules)
+                .build(),
+        )
+        .build();
+    let run = Run::builder()
+        .tool(tool)
+        .results(results)
+        .original_uri_base_ids(bases)
+        .column_kind(serde_json::Value::String("unicodeCodePoints".into()))
+        .build();
+    let sarif = Sarif::builder()
+        .version(Version::V2_1_0.to_string())
+        .schema("https://json.schemastore.org/sarif-2.1.0.json")
+        .runs(vec![run])
+        .build();
+    let mut s = serde_json::to_string_pretty(&sarif).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// A finding's file: relative to `%SRCROOT%`, or an absolute `file://` URI for a file outside
+/// the base directory.
+fn artifact(path: &str) -> ArtifactLocation {
+    if path.starts_with('/') {
+        ArtifactLocation::builder()
+            .uri(format!("file://{}", encode(path)))
+            .build()
+    } else {
+        ArtifactLocation::builder()
+            .uri(encode(&path.replace('\\', "/")))
+            .uri_base_id("%SRCROOT%")
+            .build()
+    }
+}
+
+/// Percent-encode the bytes a URI path may not hold as they are.
+fn encode(p: &str) -> String {
+    let mut out = String::new();
+    for b in p.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `file:///abs/dir/` for a directory (percent-encoding the characters URIs do not allow).
+fn url_of_dir(dir: &std::path::Path) -> String {
+    let abs = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let mut p = abs.to_string_lossy().replace('\\', "/");
+    if !p.ends_with('/') {
+        p.push('/');
+    }
+    if !p.starts_with('/') {
+        p.insert(0, '/');
+    }
+    format!("file://{}", encode(&p))
+}

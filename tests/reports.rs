@@ -1,0 +1,217 @@
+//! The machine formats over the same findings: snapshots, and validity for the consumer that
+//! reads each one (SARIF Multitool, GitLab Code Quality's unique fingerprints, a JUnit parser,
+//! GitHub's workflow command syntax); baselines.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use obsgate::report::{self, Format, Style};
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let mut argv = vec!["obsgate".to_string()];
+    argv.extend(args.iter().map(|s| s.to_string()));
+    let code = obsgate::run(
+        argv.into_iter().map(std::ffi::OsString::from),
+        obsgate::Env {
+            stdout_is_tty: false,
+            no_color: true,
+        },
+        &mut out,
+        &mut err,
+    );
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+fn seed_outcome() -> obsgate::engine::Outcome {
+    common::run(&[common::root().join("fixtures/seed")], None)
+}
+
+fn render(format: Format, outcome: &obsgate::engine::Outcome) -> String {
+    report::render(
+        format,
+        &outcome.project,
+        &outcome.findings,
+        Style {
+            color: false,
+            width: 100,
+        },
+    )
+}
+
+#[test]
+fn snapshots_of_each_format() {
+    // a small input keeps the snapshots reviewable
+    let outcome = common::run(
+        &[common::root().join("fixtures/thresholds/ratio-vs-rate/bad.yml")],
+        None,
+    );
+    let root = std::fs::canonicalize(common::root()).unwrap();
+    let sarif =
+        render(Format::Sarif, &outcome).replace(&root.to_string_lossy().to_string(), "$ROOT");
+    insta::assert_snapshot!("sarif", sarif);
+    insta::assert_snapshot!("codequality", render(Format::Codequality, &outcome));
+    insta::assert_snapshot!("junit", render(Format::Junit, &outcome));
+    insta::assert_snapshot!("github", render(Format::Github, &outcome));
+}
+
+#[test]
+fn codequality_fingerprints_are_unique() {
+    let outcome = seed_outcome();
+    let v: serde_json::Value =
+        serde_json::from_str(&render(Format::Codequality, &outcome)).unwrap();
+    let items = v.as_array().unwrap();
+    assert_eq!(items.len(), outcome.findings.len());
+    let mut fps: Vec<&str> = items
+        .iter()
+        .map(|i| i["fingerprint"].as_str().unwrap())
+        .collect();
+    fps.sort();
+    let n = fps.len();
+    fps.dedup();
+    assert_eq!(fps.len(), n, "duplicate Code Quality fingerprints");
+    for i in items {
+        assert!(["info", "minor", "major", "critical", "blocker"]
+            .contains(&i["severity"].as_str().unwrap()));
+        assert!(i["location"]["lines"]["begin"].as_u64().unwrap() >= 1);
+        assert!(!i["description"].as_str().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn junit_parses() {
+    let outcome = seed_outcome();
+    let xml = render(Format::Junit, &outcome);
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed JUnit XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let failures: usize = root
+        .descendants()
+        .filter(|n| n.has_tag_name("failure"))
+        .count();
+    let pairs: std::collections::BTreeSet<(&str, &str)> = outcome
+        .findings
+        .iter()
+        .map(|f| (f.path.as_str(), f.check))
+        .collect();
+    assert_eq!(failures, pairs.len(), "one failing case per check per file");
+}
+
+#[test]
+fn github_lines_are_well_formed() {
+    let outcome = seed_outcome();
+    let text = render(Format::Github, &outcome);
+    let re = regex::Regex::new(
+        r"^::(error|warning|notice) file=[^,:%]+,line=[1-9][0-9]*,col=[1-9][0-9]*,endLine=[1-9][0-9]*,endColumn=[1-9][0-9]*,title=[^,:]+::[^\r\n]+$",
+    )
+    .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), outcome.findings.len());
+    for l in lines {
+        assert!(re.is_match(l), "{l}");
+    }
+}
+
+fn multitool() -> Option<PathBuf> {
+    let p = common::root()
+        .join("target/ci-npm/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool");
+    if p.is_file() {
+        return Some(p);
+    }
+    std::env::var_os("OBSGATE_SARIF_MULTITOOL").map(PathBuf::from)
+}
+
+#[test]
+fn sarif_is_valid_for_the_multitool() {
+    let Some(tool) = multitool() else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("Sarif.Multitool is not installed; .ci/run must install @microsoft/sarif-multitool-linux");
+        }
+        eprintln!("SKIP: Sarif.Multitool not found (npm install @microsoft/sarif-multitool-linux)");
+        return;
+    };
+    let tmp = std::env::temp_dir().join(format!("obsgate-sarif-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let input = tmp.join("seed.sarif");
+    let output = tmp.join("validation.sarif");
+    std::fs::write(&input, render(Format::Sarif, &seed_outcome())).unwrap();
+    let st = std::process::Command::new(&tool)
+        .arg("validate")
+        .arg(&input)
+        .arg("-o")
+        .arg(&output)
+        .status()
+        .expect("run Sarif.Multitool");
+    assert!(st.success(), "Sarif.Multitool failed");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
+    let results = v["runs"][0]["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let errors: Vec<_> = results.iter().filter(|r| r["level"] == "error").collect();
+    assert!(errors.is_empty(), "SARIF errors: {errors:#?}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn baseline_accepts_known_findings_and_survives_line_moves() {
+    let tmp = std::env::temp_dir().join(format!("obsgate-baseline-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let dir = tmp.join("seed");
+    copy_dir(&common::root().join("fixtures/seed"), &dir);
+    let base = tmp.join("baseline.json");
+    let d = dir.to_str().unwrap();
+    let b = base.to_str().unwrap();
+    let (code, ..) = run(&["check", d, "--write-baseline", b]);
+    assert_eq!(code, 1);
+    let text = std::fs::read_to_string(&base).unwrap();
+    // secrets are never in a baseline: the seed's inline SMTP password is `smtp_password`
+    assert!(!text.contains("smtp_password\""), "{text}");
+    let (code, out, err) = run(&["check", d, "--baseline", b]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("in the baseline"), "{err}");
+    // move every line of the rule file down: still nothing new
+    let rules = dir.join("alerting-rules.yml");
+    let moved = format!("# moved\n\n\n{}", std::fs::read_to_string(&rules).unwrap());
+    std::fs::write(&rules, moved).unwrap();
+    let (code, out, _) = run(&["check", d, "--baseline", b]);
+    assert_eq!(code, 0, "{out}");
+    // a new problem fails the run, and only it is reported
+    let am = dir.join("alertmanager-config.yml");
+    let broken = std::fs::read_to_string(&am)
+        .unwrap()
+        .replace("receiver: 'database-team'", "receiver: 'databse-team'");
+    std::fs::write(&am, broken).unwrap();
+    let (code, out, _) = run(&["check", d, "--baseline", b, "--format", "concise"]);
+    assert_eq!(code, 1, "{out}");
+    // the typo and its consequence (the receiver it was meant for is now unused)
+    assert!(
+        out.lines()
+            .all(|l| l.contains("databse-team") || l.contains("\"database-team\" is not used")),
+        "{out}"
+    );
+    let (code, _, err) = run(&[
+        "check",
+        d,
+        "--baseline",
+        tmp.join("missing.json").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
