@@ -94,6 +94,9 @@ pub struct CheckArgs {
     /// Print only findings (no summary line)
     #[arg(long, short)]
     pub quiet: bool,
+    /// Write the analysis artifacts (performance-analysis.json, alerting-strategy.json) to DIR
+    #[arg(long, value_name = "DIR")]
+    pub artifacts: Option<PathBuf>,
     /// Report (and fail on) only findings that are not in this baseline file
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,

@@ -3,6 +3,7 @@
 //! The binary is thin glue over this library: [`run`] takes arguments and output streams and
 //! returns the exit code (0 clean, 1 findings at or above `--fail-on`, 2 usage/config/IO errors).
 
+pub mod artifacts;
 pub mod baseline;
 pub mod checks;
 pub mod cli;
@@ -195,6 +196,7 @@ fn run_check(args: CheckArgs, env: Env, out: &mut dyn Write, err: &mut dyn Write
         }
     }
     let base = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let extra_alerts = config.extra_alerts.clone();
     let opts = engine::CheckOptions {
         paths,
         base,
@@ -218,6 +220,15 @@ fn run_check(args: CheckArgs, env: Env, out: &mut dyn Write, err: &mut dyn Write
             return EXIT_ERROR;
         }
     };
+    if let Some(dir) = &args.artifacts {
+        if let Err(e) = artifacts::write(dir, &outcome.project, &extra_alerts) {
+            let _ = emit(
+                err,
+                &format!("error: cannot write artifacts to {}: {e}\n", dir.display()),
+            );
+            return EXIT_ERROR;
+        }
+    }
     if let Some(p) = &args.write_baseline {
         if let Err(e) = std::fs::write(p, baseline::write(&outcome.findings)) {
             let _ = emit(err, &format!("error: cannot write {}: {e}\n", p.display()));
