@@ -32,6 +32,10 @@ pub enum Command {
         /// Check id, e.g. alerts/missing-runbook
         id: String,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff)
+    Man,
     /// Alertmanager routing simulation (like `amtool config routes`)
     Routes {
         #[command(subcommand)]

@@ -99,6 +99,26 @@ pub fn run(
                 EXIT_ERROR
             }
         },
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "obsgate", &mut buf);
+            match out.write_all(&buf) {
+                Ok(()) => EXIT_OK,
+                Err(_) => EXIT_ERROR,
+            }
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut buf = Vec::new();
+            if clap_mangen::Man::new(cmd).render(&mut buf).is_err() {
+                return EXIT_ERROR;
+            }
+            match out.write_all(&buf) {
+                Ok(()) => EXIT_OK,
+                Err(_) => EXIT_ERROR,
+            }
+        }
         Command::Check(args) => run_check(args, env, out, err),
         Command::Routes { command } => run_routes(command, out, err),
     }
