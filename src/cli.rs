@@ -32,6 +32,25 @@ pub enum Command {
         /// Check id, e.g. alerts/missing-runbook
         id: String,
     },
+    /// Boot the service (optional), wait until it is ready, verify /metrics and /health against
+    /// the rule files, and measure it under a bounded load
+    Probe(Box<ProbeArgs>),
+    /// Serve probes of the targets in `.obsgate.yml` as metrics (`/probe?target=NAME`, like
+    /// blackbox_exporter but only for configured targets), with its own `/metrics` and `/health`
+    Exporter {
+        /// Address to listen on
+        #[arg(long, default_value = "127.0.0.1:9115")]
+        listen: std::net::SocketAddr,
+        /// Config with `probe.targets` (default: .obsgate.yml found upward from here)
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Rule files to judge each probe with (reloaded on every probe)
+        #[arg(long, num_args = 1.., value_name = "PATHS")]
+        rules: Vec<PathBuf>,
+        /// Probes running at once; more get 503
+        #[arg(long, default_value_t = 4)]
+        max_concurrent: usize,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff)
@@ -74,6 +93,48 @@ pub enum RoutesCommand {
         #[arg(long, default_value = "text")]
         format: String,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ProbeArgs {
+    /// Base URL of a target, e.g. http://127.0.0.1:9090 (repeatable; default: `probe.targets`
+    /// of .obsgate.yml)
+    #[arg(long = "target", value_name = "URL")]
+    pub targets: Vec<String>,
+    /// Path of the metrics endpoint
+    #[arg(long, default_value = "/metrics")]
+    pub metrics_path: String,
+    /// Path of the health endpoint
+    #[arg(long, default_value = "/health")]
+    pub health_path: String,
+    /// Command that starts the service (run with `sh -c` in its own process group, always
+    /// stopped at the end)
+    #[arg(long, value_name = "CMD")]
+    pub boot: Option<String>,
+    /// How long to wait for the target to answer
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub ready_timeout: String,
+    /// Rule files and other configs to verify against the targets (default: `.`)
+    #[arg(long, num_args = 1.., value_name = "PATHS")]
+    pub rules: Vec<PathBuf>,
+    /// Load check: stop after this many requests
+    #[arg(long)]
+    pub requests: Option<u64>,
+    /// Load check: stop after this long (e.g. 10s)
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Load check: connections (one request in flight on each)
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Load check: the path requested (default: the health path)
+    #[arg(long)]
+    pub load_path: Option<String>,
+    /// Write a probe record (results with the bodies read) to FILE; `obsgate check FILE` judges
+    /// it again later (name it `*.probe.json`)
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    #[command(flatten)]
+    pub check: CheckArgs,
 }
 
 #[derive(Debug, clap::Args)]

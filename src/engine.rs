@@ -174,6 +174,34 @@ pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, 
         ));
     }
     project.files.sort_by_key(|f| f.file);
+    // probe records (`obsgate probe --record`) replay their targets and scrapes
+    let mut replayed = Vec::new();
+    for f in &mut project.files {
+        let s = project.sources.get(f.file);
+        if !s.path.ends_with(".probe.json") {
+            continue;
+        }
+        match crate::probe::Record::parse(&s.text) {
+            Ok(results) => {
+                *f = FileModel::new(f.file, FileKind::Unknown);
+                replayed.extend(results);
+            }
+            Err(e) => {
+                *f = FileModel::new(f.file, FileKind::Unreadable);
+                f.issues.push(Issue {
+                    check: "obsgate/unreadable-file",
+                    message: format!("not a valid probe record: {e}"),
+                    span: 0..0,
+                    help: Some("write probe records with `obsgate probe --record FILE`".into()),
+                    downgrade: false,
+                    related: Vec::new(),
+                });
+            }
+        }
+    }
+    if !replayed.is_empty() {
+        project.add_probe_results(replayed);
+    }
     Ok(project)
 }
 
@@ -407,10 +435,19 @@ fn add_config_thresholds(project: &mut Project, config: &Config, base: &Path) {
 }
 
 pub fn check(opts: &CheckOptions) -> Result<Outcome, RunError> {
+    check_with(opts, |_| Ok(()))
+}
+
+/// [`check`] with a step that adds to the project before the checks run (the probe results).
+pub fn check_with(
+    opts: &CheckOptions,
+    extend: impl FnOnce(&mut Project) -> Result<(), RunError>,
+) -> Result<Outcome, RunError> {
     let filter =
         Filter::new(&opts.config.include, &opts.config.exclude).map_err(RunError::Usage)?;
     let mut project = load(&opts.paths, &opts.base, &filter)?;
     add_config_thresholds(&mut project, &opts.config, &opts.base);
+    extend(&mut project)?;
     let findings = run_checks(&project, &opts.config, opts.only.as_deref());
     Ok(Outcome { project, findings })
 }

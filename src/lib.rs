@@ -11,6 +11,7 @@ pub mod config;
 pub mod engine;
 pub mod model;
 pub mod parse;
+pub mod probe;
 pub mod report;
 pub mod routes;
 pub mod secrets;
@@ -119,7 +120,48 @@ pub fn run(
                 Err(_) => EXIT_ERROR,
             }
         }
-        Command::Check(args) => run_check(args, env, out, err),
+        Command::Check(args) => run_check(args, None, env, out, err),
+        Command::Probe(args) => run_probe(*args, env, out, err),
+        Command::Exporter {
+            listen,
+            config,
+            rules,
+            max_concurrent,
+        } => {
+            let path = config.or_else(|| Config::find(std::path::Path::new(".")));
+            let config = match &path {
+                Some(p) => match Config::load(p) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        let _ = emit(err, &render_config_error(&e));
+                        return EXIT_ERROR;
+                    }
+                },
+                None => {
+                    let _ = emit(
+                        err,
+                        "error: the exporter needs `probe.targets` in .obsgate.yml (or --config FILE)\n",
+                    );
+                    return EXIT_ERROR;
+                }
+            };
+            let opts = probe::exporter::ExporterOptions {
+                listen,
+                config,
+                rules,
+                base: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+                max_concurrent_probes: max_concurrent,
+                default_timeout: std::time::Duration::from_secs(10),
+                shutdown: None,
+            };
+            match probe::exporter::serve(opts) {
+                Ok(()) => EXIT_OK,
+                Err(e) => {
+                    let _ = emit(err, &format!("error: {e}\n"));
+                    EXIT_ERROR
+                }
+            }
+        }
         Command::Routes { command } => run_routes(command, out, err),
     }
 }
@@ -173,7 +215,158 @@ fn render_config_error(e: &ConfigError) -> String {
     s
 }
 
-fn run_check(args: CheckArgs, env: Env, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+fn parse_duration_flag(s: &str, flag: &str) -> Result<std::time::Duration, String> {
+    parse::scalar::parse_duration(s)
+        .map(|d| std::time::Duration::from_millis(d.0))
+        .map_err(|e| format!("{flag}: {e}"))
+}
+
+/// What `obsgate probe` probes, from its flags and `.obsgate.yml`.
+struct ProbePlan {
+    targets: Vec<probe::Target>,
+    options: probe::Options,
+    record: Option<PathBuf>,
+}
+
+fn run_probe(args: cli::ProbeArgs, env: Env, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    // before any thread exists: Ctrl-C and SIGTERM stop booted services
+    probe::boot::install_signal_guard();
+    let fail = |err: &mut dyn Write, m: String| {
+        let _ = emit(err, &format!("error: {m}\n"));
+        EXIT_ERROR
+    };
+    let ready_timeout = match parse_duration_flag(&args.ready_timeout, "--ready-timeout") {
+        Ok(d) => d,
+        Err(e) => return fail(err, e),
+    };
+    let duration = match args
+        .duration
+        .as_deref()
+        .map(|d| parse_duration_flag(d, "--duration"))
+    {
+        Some(Err(e)) => return fail(err, e),
+        Some(Ok(d)) => Some(d),
+        None => None,
+    };
+    let mut check = args.check;
+    if !args.rules.is_empty() {
+        check.paths.extend(args.rules.iter().cloned());
+    }
+    let first = check
+        .paths
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let config_path = check.config.clone().or_else(|| Config::find(&first));
+    let config = match &config_path {
+        Some(p) => match Config::load(p) {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = emit(err, &render_config_error(&e));
+                return EXIT_ERROR;
+            }
+        },
+        None => Config::default(),
+    };
+    let mut targets = Vec::new();
+    let load_path_default = args.load_path.clone();
+    for (i, url) in args.targets.iter().enumerate() {
+        let base = url.trim_end_matches('/').to_string();
+        if !base.starts_with("http://") && !base.starts_with("https://") {
+            return fail(err, format!("--target `{url}` is not an http(s) URL"));
+        }
+        targets.push(probe::Target {
+            // the URL's host:port names it
+            name: base
+                .split("://")
+                .nth(1)
+                .unwrap_or(&base)
+                .split('/')
+                .next()
+                .unwrap_or(&base)
+                .to_string()
+                + &if args.targets[..i]
+                    .iter()
+                    .any(|u| u.trim_end_matches('/') == base)
+                {
+                    format!("#{}", i + 1)
+                } else {
+                    String::new()
+                },
+            base,
+            metrics_path: args.metrics_path.clone(),
+            health_path: args.health_path.clone(),
+            // --boot belongs to the first target
+            boot: if i == 0 { args.boot.clone() } else { None },
+            ready_timeout,
+            health_required: Vec::new(),
+            health_budget: std::time::Duration::from_secs(1),
+            load_path: load_path_default
+                .clone()
+                .unwrap_or_else(|| args.health_path.clone()),
+        });
+    }
+    if targets.is_empty() {
+        for t in &config.probe_targets {
+            let health_path = t
+                .health_path
+                .clone()
+                .unwrap_or_else(|| args.health_path.clone());
+            targets.push(probe::Target {
+                name: t.name.clone(),
+                base: t.url.trim_end_matches('/').to_string(),
+                metrics_path: t
+                    .metrics_path
+                    .clone()
+                    .unwrap_or_else(|| args.metrics_path.clone()),
+                health_path: health_path.clone(),
+                boot: t.boot.clone().or_else(|| args.boot.clone()),
+                ready_timeout: t.ready_timeout.unwrap_or(ready_timeout),
+                health_required: t.health_required.clone(),
+                health_budget: t.health_budget.unwrap_or(std::time::Duration::from_secs(1)),
+                load_path: load_path_default
+                    .clone()
+                    .or_else(|| config.probe_load.as_ref().and_then(|l| l.path.clone()))
+                    .unwrap_or(health_path),
+            });
+        }
+    }
+    if targets.is_empty() {
+        return fail(
+            err,
+            "nothing to probe: give --target URL or declare `probe.targets` in .obsgate.yml".into(),
+        );
+    }
+    let cfg_load = config.probe_load.clone();
+    let requests = args.requests.or(cfg_load.as_ref().and_then(|l| l.requests));
+    let duration = duration.or(cfg_load.as_ref().and_then(|l| l.duration));
+    let load = (requests.is_some() || duration.is_some()).then(|| probe::LoadSettings {
+        requests,
+        duration,
+        concurrency: cfg_load
+            .as_ref()
+            .and_then(|l| l.concurrency)
+            .filter(|_| args.concurrency == 8)
+            .unwrap_or(args.concurrency),
+    });
+    let plan = ProbePlan {
+        targets,
+        options: probe::Options {
+            load,
+            ..probe::Options::default()
+        },
+        record: args.record.clone(),
+    };
+    run_check(check, Some(plan), env, out, err)
+}
+
+fn run_check(
+    args: CheckArgs,
+    probe_plan: Option<ProbePlan>,
+    env: Env,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -233,7 +426,26 @@ fn run_check(args: CheckArgs, env: Env, out: &mut dyn Write, err: &mut dyn Write
         },
         None => None,
     };
-    let mut outcome = match engine::check(&opts) {
+    let mut probed_none = false;
+    let mut outcome = match engine::check_with(&opts, |project| {
+        if let Some(plan) = &probe_plan {
+            let results = probe::probe_all(&plan.targets, &plan.options);
+            probed_none = results.iter().all(|r| r.unreachable.is_some());
+            if let Some(path) = &plan.record {
+                let record = probe::Record {
+                    obsgate_probe: 1,
+                    targets: results.clone(),
+                };
+                let text = serde_json::to_string_pretty(&record).unwrap_or_default();
+                std::fs::write(path, text + "\n").map_err(|e| engine::RunError::Path {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?;
+            }
+            project.add_probe_results(results);
+        }
+        Ok(())
+    }) {
         Ok(o) => o,
         Err(e) => {
             let _ = emit(err, &format!("error: {e}\n"));
@@ -317,6 +529,13 @@ fn run_check(args: CheckArgs, env: Env, out: &mut dyn Write, err: &mut dyn Write
                 }
             ),
         );
+    }
+    if probed_none {
+        let _ = emit(
+            err,
+            "error: no target could be probed (see probe/unreachable above)\n",
+        );
+        return EXIT_ERROR;
     }
     if failing > 0 {
         EXIT_FINDINGS

@@ -59,7 +59,11 @@ pub fn fixture_file(dir: &Path, stem: &str) -> Option<PathBuf> {
         .ok()?
         .filter_map(|e| e.ok())
         .map(|e| e.path())
-        .find(|p| p.file_stem().and_then(|s| s.to_str()) == Some(stem) && p.extension().is_some())
+        .find(|p| {
+            p.file_name()
+                .and_then(|s| s.to_str())
+                .is_some_and(|n| n.starts_with(&format!("{stem}.")))
+        })
 }
 
 /// `../shared` beside the repository, if present.

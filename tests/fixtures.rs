@@ -15,7 +15,22 @@ fn fixtures() {
         let bad = common::fixture_file(&dir, "bad").expect("bad fixture");
         let good = common::fixture_file(&dir, "good").expect("good fixture");
 
-        let outcome = common::run(&[bad], config.as_deref());
+        // files named `context*` are audited with both fixtures (a scrape record, a rule file)
+        let context: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("context"))
+            })
+            .collect();
+        let with = |f: std::path::PathBuf| {
+            let mut v = vec![f];
+            v.extend(context.iter().cloned());
+            v
+        };
+        let outcome = common::run(&with(bad), config.as_deref());
         let concise = common::concise(&outcome, Some(id));
         if concise.is_empty() {
             failures.push(format!("{id}: bad fixture triggers nothing"));
@@ -23,7 +38,7 @@ fn fixtures() {
         let text = common::text(&outcome, Some(id));
         insta::assert_snapshot!(id.replace('/', "__"), format!("{concise}\n{text}"));
 
-        let outcome = common::run(&[good], config.as_deref());
+        let outcome = common::run(&with(good), config.as_deref());
         let quiet = common::concise(&outcome, Some(id));
         if !quiet.is_empty() {
             failures.push(format!("{id}: good fixture triggers:\n{quiet}"));

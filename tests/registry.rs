@@ -110,7 +110,13 @@ fn metadata_examples_fire_and_stay_quiet() {
             std::fs::create_dir_all(&dir).unwrap();
             let file = dir.join(m.example.file.as_deref().unwrap_or("example.yml"));
             std::fs::write(&file, text).unwrap();
-            let outcome = common::run(&[file], m.example.config.as_deref());
+            let mut files = vec![file];
+            if let Some(c) = &m.example.context {
+                let extra = dir.join(&c.file);
+                std::fs::write(&extra, &c.text).unwrap();
+                files.push(extra);
+            }
+            let outcome = common::run(&files, m.example.config.as_deref());
             let hits: Vec<_> = outcome
                 .findings
                 .iter()

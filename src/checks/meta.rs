@@ -59,6 +59,16 @@ pub struct Example {
     /// The file name the example is written as (default `example.yml`), e.g. `metrics.js`.
     #[serde(default)]
     pub file: Option<String>,
+    /// Another file the example needs beside it (same for bad and good): `{file, text}`.
+    #[serde(default)]
+    pub context: Option<ContextFile>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextFile {
+    pub file: String,
+    pub text: String,
 }
 
 /// A validated option value.

@@ -12,6 +12,7 @@ pub mod meta;
 pub mod metrics;
 pub mod obsgate;
 pub mod pipeline;
+pub mod probe;
 pub mod promql;
 pub mod promql_util;
 pub mod registry;
@@ -228,6 +229,10 @@ pub fn meta_doc(m: &Meta) -> String {
     s.push_str(&indent(&m.example.bad));
     s.push_str("\nUse instead:\n\n");
     s.push_str(&indent(&m.example.good));
+    if let Some(c) = &m.example.context {
+        s.push_str(&format!("\nWith this `{}` beside it:\n\n", c.file));
+        s.push_str(&indent(&c.text));
+    }
     if let Some(c) = &m.example.config {
         s.push_str("\nWith this `.obsgate.yml`:\n\n");
         s.push_str(&indent(c));

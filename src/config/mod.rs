@@ -38,6 +38,32 @@ pub struct Config {
     pub thresholds: Vec<ConfigThreshold>,
     /// The config file's text (positions of `thresholds` point into it).
     pub text: String,
+    /// `probe: {targets: [...], load: {...}}`.
+    pub probe_targets: Vec<ProbeTarget>,
+    pub probe_load: Option<ProbeLoad>,
+}
+
+/// A target declared in `.obsgate.yml` (`probe.targets`); also the only targets the exporter
+/// will probe.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeTarget {
+    pub name: String,
+    pub url: String,
+    pub metrics_path: Option<String>,
+    pub health_path: Option<String>,
+    pub boot: Option<String>,
+    pub ready_timeout: Option<std::time::Duration>,
+    pub health_required: Vec<String>,
+    pub health_budget: Option<std::time::Duration>,
+}
+
+/// `probe.load`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeLoad {
+    pub requests: Option<u64>,
+    pub duration: Option<std::time::Duration>,
+    pub concurrency: Option<usize>,
+    pub path: Option<String>,
 }
 
 /// A threshold declared in `.obsgate.yml`.
@@ -84,6 +110,7 @@ const TOP_KEYS: &[&str] = &[
     "alertmanager",
     "thresholds",
     "labels",
+    "probe",
 ];
 
 impl Config {
@@ -191,10 +218,14 @@ impl Config {
                             ),
                             "alertmanager" => p.alertmanager(v, &mut cfg),
                             "thresholds" => p.thresholds(v, &mut cfg),
+                            "probe" => p.probe(v, &mut cfg),
                             "labels" => p.section(
                                 v,
                                 "labels",
-                                &[("unbounded", "labels/unbounded")],
+                                &[
+                                    ("unbounded", "labels/unbounded"),
+                                    ("max_values", "labels/unbounded"),
+                                ],
                                 &mut cfg,
                             ),
                             _ => p.unknown(k, "the config", TOP_KEYS),
@@ -359,6 +390,128 @@ impl Parser<'_> {
     }
 
     /// `alertmanager: {paging_integrations: [...], extra_alerts: [{alertname, labels}]}`.
+    fn duration_of(&mut self, v: &Node, field: &str) -> Option<std::time::Duration> {
+        let text = v.go_string(self.src).unwrap_or_default();
+        match crate::parse::scalar::parse_duration(&text) {
+            Ok(d) => Some(std::time::Duration::from_millis(d.0)),
+            Err(e) => {
+                self.problem(v.span.clone(), format!("`{field}`: {e}"));
+                None
+            }
+        }
+    }
+
+    fn probe(&mut self, v: &Node, cfg: &mut Config) {
+        const TARGET_KEYS: &[&str] = &[
+            "name",
+            "url",
+            "metrics_path",
+            "health_path",
+            "boot",
+            "ready_timeout",
+            "health_required",
+            "health_budget",
+        ];
+        const LOAD_KEYS: &[&str] = &["requests", "duration", "concurrency", "path"];
+        let Value::Map(entries) = &v.value else {
+            self.problem(v.head_span(self.src), "`probe` must be a mapping");
+            return;
+        };
+        for (k, val) in entries {
+            match k.name.as_str() {
+                "targets" => {
+                    for item in val.items() {
+                        let mut t = ProbeTarget {
+                            name: String::new(),
+                            url: String::new(),
+                            metrics_path: None,
+                            health_path: None,
+                            boot: None,
+                            ready_timeout: None,
+                            health_required: Vec::new(),
+                            health_budget: None,
+                        };
+                        for (ik, iv) in item.entries() {
+                            let text = iv.go_string(self.src).filter(|_| iv.is_scalar());
+                            match ik.name.as_str() {
+                                "name" => t.name = text.unwrap_or_default(),
+                                "url" => t.url = text.unwrap_or_default(),
+                                "metrics_path" => t.metrics_path = text,
+                                "health_path" => t.health_path = text,
+                                "boot" => t.boot = text,
+                                "ready_timeout" => {
+                                    t.ready_timeout = self.duration_of(iv, "ready_timeout")
+                                }
+                                "health_budget" => {
+                                    t.health_budget = self.duration_of(iv, "health_budget")
+                                }
+                                "health_required" => {
+                                    t.health_required = iv
+                                        .items()
+                                        .iter()
+                                        .filter_map(|x| x.go_string(self.src))
+                                        .collect()
+                                }
+                                _ => self.unknown(ik, "a probe target", TARGET_KEYS),
+                            }
+                        }
+                        if t.name.is_empty() || t.url.is_empty() {
+                            self.problem(
+                                item.head_span(self.src),
+                                "a probe target needs a `name` and a `url`",
+                            );
+                        } else if !t.url.starts_with("http://") && !t.url.starts_with("https://") {
+                            self.problem(
+                                item.head_span(self.src),
+                                format!("probe target `{}`: `url` must be an http(s) URL", t.name),
+                            );
+                        } else if cfg.probe_targets.iter().any(|x| x.name == t.name) {
+                            self.problem(
+                                item.head_span(self.src),
+                                format!("probe target `{}` is declared twice", t.name),
+                            );
+                        } else {
+                            cfg.probe_targets.push(t);
+                        }
+                    }
+                }
+                "load" => {
+                    let mut l = ProbeLoad {
+                        requests: None,
+                        duration: None,
+                        concurrency: None,
+                        path: None,
+                    };
+                    for (lk, lv) in val.entries() {
+                        match lk.name.as_str() {
+                            "requests" => match lv.value {
+                                Value::Int(n) if n > 0 => l.requests = Some(n as u64),
+                                _ => self.problem(
+                                    lv.span.clone(),
+                                    "`requests` must be a positive integer",
+                                ),
+                            },
+                            "concurrency" => match lv.value {
+                                Value::Int(n) if n > 0 && n <= 10_000 => {
+                                    l.concurrency = Some(n as usize)
+                                }
+                                _ => self.problem(
+                                    lv.span.clone(),
+                                    "`concurrency` must be an integer between 1 and 10000",
+                                ),
+                            },
+                            "duration" => l.duration = self.duration_of(lv, "duration"),
+                            "path" => l.path = lv.go_string(self.src),
+                            _ => self.unknown(lk, "`probe.load`", LOAD_KEYS),
+                        }
+                    }
+                    cfg.probe_load = Some(l);
+                }
+                _ => self.unknown(k, "`probe`", &["targets", "load"]),
+            }
+        }
+    }
+
     fn thresholds(&mut self, v: &Node, cfg: &mut Config) {
         use crate::model::thresholds::{Kind, Unit};
         const KEYS: &[&str] = &["name", "value", "unit", "kind", "quantile", "alert"];

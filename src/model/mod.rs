@@ -39,6 +39,10 @@ pub enum FileKind {
     ShellScript,
     /// Application source defining metrics (prom-client, client_golang, prometheus_client).
     MetricDefinitions,
+    /// A probed target (`obsgate probe`): readiness, `/health`, the load check.
+    ProbeTarget,
+    /// A metrics exposition (a scrape of a probed target).
+    Exposition,
     /// Parsed, but not a kind obsgate audits.
     Unknown,
     /// Could not be read or parsed at all.
@@ -59,6 +63,8 @@ impl FileKind {
             FileKind::AnalysisArtifact => "analysis-artifact",
             FileKind::ShellScript => "shell-script",
             FileKind::MetricDefinitions => "metric-definitions",
+            FileKind::ProbeTarget => "probe-target",
+            FileKind::Exposition => "exposition",
             FileKind::Unknown => "unknown",
             FileKind::Unreadable => "unreadable",
         }
@@ -100,6 +106,10 @@ pub struct FileModel {
     pub extra_exprs: Vec<ExtraExpr>,
     /// Metric definitions of an application source file.
     pub metrics: Option<crate::parse::metric_defs::Extracted>,
+    /// A scrape: the parsed exposition, and the target it came from.
+    pub exposition: Option<(crate::parse::exposition::Exposition, String)>,
+    /// A probed target's results (the source text is empty: findings point at its URL).
+    pub probe: Option<crate::probe::TargetResult>,
 }
 
 /// A PromQL expression outside a rule file, with what names it (`alerting_rules.high_error_rate`).
@@ -128,6 +138,8 @@ impl FileModel {
             analysis: None,
             extra_exprs: Vec::new(),
             metrics: None,
+            exposition: None,
+            probe: None,
         }
     }
 }
@@ -156,6 +168,49 @@ pub struct Project {
 }
 
 impl Project {
+    /// Add the results of `obsgate probe`: one source per target (findings about the target
+    /// point at its URL) and one per scrape (the body, so exposition findings have positions).
+    pub fn add_probe_results(&mut self, results: Vec<crate::probe::TargetResult>) {
+        use crate::parse::exposition;
+        for r in results {
+            if let Some(m) = &r.metrics {
+                if (200..300).contains(&m.status) {
+                    let format = exposition::format_for_content_type(&m.content_type);
+                    let id = self.sources.add(
+                        m.url.clone(),
+                        std::path::PathBuf::from(&m.url),
+                        m.body.clone(),
+                        None,
+                    );
+                    let text = &self.sources.get(id).text;
+                    let expo = exposition::parse_with_limit(text, format, 2_000_000);
+                    let mut fm = FileModel::new(id, FileKind::Exposition);
+                    fm.exposition = Some((expo, r.name.clone()));
+                    self.files.push(fm);
+                }
+            }
+            let id = self.sources.add(
+                r.base.clone(),
+                std::path::PathBuf::from(&r.base),
+                String::new(),
+                None,
+            );
+            let mut fm = FileModel::new(id, FileKind::ProbeTarget);
+            let mut r = r;
+            // the bodies live in their own sources (or are not needed any more)
+            if let Some(m) = r.metrics.as_mut() {
+                m.body.clear();
+            }
+            fm.probe = Some(r);
+            self.files.push(fm);
+        }
+    }
+
+    /// Were any targets probed in this run (so "not exposed" can be judged)?
+    pub fn probed(&self) -> bool {
+        self.files.iter().any(|f| f.exposition.is_some())
+    }
+
     pub fn rules(&self) -> impl Iterator<Item = RuleRef<'_>> {
         self.files.iter().flat_map(|f| {
             f.rule_docs

@@ -6,6 +6,7 @@ pub mod am_template;
 pub mod analysis;
 pub mod ci;
 pub mod ci_schema;
+pub mod exposition;
 pub mod fields;
 pub mod gotemplate;
 pub mod k8s;

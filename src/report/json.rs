@@ -28,7 +28,7 @@ pub fn document(project: &Project, findings: &[Resolved]) -> Value {
         .iter()
         .filter(|s| s.origin.is_none())
         .count();
-    json!({
+    let mut doc = json!({
         "schema_version": 1,
         "tool": {"name": "obsgate", "version": env!("CARGO_PKG_VERSION")},
         "findings": findings.iter().map(|f| json!({
@@ -50,7 +50,48 @@ pub fn document(project: &Project, findings: &[Resolved]) -> Value {
             "by_severity": by_severity,
             "by_check": by_check,
         }
-    })
+    });
+    let probe = probe_section(project);
+    if !probe.is_empty() {
+        doc["probe"] = Value::Array(probe);
+    }
+    doc
+}
+
+/// Per probed target: readiness, the scrape (families, series), health, and the load check.
+fn probe_section(project: &Project) -> Vec<Value> {
+    let mut out = Vec::new();
+    for f in &project.files {
+        let Some(r) = &f.probe else { continue };
+        let expo = project.files.iter().find_map(|x| {
+            x.exposition
+                .as_ref()
+                .filter(|(_, name)| *name == r.name)
+                .map(|(e, _)| e)
+        });
+        let mut metrics = r.metrics.as_ref().map(|m| {
+            json!({"url": m.url, "status": m.status, "content_type": m.content_type,
+                   "seconds": m.seconds, "bytes": m.bytes, "truncated": m.truncated})
+        });
+        if let (Some(m), Some(e)) = (metrics.as_mut(), expo) {
+            m["families"] = json!(e.families.len());
+            m["series"] = json!(e.families.iter().map(|f| f.samples.len()).sum::<usize>());
+            m["parse_errors"] = json!(e.errors.len());
+        }
+        out.push(json!({
+            "target": r.name,
+            "url": r.base,
+            "ready_seconds": r.ready_seconds,
+            "unreachable": r.unreachable,
+            "metrics": metrics,
+            "metrics_error": r.metrics_error,
+            "health": r.health.as_ref().map(|h| json!({"url": h.url, "status": h.status,
+                "content_type": h.content_type, "seconds": h.seconds})),
+            "health_error": r.health_error,
+            "load": r.load,
+        }));
+    }
+    out
 }
 
 pub fn render(project: &Project, findings: &[Resolved]) -> String {

@@ -53,6 +53,113 @@ impl Check for Unbounded {
                 );
             }
         }
+        self.scraped(cx, &mut out);
         out
+    }
+}
+
+/// What a label value looks like when it is an id rather than a category.
+fn id_like(v: &str) -> Option<&'static str> {
+    static UUID: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let uuid = UUID.get_or_init(|| {
+        regex::Regex::new(r"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+            .expect("valid regex")
+    });
+    if uuid.is_match(v) {
+        return Some("a UUID");
+    }
+    if v.len() >= 16 && v.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Some("a long hex id");
+    }
+    if v.len() >= 6 && v.chars().all(|c| c.is_ascii_digit()) {
+        return Some("a numeric id");
+    }
+    if v.contains('@') && v.contains('.') && !v.contains(' ') {
+        return Some("an email address");
+    }
+    if v.starts_with('/')
+        && v.split('/').any(|seg| {
+            (seg.len() >= 3 && seg.chars().all(|c| c.is_ascii_digit())) || uuid.is_match(seg)
+        })
+    {
+        return Some("a path with an id in it");
+    }
+    None
+}
+
+impl Unbounded {
+    /// In scrapes: label values that look like ids, or a label with more distinct values in one
+    /// scrape than `max_values`.
+    fn scraped(&self, cx: &Ctx, out: &mut Vec<Finding>) {
+        let max = match cx.option("max_values") {
+            Some(crate::checks::meta::OptValue::Integer(n)) => (*n).max(1) as usize,
+            _ => 100,
+        };
+        for f in &cx.project.files {
+            let Some((expo, target)) = &f.exposition else {
+                continue;
+            };
+            for fam in &expo.families {
+                let mut values: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
+                    Default::default();
+                let mut reported: std::collections::BTreeSet<&str> = Default::default();
+                for sample in &fam.samples {
+                    for l in &sample.labels {
+                        if l.name == "le" || l.name == "quantile" {
+                            continue;
+                        }
+                        values.entry(&l.name).or_default().insert(&l.value);
+                        if reported.contains(l.name.as_str()) {
+                            continue;
+                        }
+                        if let Some(what) = id_like(&l.value) {
+                            reported.insert(&l.name);
+                            out.push(
+                                Finding::new(
+                                    self.id(),
+                                    f.file,
+                                    l.value_span.clone(),
+                                    format!(
+                                        "label `{}` of `{}` (scraped from `{target}`) holds {what}: every new value is a new series, without bound",
+                                        l.name, fam.name
+                                    ),
+                                )
+                                .label(what)
+                                .help("label with a bounded category (a route template, a status class) and put ids in logs or exemplars")
+                                .ctx("metric", fam.name.clone())
+                                .ctx("label", l.name.clone()),
+                            );
+                        }
+                    }
+                }
+                for (label, vals) in values {
+                    if vals.len() > max && !reported.contains(label) {
+                        let at = fam
+                            .samples
+                            .iter()
+                            .flat_map(|s| s.labels.iter())
+                            .find(|l| l.name == label)
+                            .map(|l| l.name_span.clone())
+                            .unwrap_or(0..0);
+                        out.push(
+                            Finding::new(
+                                self.id(),
+                                f.file,
+                                at,
+                                format!(
+                                    "label `{label}` of `{}` (scraped from `{target}`) has {} distinct values in one scrape, over the limit of {max}: its series grow with what the label holds",
+                                    fam.name,
+                                    vals.len()
+                                ),
+                            )
+                            .label("too many values")
+                            .help("bound the label's values, or raise `labels: {max_values: N}` in .obsgate.yml if this is expected")
+                            .ctx("metric", fam.name.clone())
+                            .ctx("label", label.to_string()),
+                        );
+                    }
+                }
+            }
+        }
     }
 }

@@ -1,18 +1,23 @@
-//! `metrics/label-missing`: a rule matches on a label that the metric's definition does not
-//! have (`status_code` when the metric has `status`): the selector never matches and the
-//! alert never fires. Offline, from the definitions in application source.
+//! `metrics/label-missing`: a rule matches on a label that the metric does not have
+//! (`status_code` when the service exposes `status`): the selector never matches and the alert
+//! never fires. Judged against what probed targets really expose when the metric was scraped,
+//! else against the metric's definitions in application source.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use promql_parser::parser::Expr;
 
 use crate::checks::promql_util::{parsed_exprs, selector_name, source_span, walk};
 use crate::checks::{Check, Ctx, Finding};
 use crate::model::inventory::definitions;
+use crate::source::{FileId, Span};
 
 pub struct LabelMissing;
 
-/// Labels Prometheus attaches to every scraped series, and common target labels added by
-/// service discovery and relabelling: absent from definitions, present in the store.
+/// Labels Prometheus attaches to every scraped series.
 const TARGET_LABELS: &[&str] = &["job", "instance", "__name__"];
+/// Common target labels added by service discovery and relabelling: absent from definitions
+/// and scrapes, present in the store.
 const LIKELY_TARGET_LABELS: &[&str] = &[
     "namespace",
     "pod",
@@ -28,14 +33,46 @@ const LIKELY_TARGET_LABELS: &[&str] = &[
     "team",
 ];
 
+/// What is known of a metric's label names, and where it comes from.
+struct Known {
+    labels: BTreeSet<String>,
+    /// `exposed by <target>` / `defined`
+    how: String,
+    at: (FileId, Span),
+    histogram: bool,
+}
+
 impl Check for LabelMissing {
     fn id(&self) -> &'static str {
         "metrics/label-missing"
     }
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
+        // what the scrapes show, per series name
+        let mut scraped: BTreeMap<String, Known> = BTreeMap::new();
+        for f in &cx.project.files {
+            let Some((expo, target)) = &f.exposition else {
+                continue;
+            };
+            for fam in &expo.families {
+                let histogram = matches!(
+                    fam.kind,
+                    crate::parse::exposition::MetricType::Histogram
+                        | crate::parse::exposition::MetricType::GaugeHistogram
+                );
+                for s in &fam.samples {
+                    let k = scraped.entry(s.name.clone()).or_insert_with(|| Known {
+                        labels: BTreeSet::new(),
+                        how: format!("exposed by `{target}`"),
+                        at: (f.file, s.name_span.clone()),
+                        histogram,
+                    });
+                    k.labels.extend(s.labels.iter().map(|l| l.name.clone()));
+                }
+            }
+        }
         let defs = definitions(cx.project);
-        if defs.is_empty() {
+        if scraped.is_empty() && defs.is_empty() {
             return Vec::new();
         }
         let mut out = Vec::new();
@@ -50,69 +87,83 @@ impl Check for LabelMissing {
                 let Some(name) = selector_name(node) else {
                     return;
                 };
-                let mine: Vec<_> = defs
-                    .iter()
-                    .filter(|d| d.produces(name) && d.def.labels_known)
-                    .collect();
-                let Some(d) = mine.first() else { return };
+                let fallback;
+                let known = match scraped.get(name) {
+                    Some(k) => k,
+                    None => {
+                        let mine: Vec<_> = defs
+                            .iter()
+                            .filter(|d| d.produces(name) && d.def.labels_known)
+                            .collect();
+                        let Some(d) = mine.first() else { return };
+                        let mut labels: BTreeSet<String> = mine
+                            .iter()
+                            .flat_map(|d| d.def.labels.iter().map(|(l, _)| l.clone()))
+                            .collect();
+                        for extra in ["le", "quantile"] {
+                            if mine.iter().any(|d| d.extra_label(name, extra)) {
+                                labels.insert(extra.to_string());
+                            }
+                        }
+                        let histogram = mine.iter().any(|d| {
+                            d.def.kind == crate::parse::metric_defs::MetricType::Histogram
+                        });
+                        fallback = Known {
+                            labels,
+                            how: "defined".to_string(),
+                            at: (d.file, d.def.name_span.clone()),
+                            histogram,
+                        };
+                        &fallback
+                    }
+                };
                 for m in &vs.matchers.matchers {
                     let label = m.name.as_str();
                     // `quantile` on a histogram: promql/summary-label-on-histogram says more
-                    if label == "quantile"
-                        && mine
-                            .iter()
-                            .any(|d| d.def.kind == crate::parse::metric_defs::MetricType::Histogram)
+                    if (label == "quantile" && known.histogram)
+                        || TARGET_LABELS.contains(&label)
+                        || known.labels.contains(label)
                     {
                         continue;
                     }
-                    if TARGET_LABELS.contains(&label)
-                        || mine.iter().any(|d| {
-                            d.def.labels.iter().any(|(l, _)| l == label)
-                                || d.extra_label(name, label)
-                        })
-                    {
-                        continue;
-                    }
-                    // `{x=""}` / `{x!~".+"}` select series without the label: they match
+                    // `{x=""}` selects series without the label: it matches
                     if m.value.is_empty() && matches!(m.op, promql_parser::label::MatchOp::Equal) {
                         continue;
                     }
-                    let defined: Vec<&str> = d.def.labels.iter().map(|(l, _)| l.as_str()).collect();
-                    let close = crate::parse::closest(label, &defined)
+                    let list: Vec<&str> = known.labels.iter().map(String::as_str).collect();
+                    let close = crate::parse::closest(label, &list)
                         .map(|c| format!(" (did you mean `{c}`?)"))
                         .unwrap_or_default();
                     let likely_target = LIKELY_TARGET_LABELS.contains(&label);
                     let span = source_span(src, expr, parsed.matcher_span(node, label));
-                    let mut f = Finding::new(
-                        self.id(),
-                        r.file,
-                        span,
-                        format!(
-                            "`{}` matches on `{label}`, but metric `{}` is defined with the labels [{}]{close}: the selector matches no series, so `{}` can never fire{}",
-                            name,
-                            d.def.name,
-                            defined.join(", "),
-                            r.name,
-                            if likely_target {
-                                " (unless service discovery or relabelling adds it to the target)"
-                            } else {
-                                ""
-                            }
-                        ),
-                    )
-                    .label("not a label of this metric")
-                    .also(d.file, d.def.name_span.clone(), "defined here")
-                    .help(if close.is_empty() {
-                        "match on a label the metric has, or add the label to the metric's definition".to_string()
-                    } else {
-                        format!("use the label the metric has{close}")
-                    })
-                    .ctx("metric", d.def.name.clone())
-                    .ctx("label", label.to_string());
-                    if likely_target {
-                        f = f.downgraded(true);
-                    }
-                    out.push(f);
+                    out.push(
+                        Finding::new(
+                            self.id(),
+                            r.file,
+                            span,
+                            format!(
+                                "`{name}` matches on `{label}`, but the metric is {} with the labels [{}]{close}: the selector matches no series, so `{}` can never fire{}",
+                                known.how,
+                                list.join(", "),
+                                r.name,
+                                if likely_target {
+                                    " (unless service discovery or relabelling adds it to the target)"
+                                } else {
+                                    ""
+                                }
+                            ),
+                        )
+                        .label("not a label of this metric")
+                        .also(known.at.0, known.at.1.clone(), known.how.clone())
+                        .help(if close.is_empty() {
+                            "match on a label the metric has, or add the label to the metric".to_string()
+                        } else {
+                            format!("use the label the metric has{close}")
+                        })
+                        .ctx("metric", name.to_string())
+                        .ctx("label", label.to_string())
+                        .downgraded(likely_target),
+                    );
                 }
             });
         }

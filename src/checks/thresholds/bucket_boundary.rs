@@ -18,6 +18,38 @@ fn fmt(v: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// The `le` boundaries of a histogram in the first scrape that exposes it, with where.
+fn scraped_buckets(
+    cx: &Ctx,
+    hist: &str,
+) -> Option<(Vec<f64>, (crate::source::FileId, crate::source::Span))> {
+    let bucket = format!("{hist}_bucket");
+    for f in &cx.project.files {
+        let Some((expo, _)) = &f.exposition else {
+            continue;
+        };
+        let mut les: Vec<f64> = Vec::new();
+        let mut at = None;
+        for fam in &expo.families {
+            for s in fam.samples.iter().filter(|s| s.name == bucket) {
+                if let Some(l) = s.labels.iter().find(|l| l.name == "le") {
+                    if let Ok(v) = l.value.parse::<f64>() {
+                        if v.is_finite() && !les.iter().any(|x| near(*x, v)) {
+                            les.push(v);
+                        }
+                        at.get_or_insert((f.file, s.name_span.clone()));
+                    }
+                }
+            }
+        }
+        if let Some(at) = at {
+            les.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+            return Some((les, at));
+        }
+    }
+    None
+}
+
 impl Check for BucketBoundary {
     fn id(&self) -> &'static str {
         "thresholds/bucket-boundary"
@@ -30,11 +62,27 @@ impl Check for BucketBoundary {
             let (Kind::Latency(_), Some((hist, value))) = (e.kind, &e.histogram) else {
                 continue;
             };
-            let Some(d) = defs.iter().find(|d| &d.def.name == hist) else {
-                continue;
-            };
-            let Some(buckets) = d.buckets(lang_of(cx.project, d.file)) else {
-                continue;
+            // the buckets a scrape shows, else those of the definition
+            let (buckets, at) = match scraped_buckets(cx, hist) {
+                Some(b) => b,
+                None => {
+                    let Some(d) = defs.iter().find(|d| &d.def.name == hist) else {
+                        continue;
+                    };
+                    let Some(b) = d.buckets(lang_of(cx.project, d.file)) else {
+                        continue;
+                    };
+                    (
+                        b,
+                        (
+                            d.file,
+                            d.def
+                                .buckets_span
+                                .clone()
+                                .unwrap_or(d.def.name_span.clone()),
+                        ),
+                    )
+                }
             };
             if buckets.is_empty() || buckets.iter().any(|b| near(*b, *value)) {
                 continue;
@@ -73,7 +121,7 @@ impl Check for BucketBoundary {
                     ),
                 )
                 .label("not a bucket boundary")
-                .also(d.file, d.def.buckets_span.clone().unwrap_or(d.def.name_span.clone()), "the histogram's buckets")
+                .also(at.0, at.1.clone(), "the histogram's buckets")
                 .help(format!(
                     "use a bucket boundary as the threshold (e.g. {}), or add {} to the buckets",
                     fmt(suggest),

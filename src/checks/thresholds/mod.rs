@@ -1,6 +1,7 @@
 //! Thresholds declared by the team (CI variables, `.obsgate.yml`, analysis JSON) against the
 //! alert rules that are meant to enforce them.
 
+pub mod breached;
 pub mod bucket_boundary;
 pub mod mismatch;
 pub mod ratio_vs_rate;

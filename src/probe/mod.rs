@@ -1,0 +1,381 @@
+//! `obsgate probe`: boot the service (optional), wait until it is ready (polling with backoff,
+//! never a fixed sleep), scrape `/metrics` (negotiating OpenMetrics like Prometheus) and read
+//! `/health`, and measure it under a bounded load. The results become sources of the project
+//! (the scrape body is a virtual file, so exposition findings have line:column positions in
+//! it) and the probe-aware checks judge them together with the rule files.
+
+pub mod boot;
+pub mod exporter;
+pub mod load;
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+/// One service to probe.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Target {
+    pub name: String,
+    /// `http://host:port` (no trailing slash).
+    pub base: String,
+    pub metrics_path: String,
+    pub health_path: String,
+    pub boot: Option<String>,
+    #[serde(skip)]
+    pub ready_timeout: Duration,
+    /// JSON fields `/health` must carry (dotted paths: `checks.database.status`).
+    pub health_required: Vec<String>,
+    /// `/health` slower than this is a finding.
+    #[serde(skip)]
+    pub health_budget: Duration,
+    /// The path the load check requests (default: the health path).
+    pub load_path: String,
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Target {
+            name: String::new(),
+            base: String::new(),
+            metrics_path: "/metrics".into(),
+            health_path: "/health".into(),
+            boot: None,
+            ready_timeout: Duration::from_secs(30),
+            health_required: Vec::new(),
+            health_budget: Duration::from_secs(1),
+            load_path: "/health".into(),
+        }
+    }
+}
+
+/// Bounds of the load check; `None` in [`Options::load`]: no load check.
+#[derive(Debug, Clone)]
+pub struct LoadSettings {
+    pub requests: Option<u64>,
+    pub duration: Option<Duration>,
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub load: Option<LoadSettings>,
+    /// Per scrape/health request (Prometheus' default scrape timeout is 10 s).
+    pub timeout: Duration,
+    /// Largest body read from a target; the rest is dropped (and reported).
+    pub max_body: usize,
+    /// Largest number of samples parsed from one scrape.
+    pub max_samples: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            load: None,
+            timeout: Duration::from_secs(10),
+            max_body: 64 * 1024 * 1024,
+            max_samples: 2_000_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Fetched {
+    pub url: String,
+    pub status: u16,
+    pub content_type: String,
+    pub seconds: f64,
+    pub bytes: usize,
+    /// The body was larger than `max_body` and was cut there.
+    pub truncated: bool,
+    /// Kept in probe records (`--record`), not in the JSON report.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TargetResult {
+    pub name: String,
+    pub base: String,
+    /// Seconds from start (or boot) until the target answered.
+    pub ready_seconds: Option<f64>,
+    /// Why the target could not be probed at all.
+    pub unreachable: Option<String>,
+    /// The last lines the booted service printed (when it failed or never got ready).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boot_output: Option<String>,
+    pub metrics: Option<Fetched>,
+    /// Why `/metrics` could not be read (the target answered something else).
+    pub metrics_error: Option<String>,
+    pub health: Option<Fetched>,
+    pub health_error: Option<String>,
+    pub load: Option<load::LoadResult>,
+    pub target: Option<Target>,
+}
+
+/// A probe record (`obsgate probe --record FILE`, read back by `obsgate check FILE.probe.json`):
+/// the results of a probe with the bodies it read, so that one job can probe a service and
+/// another judge the scrape (or a test replay it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub obsgate_probe: u32,
+    pub targets: Vec<TargetResult>,
+}
+
+impl Record {
+    pub fn parse(text: &str) -> Result<Vec<TargetResult>, String> {
+        let r: Record = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if r.obsgate_probe != 1 {
+            return Err(format!(
+                "unsupported probe record version {} (1 expected)",
+                r.obsgate_probe
+            ));
+        }
+        Ok(r.targets
+            .into_iter()
+            .map(|mut t| {
+                // a recorded target without its settings: the defaults, at its base URL
+                if t.target.is_none() {
+                    t.target = Some(Target {
+                        name: t.name.clone(),
+                        base: t.base.clone(),
+                        ..Target::default()
+                    });
+                }
+                t
+            })
+            .collect())
+    }
+}
+
+fn client(timeout: Duration) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        // a probe never follows redirects to somewhere else
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+}
+
+/// GET a URL, reading at most `max_body` bytes of the body.
+pub async fn fetch(
+    client: &reqwest::Client,
+    url: &str,
+    accept: Option<&str>,
+    max_body: usize,
+) -> Result<Fetched, String> {
+    let start = Instant::now();
+    let mut req = client.get(url);
+    if let Some(a) = accept {
+        req = req.header(reqwest::header::ACCEPT, a);
+    }
+    let mut resp = req.send().await.map_err(|e| describe(&e))?;
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let mut body: Vec<u8> = Vec::new();
+    let mut truncated = false;
+    loop {
+        match resp.chunk().await {
+            Ok(Some(c)) => {
+                if body.len() + c.len() > max_body {
+                    body.extend_from_slice(&c[..max_body - body.len()]);
+                    truncated = true;
+                    break;
+                }
+                body.extend_from_slice(&c);
+            }
+            Ok(None) => break,
+            Err(e) => return Err(describe(&e)),
+        }
+    }
+    Ok(Fetched {
+        url: url.to_string(),
+        status,
+        content_type,
+        seconds: start.elapsed().as_secs_f64(),
+        bytes: body.len(),
+        truncated,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_connect() {
+        "connection refused or unreachable".to_string()
+    } else {
+        let mut s = e.to_string();
+        let mut src = std::error::Error::source(e);
+        while let Some(x) = src {
+            s.push_str(": ");
+            s.push_str(&x.to_string());
+            src = x.source();
+        }
+        s
+    }
+}
+
+/// Poll the health path (then the metrics path) with backoff until one answers 2xx, the
+/// timeout passes, or the booted service exits.
+async fn wait_ready(
+    client: &reqwest::Client,
+    t: &Target,
+    booted: &mut Option<boot::Booted>,
+) -> Result<f64, String> {
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(50);
+    let mut last = String::from("no answer yet");
+    loop {
+        for path in [&t.health_path, &t.metrics_path] {
+            let url = format!("{}{}", t.base, path);
+            match client.get(&url).send().await {
+                Ok(r) if r.status().is_success() => return Ok(start.elapsed().as_secs_f64()),
+                Ok(r) => last = format!("{url} answered {}", r.status().as_u16()),
+                Err(e) => last = format!("{url}: {}", describe(&e)),
+            }
+        }
+        if let Some(b) = booted.as_mut() {
+            if let Some(status) = b.exited() {
+                return Err(format!(
+                    "`{}` exited ({status}) before {} answered",
+                    b.command, t.base
+                ));
+            }
+        }
+        if start.elapsed() >= t.ready_timeout {
+            return Err(format!(
+                "not ready after {:.0?} (last: {last})",
+                t.ready_timeout
+            ));
+        }
+        tokio::time::sleep(delay.min(t.ready_timeout.saturating_sub(start.elapsed()))).await;
+        delay = (delay * 2).min(Duration::from_secs(1));
+    }
+}
+
+/// Probe one target (boot it when it has a boot command).
+pub async fn probe_one(t: &Target, opts: &Options) -> TargetResult {
+    let mut r = TargetResult {
+        name: t.name.clone(),
+        base: t.base.clone(),
+        ready_seconds: None,
+        unreachable: None,
+        boot_output: None,
+        metrics: None,
+        metrics_error: None,
+        health: None,
+        health_error: None,
+        load: None,
+        target: Some(t.clone()),
+    };
+    let client = match client(opts.timeout) {
+        Ok(c) => c,
+        Err(e) => {
+            r.unreachable = Some(e);
+            return r;
+        }
+    };
+    let mut booted = None;
+    if let Some(cmd) = &t.boot {
+        match boot::boot(cmd, &[]) {
+            Ok(b) => booted = Some(b),
+            Err(e) => {
+                r.unreachable = Some(e);
+                return r;
+            }
+        }
+    }
+    match wait_ready(&client, t, &mut booted).await {
+        Ok(s) => r.ready_seconds = Some(s),
+        Err(e) => {
+            r.unreachable = Some(e);
+            r.boot_output = booted.as_ref().map(|b| b.output_tail(20));
+            return r;
+        }
+    }
+    let accept = crate::parse::exposition::accept_header();
+    match fetch(
+        &client,
+        &format!("{}{}", t.base, t.metrics_path),
+        Some(accept),
+        opts.max_body,
+    )
+    .await
+    {
+        Ok(f) => r.metrics = Some(f),
+        Err(e) => r.metrics_error = Some(e),
+    }
+    match fetch(
+        &client,
+        &format!("{}{}", t.base, t.health_path),
+        None,
+        1024 * 1024,
+    )
+    .await
+    {
+        Ok(f) => r.health = Some(f),
+        Err(e) => r.health_error = Some(e),
+    }
+    if let Some(l) = &opts.load {
+        let spec = load::LoadSpec {
+            url: format!("{}{}", t.base, t.load_path),
+            concurrency: l.concurrency.max(1),
+            requests: l.requests,
+            duration: l.duration,
+            timeout: opts.timeout,
+        };
+        if let Ok(res) = load::run(&spec).await {
+            r.load = Some(res);
+        }
+    }
+    if let Some(mut b) = booted {
+        b.stop();
+    }
+    r
+}
+
+/// Probe every target (one after the other: a booted service must not compete with another
+/// one's load check).
+pub fn probe_all(targets: &[Target], opts: &Options) -> Vec<TargetResult> {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return targets
+                .iter()
+                .map(|t| TargetResult {
+                    name: t.name.clone(),
+                    base: t.base.clone(),
+                    ready_seconds: None,
+                    unreachable: Some(format!("cannot start the async runtime: {e}")),
+                    boot_output: None,
+                    metrics: None,
+                    metrics_error: None,
+                    health: None,
+                    health_error: None,
+                    load: None,
+                    target: Some(t.clone()),
+                })
+                .collect()
+        }
+    };
+    rt.block_on(async {
+        let mut out = Vec::new();
+        for t in targets {
+            out.push(probe_one(t, opts).await);
+        }
+        out
+    })
+}
