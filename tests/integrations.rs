@@ -1,0 +1,930 @@
+//! The CI integrations, each exercised by the real tool that consumes it:
+//!
+//! - `check-jsonschema` validates `action.yml`, `examples/github-workflow.yml`, `.gitlab-ci.yml`
+//!   and `templates/obsgate.gitlab-ci.yml` against the schemas GitHub and GitLab publish;
+//! - the composite Action's steps run under bash the way a GitHub runner runs them (inputs
+//!   through `env:`, `$GITHUB_PATH`), on the seed, on a clean project and on hostile input;
+//! - `gitlab-ci-local` runs the template job in shell mode on the seed and on a clean file;
+//! - `pre-commit try-repo` builds the hook (`language: rust`) and runs it on the seed and on a
+//!   clean repository;
+//! - obsgate itself audits these files.
+//!
+//! A test whose tool is missing prints why and passes, except with `CI=true`, where `.ci/run`
+//! must have installed the tool (into `target/ci-venv` and `target/ci-npm`) and the test fails.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const OBSGATE: &str = env!("CARGO_BIN_EXE_obsgate");
+
+/// A rule file on which obsgate finds nothing (runbook, summary, description, `for`).
+const CLEAN_RULES: &str = r#"groups:
+  - name: example
+    rules:
+      - alert: InstanceDown
+        expr: up{job="node"} == 0
+        for: 5m
+        labels:
+          severity: critical
+        annotations:
+          summary: "Instance {{ $labels.instance }} is down"
+          description: "{{ $labels.instance }} of job {{ $labels.job }} has been down for more than 5 minutes."
+          runbook_url: https://wiki.acme-corp.net/runbooks/instance-down
+"#;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Skip (print the reason and return `false`) or, in CI, fail.
+fn missing(test: &str, what: &str, install: &str) -> bool {
+    if in_ci() {
+        panic!("{test}: {what} is missing; .ci/run must install it ({install})");
+    }
+    eprintln!("SKIP {test}: {what} not found ({install}, as .ci/run does)");
+    false
+}
+
+/// A tool installed by `.ci/run` under `target/`.
+fn local_tool(test: &str, rel: &str, install: &str) -> Option<PathBuf> {
+    let p = root().join(rel);
+    if p.is_file() {
+        Some(p)
+    } else {
+        missing(test, rel, install);
+        None
+    }
+}
+
+/// A command on PATH (`git`, `rsync`, `cargo`, `bash`).
+fn on_path(test: &str, cmd: &str, install: &str) -> bool {
+    let ok = Command::new(cmd)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok || missing(test, cmd, install)
+}
+
+/// A fresh scratch directory, unique to this process (another `cargo test` may run at the
+/// same time in this working tree). Removed by the test when it passes.
+fn scratch(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("integrations")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(&d).unwrap();
+    d
+}
+
+struct Run {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+    elapsed: Duration,
+}
+
+impl Run {
+    fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// Run `cmd` in its own process group, killing the group if it outlives `timeout`.
+fn run(cmd: &mut Command, timeout: Duration, what: &str) -> Run {
+    use std::os::unix::process::CommandExt;
+    // the throwaway repositories must not be mistaken for another one by inherited git state
+    for var in [
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_COMMON_DIR",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let start = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        String::from_utf8_lossy(&v).into_owned()
+    });
+    let err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        String::from_utf8_lossy(&v).into_owned()
+    });
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if start.elapsed() > timeout {
+            let _ = Command::new("kill")
+                .args(["-KILL", &format!("-{}", child.id())])
+                .status();
+            let _ = child.wait();
+            panic!(
+                "{what} did not finish within {timeout:?}; output so far:\n{}\n{}",
+                out.join().unwrap(),
+                err.join().unwrap()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    Run {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+        elapsed: start.elapsed(),
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let r = run(
+        Command::new("git").args(args).current_dir(dir),
+        Duration::from_secs(60),
+        "git",
+    );
+    assert!(
+        r.status.success(),
+        "git {args:?} in {}: {}",
+        dir.display(),
+        r.all()
+    );
+}
+
+/// `git init` a throwaway repository and commit everything in it.
+fn commit_all(dir: &Path) {
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["config", "user.name", "obsgate tests"]);
+    git(dir, &["config", "user.email", "tests@obsgate.invalid"]);
+    git(dir, &["config", "commit.gpgsign", "false"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "--no-verify", "-m", "fixture"]);
+}
+
+fn copy_seed(to: &Path) {
+    for e in fs::read_dir(root().join("fixtures/seed")).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() {
+            fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+fn write(path: &Path, text: &str) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+fn read_json(path: &Path) -> Value {
+    let text =
+        fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// Does the obsgate under test have `check --artifacts`?
+fn has_artifacts_flag() -> bool {
+    let out = Command::new(OBSGATE)
+        .args(["check", "--help"])
+        .output()
+        .expect("obsgate check --help");
+    String::from_utf8_lossy(&out.stdout).contains("--artifacts")
+}
+
+// --- check-jsonschema ----------------------------------------------------------------------
+
+#[test]
+fn check_jsonschema_accepts_the_integration_files() {
+    let test = "check_jsonschema_accepts_the_integration_files";
+    let Some(tool) = local_tool(
+        test,
+        "target/ci-venv/bin/check-jsonschema",
+        "pip install check-jsonschema==0.39.0 into target/ci-venv",
+    ) else {
+        return;
+    };
+    let gitlab: &[&str] = &[
+        "--builtin-schema",
+        "vendor.gitlab-ci",
+        "--data-transform",
+        "gitlab-ci",
+    ];
+    let cases: [(&str, &[&str]); 4] = [
+        ("action.yml", &["--builtin-schema", "vendor.github-actions"]),
+        (
+            "examples/github-workflow.yml",
+            &["--builtin-schema", "vendor.github-workflows"],
+        ),
+        (".gitlab-ci.yml", gitlab),
+        ("templates/obsgate.gitlab-ci.yml", gitlab),
+    ];
+    let mut failures = Vec::new();
+    for (file, args) in cases {
+        let r = run(
+            Command::new(&tool).args(args).arg(root().join(file)),
+            Duration::from_secs(120),
+            "check-jsonschema",
+        );
+        eprintln!(
+            "check-jsonschema {} {file}: {}",
+            args.join(" "),
+            r.stdout.trim()
+        );
+        if !r.status.success() {
+            failures.push(format!("{file}:\n{}", r.all()));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "schema violations:\n{}",
+        failures.join("\n")
+    );
+}
+
+// --- obsgate on its own integration files --------------------------------------------------
+
+#[test]
+fn obsgate_finds_no_errors_in_the_integration_files() {
+    let r = run(
+        Command::new(OBSGATE)
+            .args([
+                "check",
+                ".gitlab-ci.yml",
+                "templates/",
+                "action.yml",
+                "examples/",
+                ".pre-commit-hooks.yaml",
+                "--format",
+                "concise",
+                "--fail-on",
+                "error",
+            ])
+            .current_dir(root()),
+        Duration::from_secs(60),
+        "obsgate check",
+    );
+    eprintln!("{}", r.all());
+    assert!(
+        r.status.success(),
+        "obsgate reports errors in its own integration files:\n{}",
+        r.all()
+    );
+}
+
+// --- the GitHub Action ---------------------------------------------------------------------
+
+/// The value of an `env:` entry of the action: `${{ inputs.NAME }}` or
+/// `${{ github.action_path }}`, the only expressions the action may use there.
+fn expand(value: &str, inputs: &BTreeMap<String, String>) -> String {
+    let t = value.trim();
+    let Some(expr) = t.strip_prefix("${{").and_then(|r| r.strip_suffix("}}")) else {
+        assert!(
+            !value.contains("${{"),
+            "unsupported expression in `{value}`"
+        );
+        return value.to_string();
+    };
+    let expr = expr.trim();
+    if let Some(name) = expr.strip_prefix("inputs.") {
+        return inputs
+            .get(name)
+            .unwrap_or_else(|| panic!("`{value}` names an undeclared input"))
+            .clone();
+    }
+    assert_eq!(
+        expr, "github.action_path",
+        "unsupported expression in `{value}`"
+    );
+    root().display().to_string()
+}
+
+struct ActionRun {
+    /// (step name, exit code, stdout, stderr) of the steps that ran
+    steps: Vec<(String, i32, String, String)>,
+}
+
+impl ActionRun {
+    fn exit_code(&self) -> i32 {
+        self.steps.last().map_or(0, |s| s.1)
+    }
+    fn step(&self, name: &str) -> &(String, i32, String, String) {
+        self.steps
+            .iter()
+            .find(|s| s.0 == name)
+            .unwrap_or_else(|| panic!("step `{name}` did not run"))
+    }
+}
+
+/// Run the action's steps in `workspace` like a GitHub runner: `bash --noprofile --norc -eo
+/// pipefail SCRIPT`, `env:` evaluated from the inputs (defaults overridden by `with`), lines
+/// appended to `$GITHUB_PATH` prepended to PATH for the following steps; stop at the first
+/// failing step.
+fn run_action(
+    workspace: &Path,
+    scratch: &Path,
+    with: &[(&str, &str)],
+    path: &str,
+    extra_env: &[(&str, &Path)],
+) -> ActionRun {
+    let action: Value =
+        serde_saphyr::from_str(&fs::read_to_string(root().join("action.yml")).unwrap())
+            .expect("action.yml parses");
+    assert_eq!(action["runs"]["using"], "composite");
+    let mut inputs = BTreeMap::new();
+    for (name, spec) in action["inputs"].as_object().expect("inputs") {
+        let default = spec.get("default").and_then(Value::as_str).unwrap_or("");
+        inputs.insert(name.clone(), default.to_string());
+    }
+    for (k, v) in with {
+        assert!(inputs.contains_key(*k), "the action has no input `{k}`");
+        inputs.insert(k.to_string(), v.to_string());
+    }
+    let github_path = scratch.join("github_path");
+    fs::write(&github_path, "").unwrap();
+    let mut path = path.to_string();
+    let mut ran = Vec::new();
+    for (i, step) in action["runs"]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .enumerate()
+    {
+        let name = step["name"].as_str().unwrap_or("?").to_string();
+        let script = step["run"]
+            .as_str()
+            .unwrap_or_else(|| panic!("step `{name}` has no run"));
+        assert_eq!(step["shell"], "bash", "step `{name}`");
+        assert!(!script.contains("${{"), "step `{name}` expands an expression inside its script (script injection): pass it through env:");
+        let file = scratch.join(format!("step-{i}.sh"));
+        fs::write(&file, script).unwrap();
+        let mut cmd = Command::new("bash");
+        cmd.args(["--noprofile", "--norc", "-eo", "pipefail"])
+            .arg(&file)
+            .current_dir(workspace)
+            .env("PATH", &path)
+            .env("GITHUB_PATH", &github_path)
+            .env("GITHUB_WORKSPACE", workspace)
+            .env("GITHUB_ACTION_PATH", root())
+            .env_remove("CARGO_HOME");
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        if let Some(env) = step.get("env").and_then(Value::as_object) {
+            for (k, v) in env {
+                cmd.env(
+                    k,
+                    expand(v.as_str().expect("env values are strings"), &inputs),
+                );
+            }
+        }
+        let r = run(
+            &mut cmd,
+            Duration::from_secs(120),
+            &format!("action step `{name}`"),
+        );
+        let code = r.status.code().unwrap_or(-1);
+        ran.push((name, code, r.stdout, r.stderr));
+        if code != 0 {
+            break;
+        }
+        for dir in fs::read_to_string(&github_path).unwrap().lines().rev() {
+            path = format!("{dir}:{path}");
+        }
+        fs::write(&github_path, "").unwrap();
+    }
+    ActionRun { steps: ran }
+}
+
+#[test]
+fn action_steps_run_obsgate_like_github() {
+    let test = "action_steps_run_obsgate_like_github";
+    if !on_path(test, "bash", "apt-get install bash") {
+        return;
+    }
+    let dir = scratch("action");
+    let bin = dir.join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    fs::copy(OBSGATE, bin.join("obsgate")).unwrap();
+    let path_with_obsgate = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+
+    // defaults on the seed: annotations, SARIF, exit 1
+    let seed = dir.join("seed");
+    fs::create_dir_all(&seed).unwrap();
+    copy_seed(&seed);
+    let r = run_action(&seed, &dir, &[], &path_with_obsgate, &[]);
+    let install = r.step("Install obsgate");
+    assert!(
+        install.2.contains("using "),
+        "obsgate on PATH is used, not built: {install:?}"
+    );
+    let check = r.step("Run obsgate");
+    assert_eq!(
+        r.exit_code(),
+        1,
+        "findings at error level fail the step: {check:?}"
+    );
+    let annotations: Vec<&str> = check
+        .2
+        .lines()
+        .filter(|l| {
+            l.starts_with("::error ") || l.starts_with("::warning ") || l.starts_with("::notice ")
+        })
+        .collect();
+    assert!(
+        annotations.iter().any(
+            |l| l.starts_with("::error file=alerting-rules.yml,line=30,")
+                && l.contains("alerts/missing-runbook")
+        ),
+        "annotations: {}",
+        check.2
+    );
+    let sarif = read_json(&seed.join("obsgate.sarif"));
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("SARIF results");
+    assert_eq!(
+        results.len(),
+        annotations.len(),
+        "one SARIF result per annotation"
+    );
+
+    // a clean project with every input set: two paths on two lines, fail-on info, a SARIF
+    // path, extra args; the seed files beside them are not audited
+    let clean = dir.join("clean");
+    fs::create_dir_all(&clean).unwrap();
+    copy_seed(&clean);
+    write(&clean.join("monitoring/rules.yml"), CLEAN_RULES);
+    write(
+        &clean.join("more/node.yml"),
+        &CLEAN_RULES.replace("InstanceDown", "NodeDown"),
+    );
+    let r = run_action(
+        &clean,
+        &dir,
+        &[
+            ("paths", "monitoring/rules.yml\n  more/\n"),
+            ("fail-on", "info"),
+            ("sarif-file", "clean.sarif"),
+            ("args", "--quiet"),
+        ],
+        &path_with_obsgate,
+        &[],
+    );
+    let check = r.step("Run obsgate");
+    assert_eq!(r.exit_code(), 0, "clean files pass: {check:?}");
+    assert!(!check.2.contains("::"), "no annotations: {check:?}");
+    let sarif = read_json(&clean.join("clean.sarif"));
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().map(Vec::len),
+        Some(0)
+    );
+
+    // the config input reaches --config (a missing file is a usage error: exit 2)
+    let r = run_action(
+        &clean,
+        &dir,
+        &[("config", "no-such.obsgate.yml")],
+        &path_with_obsgate,
+        &[],
+    );
+    let check = r.step("Run obsgate");
+    assert_eq!(r.exit_code(), 2, "{check:?}");
+    assert!(check.3.contains("no-such.obsgate.yml"), "{check:?}");
+
+    // inputs are data, never shell code
+    let r = run_action(
+        &clean,
+        &dir,
+        &[
+            ("paths", "$(touch pwned-1) `touch pwned-2`;touch pwned-3"),
+            ("args", "*"),
+        ],
+        &path_with_obsgate,
+        &[],
+    );
+    assert_eq!(
+        r.exit_code(),
+        2,
+        "nonexistent paths are an IO error: {:?}",
+        r.steps
+    );
+    for f in ["pwned-1", "pwned-2", "pwned-3"] {
+        assert!(!clean.join(f).exists(), "an input was executed: {f}");
+    }
+
+    // obsgate not on PATH: the install step runs `cargo install --locked --path <action>`
+    // (here a stand-in cargo that records its arguments and installs the built binary) and
+    // adds cargo's bin directory to $GITHUB_PATH for the next step
+    let fake = dir.join("fake-cargo");
+    fs::create_dir_all(&fake).unwrap();
+    let cargo_home = dir.join("cargo-home");
+    write(
+        &fake.join("cargo"),
+        &format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{args}'\nmkdir -p \"$CARGO_HOME/bin\"\ncp '{obsgate}' \"$CARGO_HOME/bin/obsgate\"\n",
+            args = dir.join("cargo-args").display(),
+            obsgate = OBSGATE
+        ),
+    );
+    Command::new("chmod")
+        .arg("+x")
+        .arg(fake.join("cargo"))
+        .status()
+        .unwrap();
+    let r = run_action(
+        &seed,
+        &dir,
+        &[],
+        &format!("{}:/usr/bin:/bin", fake.display()),
+        &[("CARGO_HOME", &cargo_home)],
+    );
+    let args = fs::read_to_string(dir.join("cargo-args")).expect("cargo install ran");
+    assert_eq!(
+        args.lines().collect::<Vec<_>>(),
+        [
+            "install",
+            "--locked",
+            "--path",
+            &root().display().to_string()
+        ]
+    );
+    assert_eq!(
+        r.exit_code(),
+        1,
+        "the installed obsgate ran on the seed: {:?}",
+        r.steps
+    );
+
+    let _ = fs::remove_dir_all(&dir);
+}
+
+// --- the GitLab CI template in gitlab-ci-local ---------------------------------------------
+
+#[test]
+fn gitlab_template_job_runs_in_gitlab_ci_local() {
+    let test = "gitlab_template_job_runs_in_gitlab_ci_local";
+    let Some(glcl) = local_tool(
+        test,
+        "target/ci-npm/node_modules/.bin/gitlab-ci-local",
+        "npm install gitlab-ci-local@4.53.0 in target/ci-npm",
+    ) else {
+        return;
+    };
+    if !on_path(test, "git", "apt-get install git")
+        || !on_path(test, "rsync", "apt-get install rsync")
+        || !on_path(test, "node", "apt-get install nodejs")
+    {
+        return;
+    }
+    let dir = scratch("gitlab-ci-local");
+    let repo = dir.join("repo");
+    fs::create_dir_all(&repo).unwrap();
+    copy_seed(&repo);
+    write(&repo.join("clean/rules.yml"), CLEAN_RULES);
+    let mut template = fs::read_to_string(root().join("templates/obsgate.gitlab-ci.yml")).unwrap();
+    let artifacts = has_artifacts_flag();
+    if !artifacts {
+        eprintln!("NOTE {test}: this obsgate has no `check --artifacts`: removed from the template copy, obsgate-artifacts/ not checked");
+        let before = template.len();
+        template = template.replace(" --artifacts obsgate-artifacts", "");
+        assert!(
+            template.len() < before,
+            "the template no longer passes --artifacts"
+        );
+    }
+    write(&repo.join("templates/obsgate.gitlab-ci.yml"), &template);
+    write(
+        &repo.join(".gitlab-ci.yml"),
+        "include:\n  - local: templates/obsgate.gitlab-ci.yml\n",
+    );
+    commit_all(&repo);
+    // the job finds obsgate on PATH, as on a runner whose image has it
+    let bin = dir.join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    fs::copy(OBSGATE, bin.join("obsgate")).unwrap();
+    let system_path = std::env::var("PATH").unwrap();
+    let path = format!("{}:{system_path}", bin.display());
+    let cargo_home = dir.join("cargo-home");
+    let glcl_run_with = |path: &str, extra: &[&str]| {
+        run(
+            Command::new(&glcl)
+                .arg("--shell-executor-no-image")
+                .arg("--home")
+                .arg(dir.join("home"))
+                .args(extra)
+                .arg("obsgate")
+                .current_dir(&repo)
+                .env("PATH", path)
+                .env("CARGO_HOME", &cargo_home),
+            Duration::from_secs(300),
+            "gitlab-ci-local",
+        )
+    };
+    let glcl_run = |extra: &[&str]| glcl_run_with(&path, extra);
+
+    // The seed has error-level findings, so the job must fail: that is the gate working. The
+    // test expects the failure (rather than hiding it with allow_failure or OBSGATE_FAIL_ON),
+    // checks that it is obsgate's exit 1 (findings), not 2 (a usage error, e.g. a flag the
+    // binary lacks) or a missing binary, and that the reports exist all the same.
+    let r = glcl_run(&[]);
+    eprintln!(
+        "gitlab-ci-local on the seed: {:?}, exit {:?}",
+        r.elapsed,
+        r.status.code()
+    );
+    let log = r.all();
+    assert!(!r.status.success(), "the job fails on the seed:\n{log}");
+    assert!(
+        log.contains("$ obsgate check $OBSGATE_PATHS"),
+        "the template's script ran:\n{log}"
+    );
+    assert!(log.contains("error[alerts/missing-runbook]"), "{log}");
+    assert!(
+        log.contains("FAIL 1"),
+        "the job exits with obsgate's 1 (findings):\n{log}"
+    );
+    // shell mode runs the job in the repository itself: the reports are in the working tree
+    let cq = read_json(&repo.join("gl-code-quality-report.json"));
+    let issues = cq.as_array().expect("Code Quality report is a JSON array");
+    assert!(
+        issues
+            .iter()
+            .any(|i| i["check_name"] == "alerts/missing-runbook"
+                && i["location"]["path"] == "alerting-rules.yml"),
+        "Code Quality report: {cq}"
+    );
+    let junit = fs::read_to_string(repo.join("obsgate-junit.xml")).expect("JUnit report");
+    let doc = roxmltree::Document::parse(&junit).expect("JUnit report is XML");
+    assert!(
+        doc.descendants().any(|n| n.has_tag_name("failure")),
+        "JUnit failures: {junit}"
+    );
+    if artifacts {
+        // artifacts:paths exported by gitlab-ci-local although the job failed: `when: always`
+        let exported = repo.join(".gitlab-ci-local/artifacts/obsgate/obsgate-artifacts");
+        for f in ["performance-analysis.json", "alerting-strategy.json"] {
+            read_json(&exported.join(f));
+        }
+    }
+
+    // the variables drive the job: OBSGATE_PATHS=clean passes, with an empty report
+    for f in ["gl-code-quality-report.json", "obsgate-junit.xml"] {
+        fs::remove_file(repo.join(f)).unwrap();
+    }
+    let r = glcl_run(&[
+        "--variable",
+        "OBSGATE_PATHS=clean",
+        "--variable",
+        "OBSGATE_FAIL_ON=info",
+    ]);
+    eprintln!(
+        "gitlab-ci-local on a clean file: {:?}, exit {:?}",
+        r.elapsed,
+        r.status.code()
+    );
+    let log = r.all();
+    assert!(r.status.success(), "the job passes on a clean file:\n{log}");
+    assert!(log.contains("PASS"), "{log}");
+    assert_eq!(
+        read_json(&repo.join("gl-code-quality-report.json")),
+        Value::Array(vec![])
+    );
+    assert!(repo.join("obsgate-junit.xml").is_file());
+
+    // without obsgate on PATH: the before_script stops the job with a message (exit 2) ...
+    let obsgate_elsewhere = Command::new("sh")
+        .args(["-c", "command -v obsgate"])
+        .env("PATH", &system_path)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if obsgate_elsewhere {
+        eprintln!("NOTE {test}: obsgate is on this machine's PATH: the install branches of the before_script are not run");
+    } else {
+        let r = glcl_run_with(&system_path, &[]);
+        let log = r.all();
+        assert!(!r.status.success(), "{log}");
+        assert!(log.contains("obsgate is not on PATH"), "{log}");
+        assert!(log.contains("FAIL 2"), "{log}");
+        // ... and with OBSGATE_SOURCE it runs `cargo install --locked --path "$OBSGATE_SOURCE"`
+        // (a stand-in cargo that records its arguments and installs the built binary) and puts
+        // cargo's bin directory on PATH for the script
+        let fake = dir.join("fake-cargo");
+        write(
+            &fake.join("cargo"),
+            &format!(
+                "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{args}'\nmkdir -p \"$CARGO_HOME/bin\"\ncp '{obsgate}' \"$CARGO_HOME/bin/obsgate\"\n",
+                args = dir.join("cargo-args").display(),
+                obsgate = OBSGATE
+            ),
+        );
+        Command::new("chmod")
+            .arg("+x")
+            .arg(fake.join("cargo"))
+            .status()
+            .unwrap();
+        let source = dir.join("obsgate source");
+        let r = glcl_run_with(
+            &format!("{}:{system_path}", fake.display()),
+            &[
+                "--variable",
+                &format!("OBSGATE_SOURCE={}", source.display()),
+                "--variable",
+                "OBSGATE_PATHS=clean",
+            ],
+        );
+        let log = r.all();
+        let args = fs::read_to_string(dir.join("cargo-args")).expect("cargo install ran");
+        assert_eq!(
+            args.lines().collect::<Vec<_>>(),
+            [
+                "install",
+                "--locked",
+                "--path",
+                &source.display().to_string()
+            ]
+        );
+        assert!(r.status.success(), "the installed obsgate ran:\n{log}");
+    }
+
+    let _ = fs::remove_dir_all(&dir);
+}
+
+// --- the pre-commit hook ---------------------------------------------------------------------
+
+#[test]
+fn pre_commit_accepts_the_hook_manifest() {
+    let test = "pre_commit_accepts_the_hook_manifest";
+    let Some(pc) = local_tool(
+        test,
+        "target/ci-venv/bin/pre-commit",
+        "pip install pre-commit into target/ci-venv",
+    ) else {
+        return;
+    };
+    let r = run(
+        Command::new(&pc)
+            .arg("validate-manifest")
+            .arg(root().join(".pre-commit-hooks.yaml")),
+        Duration::from_secs(120),
+        "pre-commit validate-manifest",
+    );
+    assert!(r.status.success(), "{}", r.all());
+}
+
+/// Copy the files of this working tree that git would see (tracked and untracked, minus the
+/// ignored ones) into a new repository and commit them.
+fn snapshot_of_this_repository(to: &Path) {
+    let r = run(
+        Command::new("git")
+            .args([
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+            ])
+            .current_dir(root()),
+        Duration::from_secs(60),
+        "git ls-files",
+    );
+    assert!(r.status.success(), "{}", r.all());
+    for rel in r.stdout.split('\0').filter(|s| !s.is_empty()) {
+        let from = root().join(rel);
+        if from.is_file() {
+            let dest = to.join(rel);
+            fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            fs::copy(&from, &dest).unwrap();
+        }
+    }
+    commit_all(to);
+}
+
+#[test]
+fn pre_commit_hook_runs_with_try_repo() {
+    let test = "pre_commit_hook_runs_with_try_repo";
+    let Some(pc) = local_tool(
+        test,
+        "target/ci-venv/bin/pre-commit",
+        "pip install pre-commit into target/ci-venv",
+    ) else {
+        return;
+    };
+    if !on_path(test, "git", "apt-get install git") || !on_path(test, "cargo", "rustup") {
+        return;
+    }
+    let dir = scratch("pre-commit");
+    // The hook repository. `try-repo` on this checkout itself would use HEAD plus the changes
+    // to tracked files, so the hook as it is on disk (a new .pre-commit-hooks.yaml included)
+    // is tried from a committed snapshot instead.
+    let hooks = dir.join("obsgate");
+    snapshot_of_this_repository(&hooks);
+    // try-repo installs into a throwaway store, so `language: rust` runs `cargo install
+    // --path .` on every call; a shared target directory lets later builds reuse the compiled
+    // dependencies (cargo locks it, so concurrent test runs are safe). The release profile is
+    // made cheap for the test (no LTO, no optimisation): a fresh clone rebuilds the obsgate
+    // crate every time, which takes minutes with the real profile on 2 cores, and the test is
+    // about the hook's wiring, not the binary's speed.
+    let cargo_target =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("integrations/pre-commit-cargo-target");
+    let try_repo = |repo: &Path, args: &[&str], timeout_min: u64| {
+        run(
+            Command::new(&pc)
+                .arg("try-repo")
+                .arg(&hooks)
+                .arg("obsgate")
+                .args(args)
+                .arg("--verbose")
+                .arg("--color=never")
+                .current_dir(repo)
+                .env("CARGO_TARGET_DIR", &cargo_target)
+                .env("CARGO_PROFILE_RELEASE_LTO", "false")
+                .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
+                .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
+                .env("PRE_COMMIT_HOME", dir.join("pre-commit-home")),
+            Duration::from_secs(timeout_min * 60),
+            "pre-commit try-repo",
+        )
+    };
+
+    // the seed: the hook fails with the findings
+    let seed = dir.join("seed");
+    fs::create_dir_all(&seed).unwrap();
+    copy_seed(&seed);
+    commit_all(&seed);
+    let r = try_repo(&seed, &["--all-files"], 25);
+    eprintln!(
+        "pre-commit try-repo on the seed (builds the hook): {:?}, exit {:?}",
+        r.elapsed,
+        r.status.code()
+    );
+    let out = r.all();
+    eprintln!("{out}");
+    assert_eq!(
+        r.status.code(),
+        Some(1),
+        "the hook fails on the seed:\n{out}"
+    );
+    assert!(out.contains("Failed"), "{out}");
+    assert!(out.contains("error[alerts/missing-runbook]"), "{out}");
+    assert!(
+        out.contains("- exit code: 1"),
+        "the hook's obsgate exited 1 (findings):\n{out}"
+    );
+    // one obsgate run over the 5 YAML/JSON files (`require_serial: true`): pre-commit would
+    // otherwise split them into batches (4 + 1 on 2 CPUs) and lose the findings that compare
+    // files, here the rule file with the pipeline's CI variables
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("obsgate: ")).count(),
+        1,
+        "one obsgate run:\n{out}"
+    );
+    assert!(out.contains("obsgate: 5 files,"), "{out}");
+    assert!(
+        out.contains("alerting-rules.yml:6:11: error[thresholds/ratio-vs-rate]"),
+        "{out}"
+    );
+
+    // a clean repository: the hook passes
+    let clean = dir.join("clean");
+    write(&clean.join("monitoring/rules.yml"), CLEAN_RULES);
+    write(&clean.join("README.md"), "not audited\n");
+    commit_all(&clean);
+    let r = try_repo(&clean, &["--all-files"], 25);
+    eprintln!(
+        "pre-commit try-repo on a clean repository: {:?}, exit {:?}",
+        r.elapsed,
+        r.status.code()
+    );
+    let out = r.all();
+    eprintln!("{out}");
+    assert!(
+        r.status.success(),
+        "the hook passes on a clean repository:\n{out}"
+    );
+    assert!(out.contains("Passed"), "{out}");
+
+    let _ = fs::remove_dir_all(&dir);
+}
