@@ -353,6 +353,8 @@ fn run_probe(args: cli::ProbeArgs, env: Env, out: &mut dyn Write, err: &mut dyn 
         targets,
         options: probe::Options {
             load,
+            // progress only for a person at a terminal, never in CI logs
+            progress: std::io::stderr().is_terminal() && !check.quiet,
             ..probe::Options::default()
         },
         record: args.record.clone(),

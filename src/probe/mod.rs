@@ -66,6 +66,8 @@ pub struct Options {
     pub max_body: usize,
     /// Largest number of samples parsed from one scrape.
     pub max_samples: usize,
+    /// Show a spinner with the current step on stderr (only on a terminal).
+    pub progress: bool,
 }
 
 impl Default for Options {
@@ -75,6 +77,7 @@ impl Default for Options {
             timeout: Duration::from_secs(10),
             max_body: 64 * 1024 * 1024,
             max_samples: 2_000_000,
+            progress: false,
         }
     }
 }
@@ -265,6 +268,24 @@ async fn wait_ready(
 
 /// Probe one target (boot it when it has a boot command).
 pub async fn probe_one(t: &Target, opts: &Options) -> TargetResult {
+    let spinner = opts.progress.then(|| {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.enable_steady_tick(Duration::from_millis(120));
+        pb
+    });
+    let step = |m: String| {
+        if let Some(pb) = &spinner {
+            pb.set_message(m);
+        }
+    };
+    let r = probe_steps(t, opts, &step).await;
+    if let Some(pb) = spinner {
+        pb.finish_and_clear();
+    }
+    r
+}
+
+async fn probe_steps(t: &Target, opts: &Options, step: &(dyn Fn(String) + Sync)) -> TargetResult {
     let mut r = TargetResult {
         name: t.name.clone(),
         base: t.base.clone(),
@@ -287,6 +308,7 @@ pub async fn probe_one(t: &Target, opts: &Options) -> TargetResult {
     };
     let mut booted = None;
     if let Some(cmd) = &t.boot {
+        step(format!("{}: booting `{cmd}`", t.name));
         match boot::boot(cmd, &[]) {
             Ok(b) => booted = Some(b),
             Err(e) => {
@@ -295,6 +317,7 @@ pub async fn probe_one(t: &Target, opts: &Options) -> TargetResult {
             }
         }
     }
+    step(format!("{}: waiting for {} to be ready", t.name, t.base));
     match wait_ready(&client, t, &mut booted).await {
         Ok(s) => r.ready_seconds = Some(s),
         Err(e) => {
@@ -303,6 +326,7 @@ pub async fn probe_one(t: &Target, opts: &Options) -> TargetResult {
             return r;
         }
     }
+    step(format!("{}: scraping {}", t.name, t.metrics_path));
     let accept = crate::parse::exposition::accept_header();
     match fetch(
         &client,
@@ -327,6 +351,15 @@ pub async fn probe_one(t: &Target, opts: &Options) -> TargetResult {
         Err(e) => r.health_error = Some(e),
     }
     if let Some(l) = &opts.load {
+        step(format!(
+            "{}: load check ({} connections{}{})",
+            t.name,
+            l.concurrency,
+            l.requests
+                .map(|n| format!(", {n} requests"))
+                .unwrap_or_default(),
+            l.duration.map(|d| format!(", {d:?}")).unwrap_or_default()
+        ));
         let spec = load::LoadSpec {
             url: format!("{}{}", t.base, t.load_path),
             concurrency: l.concurrency.max(1),
