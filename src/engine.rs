@@ -171,6 +171,7 @@ pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, 
             &s.text,
             &s.lines,
             &e.substituted,
+            e.unresolved,
         ));
     }
     project.files.sort_by_key(|f| f.file);

@@ -131,3 +131,26 @@ fn real_pipelines_are_quiet() {
         common::concise(&outcome, None)
     );
 }
+
+/// Heredocs fed to a command, or with shell expansions obsgate cannot resolve, are not judged as
+/// files (no false "invalid YAML/JSON"); a heredoc written to a broken .yml file is.
+#[test]
+fn heredocs_that_are_not_files_are_quiet() {
+    let dir = std::env::temp_dir().join(format!("obsgate-heredoc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ci = dir.join(".gitlab-ci.yml");
+    std::fs::write(
+        &ci,
+        "deploy:\n  script:\n    - |\n      python3 - <<EOF\n      print(\"status: ok\")\n      x = {\n      EOF\n    - |\n      cat > config.json <<EOF\n      {\"port\": $PORT, \"name\": \"x\"}\n      EOF\n    - |\n      cat > broken.yml <<'EOF'\n      a: [1, 2\n      EOF\n",
+    )
+    .unwrap();
+    let outcome = common::run(std::slice::from_ref(&ci), None);
+    let found: Vec<(&str, usize)> = outcome.findings.iter().map(|f| (f.check, f.line)).collect();
+    assert_eq!(
+        found,
+        vec![("obsgate/unreadable-file", 14)],
+        "{}",
+        common::concise(&outcome, None)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -478,6 +478,7 @@ fn heredoc_files(scripts: &[crate::parse::ci::ScriptBlock]) -> Vec<Embedded> {
                 segments,
                 whole: None,
                 substituted: ex.substituted.iter().map(|(t, _)| t.clone()).collect(),
+                unresolved: !ex.unresolved.is_empty(),
             });
         }
     }
@@ -548,6 +549,7 @@ pub fn parse_embedded(
     text: &str,
     lines: &crate::source::LineIndex,
     substituted: &[crate::source::Span],
+    unresolved: bool,
 ) -> FileModel {
     let lower = key.to_ascii_lowercase();
     let ext = lower.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
@@ -571,6 +573,11 @@ pub fn parse_embedded(
         return FileModel::new(file, FileKind::Unknown);
     }
     let mut model = parse_file(file, text, lines, key);
+    // a heredoc fed to a command (not written to a .yml/.json file) that is not YAML, or a body
+    // with shell expansions obsgate could not resolve: not a file obsgate can judge
+    if model.kind == FileKind::Unreadable && (unresolved || lower.ends_with("-heredoc.yml")) {
+        return FileModel::new(file, FileKind::Unknown);
+    }
     if model.kind == FileKind::Unreadable && lower.contains("alertmanager") {
         for i in &mut model.issues {
             if i.check == "obsgate/unreadable-file" {

@@ -22,6 +22,9 @@ pub struct Embedded {
     /// Ranges of `text` that a shell substituted from a variable (heredocs with an unquoted
     /// delimiter): values there come from the variable, not from this file.
     pub substituted: Vec<Span>,
+    /// Shell expansions left as written (unknown variables, `$(...)`): the text is not what the
+    /// file will really contain, so a parse failure is not reported.
+    pub unresolved: bool,
 }
 
 /// The YAML files embedded in a `Secret` or `ConfigMap` document. Also returns problems
@@ -47,6 +50,7 @@ pub fn embedded_files(doc: &Node, src: &str) -> (Vec<Embedded>, Vec<(Span, Strin
                     segments: segments(src, v, text),
                     whole: None,
                     substituted: Vec::new(),
+                    unresolved: false,
                 });
             }
         }
@@ -68,6 +72,7 @@ pub fn embedded_files(doc: &Node, src: &str) -> (Vec<Embedded>, Vec<(Span, Strin
                             segments: Vec::new(),
                             whole: Some(v.span.clone()),
                             substituted: Vec::new(),
+                            unresolved: false,
                         }),
                         Err(_) => problems.push((
                             v.span.clone(),
@@ -88,6 +93,7 @@ pub fn embedded_files(doc: &Node, src: &str) -> (Vec<Embedded>, Vec<(Span, Strin
                     segments: segments(src, v, raw),
                     whole: None,
                     substituted: Vec::new(),
+                    unresolved: false,
                 });
             }
         }
