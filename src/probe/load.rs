@@ -2,9 +2,11 @@
 //!
 //! One task per connection, each with exactly one request in flight (no pipelining), like
 //! `wrk`. Every connection is a raw `hyper::client::conn::http1` connection over a
-//! `TcpStream` with `TCP_NODELAY`, kept alive between requests. The connection future is
-//! driven inside the same task as the requests (no extra task, no channel hop between
-//! tasks), so a request costs one task wake-up per socket event.
+//! `TcpStream` with `TCP_NODELAY`, kept alive between requests, its request head written
+//! with one plain `write` (hyper's `writev(false)`). hyper's connection future runs in a
+//! companion task, aborted with its connection: on a 2-core loopback benchmark this measured
+//! ~5% faster than driving it inside the request task (where every self-wake-up becomes a
+//! yield through the scheduler), and `writev(false)` another ~3%.
 //!
 //! The run is bounded by a request count, a duration, or both (whichever comes first), and
 //! every request by a timeout: a timed-out request counts as a timeout and its connection is
@@ -13,7 +15,8 @@
 //! retried after a short backoff (1 ms doubling to 100 ms) so a dead server does not spin a
 //! core.
 //!
-//! Latencies (from sending a request to the end of its response body) are recorded per task
+//! Latencies (from sending a request to the end of its response body; from the start of the
+//! connect for the first request of a connection) are recorded per task
 //! in microseconds into an HDR histogram (1 µs..=60 s, 3 significant figures, clamped) and
 //! merged at the end.
 
@@ -268,10 +271,10 @@ struct Shared {
 }
 
 impl Shared {
-    /// Takes one request slot; `false` when the run is over.
+    /// Takes one request slot at `now`; `false` when the run is over.
     #[inline]
-    fn take_slot(&self) -> bool {
-        if Instant::now() >= self.end {
+    fn take_slot(&self, now: Instant) -> bool {
+        if now >= self.end {
             return false;
         }
         match self.limit {
@@ -298,9 +301,19 @@ fn deadline_after(now: Instant, d: Duration) -> Instant {
         .unwrap_or(now)
 }
 
+/// Aborts a spawned task when dropped, so that nothing outlives its owner.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Runs the load described by `spec` and returns its measurements.
 ///
-/// Must be called inside a tokio runtime; connections are spread over its worker threads.
+/// Must be called inside a tokio runtime (an error otherwise); connections are spread over
+/// its worker threads. Dropping the returned future stops the load.
 pub async fn run(spec: &LoadSpec) -> Result<LoadResult, String> {
     let target = parse_url(&spec.url)?;
     if spec.requests.is_none() && spec.duration.is_none() {
@@ -317,6 +330,9 @@ pub async fn run(spec: &LoadSpec) -> Result<LoadResult, String> {
     }
     if spec.timeout.is_zero() {
         return Err("timeout must be greater than zero".to_string());
+    }
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Err("the load generator must run inside a tokio runtime".to_string());
     }
     let uri: Uri = target
         .path_and_query
@@ -356,22 +372,22 @@ pub async fn run(spec: &LoadSpec) -> Result<LoadResult, String> {
         timeout: spec.timeout,
     });
 
-    let mut handles = Vec::with_capacity(conns);
+    let mut tasks = Vec::with_capacity(conns);
     for _ in 0..conns {
         let tally = Tally::new()?;
         let shared = Arc::clone(&shared);
-        handles.push(tokio::spawn(connection_task(shared, tally)));
+        tasks.push(AbortOnDrop(tokio::spawn(connection_task(shared, tally))));
     }
     let mut total = Tally::new()?;
-    let mut panicked = false;
-    for h in handles {
-        match h.await {
+    let mut failed = false;
+    for task in &mut tasks {
+        match (&mut task.0).await {
             Ok(t) => total.merge(&t),
-            Err(_) => panicked = true,
+            Err(_) => failed = true,
         }
     }
     let elapsed = start.elapsed().as_secs_f64();
-    if panicked {
+    if failed {
         return Err("a load connection task failed unexpectedly".to_string());
     }
     Ok(summarize(&total, elapsed, spec.concurrency))
@@ -459,23 +475,32 @@ enum Outcome {
     Ended,
 }
 
-type Conn = hyper::client::conn::http1::Connection<TokioIo<TcpStream>, Empty<Bytes>>;
 type Sender = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
 
-/// Opens a connection (TCP + HTTP/1 handshake), bounded by `deadline`.
-/// `Err(true)`: the run ended; `Err(false)`: failed.
-async fn connect(shared: &Shared, deadline: Instant) -> Result<(Sender, Conn), bool> {
+/// Opens a connection (TCP + HTTP/1 handshake), bounded by `deadline`, and spawns the task
+/// that drives it. `Err(true)`: the run ended; `Err(false)`: failed.
+async fn connect(shared: &Shared, deadline: Instant) -> Result<(Sender, AbortOnDrop<()>), bool> {
     let limit = deadline.min(shared.end);
     let attempt = async {
         let stream = TcpStream::connect(&shared.addrs[..]).await.ok()?;
         let _ = stream.set_nodelay(true);
         hyper::client::conn::http1::Builder::new()
+            // One plain write per request head: cheaper than writev for a single buffer.
+            .writev(false)
             .handshake(TokioIo::new(stream))
             .await
             .ok()
     };
     match tokio::time::timeout_at(limit.into(), attempt).await {
-        Ok(Some(pair)) => Ok(pair),
+        Ok(Some((sender, conn))) => {
+            // The connection runs in its own task (measured faster than driving it inside
+            // the request task); it ends when the sender is dropped or the peer closes, and
+            // is aborted when the guard is dropped in any case.
+            let driver = tokio::spawn(async move {
+                let _ = conn.await;
+            });
+            Ok((sender, AbortOnDrop(driver)))
+        }
         Ok(None) => Err(false),
         Err(_) => Err(Instant::now() >= shared.end),
     }
@@ -486,72 +511,57 @@ async fn connection_task(shared: Arc<Shared>, mut tally: Tally) -> Tally {
     // A slot taken but not yet spent (kept across a clean reconnect).
     let mut have_slot = false;
     'connections: loop {
+        let connect_start = Instant::now();
         if !have_slot {
-            if !shared.take_slot() {
+            if !shared.take_slot(connect_start) {
                 break;
             }
             have_slot = true;
         }
-        let connect_start = Instant::now();
-        let (mut sender, conn) =
-            match connect(&shared, deadline_after(connect_start, shared.timeout)).await {
-                Ok(pair) => pair,
-                Err(true) => break,
-                Err(false) => {
-                    // The failed attempt spends its slot.
-                    have_slot = false;
-                    if connect_start.elapsed() >= shared.timeout {
-                        tally.timeouts += 1;
-                    } else {
-                        tally.transport_errors += 1;
-                    }
-                    if !pause(&shared, &mut backoff).await {
-                        break;
-                    }
-                    continue;
+        let connect_deadline = deadline_after(connect_start, shared.timeout);
+        let (mut sender, _driver) = match connect(&shared, connect_deadline).await {
+            Ok(pair) => pair,
+            Err(true) => break,
+            Err(false) => {
+                // The failed attempt spends its slot.
+                have_slot = false;
+                if Instant::now() >= connect_deadline {
+                    tally.timeouts += 1;
+                } else {
+                    tally.transport_errors += 1;
                 }
-            };
-        let spawn_mode = std::env::var_os("XSPAWN").is_some();
-        let mut conn_done = false;
-        let mut conn: Pin<Box<dyn Future<Output = hyper::Result<()>> + Send>> = if spawn_mode {
-            tokio::spawn(conn);
-            Box::pin(std::future::pending())
-        } else {
-            Box::pin(conn)
+                if !pause(&shared, &mut backoff).await {
+                    break;
+                }
+                continue;
+            }
         };
         // Lazily re-armed timer: it only ever fires early (armed from an older request), and
         // is then moved to the current request's deadline, so it is reset at most once per
         // timeout period instead of once per request.
         let mut timer = pin!(tokio::time::sleep_until(
-            deadline_after(connect_start, shared.timeout)
-                .min(shared.end)
-                .into()
+            connect_deadline.min(shared.end).into()
         ));
-        let mut first = true;
+        // The first request's clock starts at connect, so its timeout covers the connect.
+        let mut started = connect_start;
+        // A connection closed before its first response is a failure, not a clean close
+        // (else a server that accepts and hangs up would make us spin on reconnects).
+        let mut served = false;
         loop {
             if !have_slot {
-                if !shared.take_slot() {
+                if !shared.take_slot(started) {
                     break 'connections;
                 }
                 have_slot = true;
             }
-            // The first request's clock starts at connect, so its timeout covers the connect.
-            let started = if first { connect_start } else { Instant::now() };
-            first = false;
-            let req_deadline = deadline_after(started, shared.timeout);
-            let outcome = one_request(
-                &shared,
-                &mut sender,
-                conn.as_mut(),
-                &mut conn_done,
-                timer.as_mut(),
-                req_deadline,
-            )
-            .await;
+            let deadline = deadline_after(started, shared.timeout).min(shared.end);
+            let outcome = one_request(&shared, &mut sender, timer.as_mut(), deadline).await;
+            // One clock read per request: the end of this one is the start of the next.
+            let now = Instant::now();
             match outcome {
                 Outcome::Response(status, bytes) => {
                     have_slot = false;
-                    tally.record_latency(started.elapsed());
+                    tally.record_latency(now.saturating_duration_since(started));
                     tally.bytes += bytes;
                     if (200..300).contains(&status) {
                         tally.ok += 1;
@@ -559,17 +569,16 @@ async fn connection_task(shared: Arc<Shared>, mut tally: Tally) -> Tally {
                         tally.non_2xx += 1;
                     }
                     backoff = BACKOFF_START;
-                    if conn_done {
-                        continue 'connections;
-                    }
+                    started = now;
+                    served = true;
                 }
-                Outcome::Closed => continue 'connections,
+                Outcome::Closed if served => continue 'connections,
                 Outcome::Timeout => {
                     have_slot = false;
                     tally.timeouts += 1;
                     continue 'connections;
                 }
-                Outcome::Transport => {
+                Outcome::Transport | Outcome::Closed => {
                     have_slot = false;
                     tally.transport_errors += 1;
                     if !pause(&shared, &mut backoff).await {
@@ -593,22 +602,18 @@ async fn pause(shared: &Shared, backoff: &mut Duration) -> bool {
     Instant::now() < shared.end
 }
 
-/// Sends one request on an established connection and drains its response, driving the
-/// connection future in the same task.
+/// Sends one request on an established connection and drains its response, bounded by
+/// `deadline` (the request's timeout or the end of the run, whichever is first).
 async fn one_request(
     shared: &Shared,
     sender: &mut Sender,
-    mut conn: Pin<&mut (dyn Future<Output = hyper::Result<()>> + Send)>,
-    conn_done: &mut bool,
     mut timer: Pin<&mut tokio::time::Sleep>,
-    req_deadline: Instant,
+    deadline: Instant,
 ) -> Outcome {
-    let deadline = req_deadline.min(shared.end);
-
-    // Wait until the connection can take a request (it is normally ready at once).
+    // Wait until the connection can take a request (it normally can at once); an error
+    // means it was closed, e.g. after a `Connection: close` response.
     if !sender.is_ready() {
-        let ready = sender.ready();
-        let mut ready = pin!(ready);
+        let mut ready = pin!(sender.ready());
         loop {
             tokio::select! {
                 biased;
@@ -616,10 +621,6 @@ async fn one_request(
                     Ok(()) => break,
                     Err(_) => return Outcome::Closed,
                 },
-                _ = &mut conn, if !*conn_done => {
-                    *conn_done = true;
-                    return Outcome::Closed;
-                }
                 _ = &mut timer => {
                     if let Some(o) = on_timer(shared, timer.as_mut(), deadline) {
                         return o;
@@ -629,17 +630,11 @@ async fn one_request(
         }
     }
 
-    let exchange = exchange(sender, shared.request());
-    let mut exchange = pin!(exchange);
+    let mut exchange = pin!(exchange(sender, shared.request()));
     loop {
         tokio::select! {
             biased;
             r = &mut exchange => return r,
-            _ = &mut conn, if !*conn_done => {
-                // The connection ended (cleanly or not); the exchange resolves next poll
-                // with either the response (already fully read) or an error.
-                *conn_done = true;
-            }
             _ = &mut timer => {
                 if let Some(o) = on_timer(shared, timer.as_mut(), deadline) {
                     return o;
@@ -649,8 +644,8 @@ async fn one_request(
     }
 }
 
-/// The timer fired: a timeout or the end of the run if the current deadline has passed,
-/// else re-arm it for the current deadline.
+/// The timer fired: the end of the run or a timeout if the deadline has passed, else re-arm
+/// it for the current deadline.
 fn on_timer(
     shared: &Shared,
     timer: Pin<&mut tokio::time::Sleep>,
@@ -668,8 +663,8 @@ fn on_timer(
     None
 }
 
-/// Sends the request and drains the response body, counting its bytes.
-fn exchange(sender: &mut Sender, req: Request<Empty<Bytes>>) -> impl Future<Output = Outcome> + '_ {
+/// Sends the request and drains the response body, counting its bytes without keeping them.
+fn exchange(sender: &mut Sender, req: Request<Empty<Bytes>>) -> impl Future<Output = Outcome> {
     let sent = sender.send_request(req);
     async move {
         let resp = match sent.await {
@@ -878,6 +873,15 @@ mod tests {
         assert_eq!(r.requests, 500, "{r:?}");
         assert_eq!(r.ok, 500, "{r:?}");
         assert_eq!(r.bytes_received, 1500);
+
+        // Extreme durations must not overflow or panic.
+        s.requests = Some(20);
+        s.duration = Some(Duration::MAX);
+        s.timeout = Duration::MAX;
+        let r = run(&s).await.unwrap();
+        assert_eq!((r.requests, r.ok), (20, 20));
+        s.duration = None;
+        s.timeout = Duration::from_secs(2);
 
         // Fewer requests than connections, and zero requests.
         s.requests = Some(3);
@@ -1090,6 +1094,40 @@ mod tests {
         s.requests = Some(20);
         let r = run(&s).await.unwrap();
         assert_eq!((r.requests, r.transport_errors), (20, 20), "{r:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hang_up_server_gives_transport_errors_without_spinning() {
+        // Accepts and closes at once, before any response.
+        let addr = raw_server(|s| async move { drop(s) }).await;
+        let mut s = spec(format!("http://{addr}/"));
+        s.requests = Some(20);
+        let t0 = Instant::now();
+        let r = run(&s).await.unwrap();
+        assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+        assert_eq!((r.requests, r.transport_errors), (20, 20), "{r:?}");
+
+        s.requests = None;
+        s.duration = Some(Duration::from_millis(300));
+        let r = run(&s).await.unwrap();
+        assert!(r.transport_errors > 0, "{r:?}");
+        assert!(r.transport_errors < 4 * 40, "backoff: {r:?}");
+        assert_eq!(r.ok, 0);
+    }
+
+    #[test]
+    fn run_needs_a_tokio_runtime() {
+        let mut s = spec("http://127.0.0.1:1/".into());
+        s.requests = Some(1);
+        // A minimal executor that is not tokio: the future must return an error, not panic.
+        let fut = pin!(run(&s));
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut fut = fut;
+        match fut.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(r) => assert!(r.unwrap_err().contains("tokio")),
+            std::task::Poll::Pending => panic!("expected an immediate error"),
+        }
     }
 
     #[test]
