@@ -143,6 +143,31 @@ pub fn is_placeholder(v: &str) -> bool {
 }
 
 /// The only form in which a secret is ever shown: its first 4 characters and its length.
+/// A text (a message quoting a script line) with every known-format credential in it redacted.
+pub fn redact_in(text: &str) -> String {
+    let mut found: Vec<Span> = scan_text(text).into_iter().map(|d| d.span).collect();
+    if found.is_empty() {
+        return text.to_string();
+    }
+    found.sort_by_key(|s| s.start);
+    let mut out = String::new();
+    let mut at = 0;
+    for s in found {
+        if s.start < at
+            || s.end > text.len()
+            || !text.is_char_boundary(s.start)
+            || !text.is_char_boundary(s.end)
+        {
+            continue;
+        }
+        out.push_str(&text[at..s.start]);
+        out.push_str(&redact(&text[s.clone()]));
+        at = s.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
 pub fn redact(v: &str) -> String {
     let n = v.chars().count();
     let head: String = v.chars().take(4.min(n / 2)).collect();

@@ -24,6 +24,16 @@ const SECRETS: &[&str] = &[
     "tk_9f8e7d6c5b4a3210",
 ];
 
+const ALL_FORMATS: [Format; 7] = [
+    Format::Text,
+    Format::Concise,
+    Format::Json,
+    Format::Sarif,
+    Format::Codequality,
+    Format::Junit,
+    Format::Github,
+];
+
 #[test]
 fn no_output_format_contains_a_secret() {
     let file = common::root().join("fixtures/secrets/known-format/bad.yml");
@@ -39,7 +49,7 @@ fn no_output_format_contains_a_secret() {
         .filter(|f| f.check.starts_with("secrets/"))
         .count();
     assert!(found >= SECRETS.len(), "{found} secret findings");
-    for format in [Format::Text, Format::Concise, Format::Json] {
+    for format in ALL_FORMATS {
         let out = common::render(format, &outcome, None);
         for s in SECRETS {
             // not even a long piece of it
@@ -75,4 +85,32 @@ fn secret_fingerprints_do_not_hash_the_value() {
     assert_eq!(a.len(), 1);
     assert_eq!(a, fps("Other-Secret-Value-2"));
     let _ = std::fs::remove_dir_all(&d);
+}
+
+/// A CI script item YAML reads as a mapping is quoted in the finding's message: a token in it
+/// is redacted there too, in every format.
+#[test]
+fn quoted_script_items_are_redacted() {
+    let dir = std::env::temp_dir().join(format!("obsgate-redact-ci-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ci = dir.join(".gitlab-ci.yml");
+    let token = "ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake9876";
+    std::fs::write(
+        &ci,
+        format!("stages: [test]\nsmoke:\n  stage: test\n  script:\n    - curl -H \"Authorization: token {token}\" https://api.example.invalid\n"),
+    )
+    .unwrap();
+    let outcome = common::run(std::slice::from_ref(&ci), None);
+    assert!(outcome
+        .findings
+        .iter()
+        .any(|f| f.check == "pipeline/syntax"));
+    for format in ALL_FORMATS {
+        let out = common::render(format, &outcome, None);
+        assert!(
+            !out.contains(&token[token.len() - 10..]),
+            "{format:?} output shows the token:\n{out}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }

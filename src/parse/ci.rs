@@ -259,12 +259,13 @@ fn gitlab_script_items<'n>(
         Value::Map(entries) if entries.len() == 1 => {
             let (k, v) = &entries[0];
             let value_text = v.raw(src).trim_end();
-            let written = format!("{}: {}", k.name, value_text);
+            // the item is quoted in the message: credentials in it are redacted
+            let written = crate::secrets::redact_in(&format!("{}: {}", k.name, value_text));
+            let key = crate::secrets::redact_in(&k.name);
             issues.push(Issue {
                 check: "pipeline/syntax",
                 message: format!(
-                    "this script item is a YAML mapping, not a command: the `: ` in `{written}` makes YAML read `{}` as a key; GitLab rejects the pipeline (\"script config should be a string or a nested array of strings\")",
-                    k.name
+                    "this script item is a YAML mapping, not a command: the `: ` in `{written}` makes YAML read `{key}` as a key; GitLab rejects the pipeline (\"script config should be a string or a nested array of strings\")"
                 ),
                 span: k.span.start..v.span.end.max(k.span.end),
                 help: Some(format!(

@@ -10,7 +10,14 @@ pub struct SleepWait;
 /// A command that starts something in the background, as written.
 fn starts_service(cmd: &Command) -> Option<String> {
     let words: Vec<&str> = cmd.words.iter().map(|w| w.text.as_str()).collect();
-    let text = words.join(" ");
+    // named by its first words, never by options or values that might carry credentials
+    let text = words
+        .iter()
+        .take_while(|w| !w.starts_with('-') && !w.contains('=') && !w.contains('$'))
+        .take(3)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
     if cmd.background {
         return Some(text);
     }
