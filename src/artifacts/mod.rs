@@ -56,10 +56,7 @@ fn snake(name: &str) -> String {
     out.trim_end_matches('_').to_string()
 }
 
-fn num(v: f64) -> String {
-    let s = format!("{v:.6}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
+use crate::model::thresholds::num;
 
 /// `500ms`, `1%`, `1000 req/s`: the seed's way of writing a threshold.
 fn written(d: &thresholds::Declared) -> String {

@@ -91,12 +91,15 @@ impl Unit {
     }
 }
 
+/// A number for messages and reports: at most 6 decimals, no trailing zeros (`0.5`, `1000`).
+pub fn num(v: f64) -> String {
+    let s = format!("{v:.6}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// Format a value in a unit's base (seconds / percent / req/s) for messages.
 pub fn show(kind: Kind, base: f64) -> String {
-    let n = |v: f64| {
-        let s = format!("{:.6}", v);
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    };
+    let n = num;
     match kind {
         Kind::Latency(_) if base < 1.0 => format!("{} ms", n(base * 1000.0)),
         Kind::Latency(_) => format!("{} s", n(base)),

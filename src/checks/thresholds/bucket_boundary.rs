@@ -13,10 +13,7 @@ fn near(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
 }
 
-fn fmt(v: f64) -> String {
-    let s = format!("{v:.6}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
+use crate::model::thresholds::num as fmt;
 
 /// The `le` boundaries of a histogram in the first scrape that exposes it, with where.
 fn scraped_buckets(

@@ -38,10 +38,7 @@ impl Check for Mismatch {
                 d.base()
             };
             let var_value = e.value / d.unit.factor();
-            let fmt = |v: f64| {
-                let s = format!("{v:.6}");
-                s.trim_end_matches('0').trim_end_matches('.').to_string()
-            };
+            let fmt = crate::model::thresholds::num;
             out.push(
                 Finding::new(
                     self.id(),

@@ -71,7 +71,4 @@ impl Check for RatioVsRate {
     }
 }
 
-fn trim(v: f64) -> String {
-    let s = format!("{v:.6}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
+use crate::model::thresholds::num as trim;
