@@ -1,70 +1,102 @@
-//! `obsgate check` over every awesome-prometheus-alerts rule merged into one file
-//! (`../shared/corpus`). Run: `cargo bench --bench check`. The merged file is written to
-//! `target/bench-data/awesome-all.yml` so promtool can be timed on the same input:
-//! `hyperfine 'promtool check rules target/bench-data/awesome-all.yml'`.
+//! Criterion benchmarks on inputs generated from `../shared/corpus` (see `benches/support`):
+//! - `check` over every awesome-prometheus-alerts rule merged into one file (~950 rules);
+//! - `check` over the large set: 42 renamed copies of it in 42 files (~40,000 rules, ~20 MB);
+//! - exposition parse + lint of a 50,000-series scrape;
+//! - routing every alert of the large set through a deep Alertmanager tree (`reach` for each
+//!   alert, as the routing checks do), and the whole `check` of the large set with that config.
+//!
+//! Run: `cargo bench --bench check` (the inputs are written to `target/bench-data/`, where
+//! `benches/compare.sh` times obsgate and promtool on the same files).
+
+#[path = "support/mod.rs"]
+mod support;
 
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use obsgate::config::Config;
 use obsgate::engine::{self, CheckOptions};
+use obsgate::model::routing;
 
-fn merged_awesome() -> Option<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join("../shared/corpus/awesome-prometheus-alerts/dist/rules");
-    if !dir.is_dir() {
-        return None;
+fn options(paths: Vec<PathBuf>) -> CheckOptions {
+    CheckOptions {
+        paths,
+        base: support::root(),
+        config: Config::default(),
+        only: None,
     }
-    let mut files: Vec<PathBuf> = Vec::new();
-    let mut stack = vec![dir];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).ok()?.filter_map(|e| e.ok()) {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    let mut out = String::from("groups:\n");
-    for (i, f) in files.iter().enumerate() {
-        let text = std::fs::read_to_string(f).ok()?;
-        for line in text.lines() {
-            if line.trim_end() == "groups:" {
-                continue;
-            }
-            if let Some(name) = line.strip_prefix("- name: ") {
-                out.push_str(&format!("- name: {}-{i}\n", name.trim()));
-            } else {
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
-    }
-    let target = root.join("target/bench-data");
-    std::fs::create_dir_all(&target).ok()?;
-    let path = target.join("awesome-all.yml");
-    std::fs::write(&path, out).ok()?;
-    Some(path)
 }
 
 fn bench(c: &mut Criterion) {
-    let Some(file) = merged_awesome() else {
+    let Some(awesome) = support::write_awesome() else {
         eprintln!("SKIP: ../shared/corpus not found");
         return;
     };
-    let opts = CheckOptions {
-        paths: vec![file],
-        base: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
-        config: Config::default(),
-        only: None,
-    };
+    let opts = options(vec![awesome]);
     let n = engine::check(&opts).expect("check").findings.len();
     eprintln!("awesome-all.yml: {n} findings");
-    c.bench_function("check awesome-prometheus-alerts (one file)", |b| {
+    c.bench_function(
+        "check awesome-prometheus-alerts (one file, ~950 rules)",
+        |b| b.iter(|| engine::check(&opts).expect("check").findings.len()),
+    );
+
+    let large = support::write_large_set(42).expect("large set");
+    let opts = options(vec![large.clone()]);
+    let mut group = c.benchmark_group("large");
+    group.sample_size(10);
+    group.bench_function("check 40,000 rules in 42 files (~20 MB)", |b| {
         b.iter(|| engine::check(&opts).expect("check").findings.len())
+    });
+
+    // a deep routing tree over the large set's alerts
+    let mut alerts = Vec::new();
+    for e in std::fs::read_dir(&large).expect("large/") {
+        let text = std::fs::read_to_string(e.expect("entry").path()).expect("read");
+        alerts.extend(support::alerts_of(&text));
+    }
+    let am_path = support::out_dir().join("deep-alertmanager.yml");
+    std::fs::write(&am_path, support::deep_alertmanager(&alerts, 6)).expect("write");
+    let project = engine::load(
+        &[large.clone(), am_path.clone()],
+        &support::root(),
+        &obsgate::source::discover::Filter::default(),
+    )
+    .expect("load");
+    let universe = routing::universe(&project);
+    let am = project
+        .alertmanager_configs()
+        .next()
+        .expect("an Alertmanager config");
+    let tree = routing::tree_of(am.file, am.config.route.as_ref().expect("route"));
+    eprintln!(
+        "routing {} alerts through {} routes",
+        universe.len(),
+        tree.preorder().len()
+    );
+    group.bench_function(
+        "route 40,000 alerts through a deep Alertmanager tree",
+        |b| {
+            b.iter(|| {
+                universe
+                    .iter()
+                    .map(|a| routing::reach(&tree, a).terminal_routes().count())
+                    .sum::<usize>()
+            })
+        },
+    );
+    let opts = options(vec![large, am_path]);
+    group.bench_function("check 40,000 rules + the deep Alertmanager config", |b| {
+        b.iter(|| engine::check(&opts).expect("check").findings.len())
+    });
+    group.finish();
+
+    let text = support::exposition(50_000);
+    let format = obsgate::parse::exposition::Format::Text004;
+    c.bench_function("exposition parse + lint (50,000 series)", |b| {
+        b.iter(|| {
+            let e = obsgate::parse::exposition::parse(&text, format);
+            obsgate::parse::exposition::lint(&e).len()
+        })
     });
 }
 

@@ -64,6 +64,7 @@ pub struct Outcome {
 
 /// Load files and build the project model.
 pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, RunError> {
+    crate::init_worker_pool();
     let (candidates, errors) = discover::discover(paths, base, filter);
     if let Some(e) = errors.into_iter().next() {
         return Err(RunError::Path {

@@ -50,6 +50,25 @@ impl Env {
     }
 }
 
+/// Stack of each rayon worker thread (files are parsed and checked on them).
+///
+/// The YAML parser recurses once per nesting level up to its depth budget (64): in a debug
+/// build that takes about 32 KiB a level, so rayon's default 2 MiB stack overflowed (an abort,
+/// not a finding) on a `{a: {a: ...` file just over the budget. The stack is reserved, not
+/// committed, so a generous size costs no memory.
+pub const WORKER_STACK_SIZE: usize = 16 * 1024 * 1024;
+
+/// Configure the global rayon pool (once, before its first use) with [`WORKER_STACK_SIZE`].
+/// Harmless when the pool already exists (an embedding program configured it itself).
+pub fn init_worker_pool() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .stack_size(WORKER_STACK_SIZE)
+            .build_global();
+    });
+}
+
 /// Write, treating a closed pipe (`obsgate ... | head`) as success.
 fn emit(w: &mut dyn Write, s: &str) -> std::io::Result<()> {
     match w.write_all(s.as_bytes()).and_then(|_| w.flush()) {
@@ -532,6 +551,9 @@ fn run_check(
             ),
         );
     }
+    // freeing a large project (every rule, expression and finding) takes a noticeable share of a
+    // run: let a thread do it while the caller goes on (a process exiting does not wait for it)
+    std::thread::spawn(move || drop(outcome));
     if probed_none {
         let _ = emit(
             err,

@@ -160,10 +160,7 @@ pub fn test(args: &TestArgs, out: &mut dyn Write) -> Result<i32, String> {
         for a in &universe {
             let r = routing::reach(&t, a);
             s.push_str(&format!("{}\n", a.alertname));
-            for (k, tri) in r.terminal.iter().enumerate() {
-                if !tri.possible() {
-                    continue;
-                }
+            for (k, tri) in r.terminal_routes() {
                 let e = &eff[k];
                 let group = match &e.group_by {
                     Some(g) if g.iter().any(|l| l == "...") => "every label".to_string(),
@@ -173,7 +170,7 @@ pub fn test(args: &TestArgs, out: &mut dyn Write) -> Result<i32, String> {
                 s.push_str(&format!(
                     "  -> {}{}\n     group by: {group}; group_wait {}, group_interval {}, repeat_interval {}\n",
                     e.receiver.clone().unwrap_or_default(),
-                    if *tri == Tri::Yes { "" } else { " (depends on label values)" },
+                    if tri == Tri::Yes { "" } else { " (depends on label values)" },
                     e.timings[0],
                     e.timings[1],
                     e.timings[2]

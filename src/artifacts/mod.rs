@@ -270,13 +270,14 @@ pub fn alerting_strategy(project: &Project, extra: &[crate::config::ExtraAlert])
         let reaches: Vec<routing::Reach> =
             universe.iter().map(|a| routing::reach(&tree, a)).collect();
         // teams whose route some alert ends at
+        let ends: std::collections::HashSet<usize> = reaches
+            .iter()
+            .flat_map(|r| r.terminal_routes().map(|(i, _)| i))
+            .collect();
         let mut teams = BTreeSet::new();
         for (i, n) in nodes.iter().enumerate() {
             for m in &n.matchers {
-                if m.name == "team"
-                    && matches!(m.op, routing::MatchOp::Eq)
-                    && reaches.iter().any(|r| r.terminal[i].possible())
-                {
+                if m.name == "team" && matches!(m.op, routing::MatchOp::Eq) && ends.contains(&i) {
                     teams.insert(m.value.clone());
                 }
             }
@@ -291,7 +292,7 @@ pub fn alerting_strategy(project: &Project, extra: &[crate::config::ExtraAlert])
                 if !matches!(a.value("severity"), LabelValue::Known(ref s) if s == sev) {
                     continue;
                 }
-                for i in (0..r.terminal.len()).filter(|&i| r.terminal[i].possible()) {
+                for (i, _) in r.terminal_routes() {
                     for (k, t) in timing.iter_mut().enumerate() {
                         t.insert(format_duration(eff[i].timings[k]));
                     }

@@ -165,25 +165,34 @@ pub struct Project {
     pub files: Vec<FileModel>,
     /// The directory displayed paths are relative to (SARIF's `%SRCROOT%`).
     pub base: std::path::PathBuf,
+    /// The alerts of the rule files, computed once (label inference over every alert) for the
+    /// checks that route them through Alertmanager.
+    pub alerts_cache: RuleAlerts,
 }
+
+/// A lazily computed cache of [`Project::rule_alerts`] (empty until first use).
+#[derive(Debug, Default)]
+pub struct RuleAlerts(std::sync::OnceLock<Vec<routing::AlertLabels>>);
 
 impl Project {
     /// Add the results of `obsgate probe`: one source per target (findings about the target
     /// point at its URL) and one per scrape (the body, so exposition findings have positions).
     pub fn add_probe_results(&mut self, results: Vec<crate::probe::TargetResult>) {
         use crate::parse::exposition;
-        for r in results {
-            if let Some(m) = &r.metrics {
+        for mut r in results {
+            if let Some(m) = r.metrics.as_mut() {
                 if (200..300).contains(&m.status) {
                     let format = exposition::format_for_content_type(&m.content_type);
+                    // moved, not copied: a body can be tens of MB
                     let id = self.sources.add(
                         m.url.clone(),
                         std::path::PathBuf::from(&m.url),
-                        m.body.clone(),
+                        std::mem::take(&mut m.body),
                         None,
                     );
                     let text = &self.sources.get(id).text;
-                    let expo = exposition::parse_with_limit(text, format, 2_000_000);
+                    let expo =
+                        exposition::parse_with_limit(text, format, exposition::SCRAPE_SAMPLE_LIMIT);
                     let mut fm = FileModel::new(id, FileKind::Exposition);
                     fm.exposition = Some((expo, r.name.clone()));
                     self.files.push(fm);
@@ -196,7 +205,6 @@ impl Project {
                 None,
             );
             let mut fm = FileModel::new(id, FileKind::ProbeTarget);
-            let mut r = r;
             // the bodies live in their own sources (or are not needed any more)
             if let Some(m) = r.metrics.as_mut() {
                 m.body.clear();
@@ -234,6 +242,14 @@ impl Project {
                 config: c,
             })
         })
+    }
+
+    /// The alerts of the rule files with what is known of their labels (see
+    /// [`routing::universe`]), computed on first use.
+    pub fn rule_alerts(&self) -> &[routing::AlertLabels] {
+        self.alerts_cache
+            .0
+            .get_or_init(|| routing::rule_alerts(self))
     }
 
     pub fn alerts(&self) -> impl Iterator<Item = RuleRef<'_>> {

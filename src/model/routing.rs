@@ -7,7 +7,7 @@
 //! for every series of the alert), `No` (holds for none), `Maybe` (depends on the series). Findings
 //! built on this are sound: a route is called unreachable only when it is `No` for every alert.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::source::{FileId, Span};
 
@@ -113,9 +113,18 @@ impl LabelMatcher {
 
     /// Three-valued evaluation against what is known of an alert's label.
     pub fn eval(&self, value: &LabelValue) -> Tri {
+        self.eval_ref(match value {
+            LabelValue::Known(v) => ValueRef::Known(v),
+            LabelValue::Unknown { may_be_absent } => ValueRef::Unknown {
+                may_be_absent: *may_be_absent,
+            },
+        })
+    }
+
+    fn eval_ref(&self, value: ValueRef<'_>) -> Tri {
         match value {
-            LabelValue::Known(v) => Tri::from_bool(self.matches_value(v)),
-            LabelValue::Unknown { may_be_absent } => {
+            ValueRef::Known(v) => Tri::from_bool(self.matches_value(v)),
+            ValueRef::Unknown { may_be_absent } => {
                 // a present label has some non-empty value we do not know
                 let on_absent = self.matches_value("");
                 let on_some = match self.op {
@@ -135,11 +144,11 @@ impl LabelMatcher {
                     }
                     MatchOp::Re | MatchOp::NotRe => {
                         // `.*`/`.+`-style regexes accept every non-empty value
-                        let all = self.re.as_ref().is_some_and(|r| {
-                            r.is_match("x")
-                                && r.is_match("some-value_1")
-                                && matches!(self.value.as_str(), ".*" | ".+")
-                        });
+                        let all = matches!(self.value.as_str(), ".*" | ".+")
+                            && self
+                                .re
+                                .as_ref()
+                                .is_some_and(|r| r.is_match("x") && r.is_match("some-value_1"));
                         match (self.op, all) {
                             (MatchOp::Re, true) => Tri::Yes,
                             (MatchOp::NotRe, true) => Tri::No,
@@ -147,7 +156,7 @@ impl LabelMatcher {
                         }
                     }
                 };
-                if *may_be_absent {
+                if may_be_absent {
                     if on_some == Tri::from_bool(on_absent) {
                         on_some
                     } else {
@@ -173,6 +182,13 @@ pub enum LabelValue {
     /// The value is fixed (a static label, `alertname`); `""` means the label is absent.
     Known(String),
     /// Present with a value that depends on the series (or templated), possibly absent.
+    Unknown { may_be_absent: bool },
+}
+
+/// A [`LabelValue`] borrowed from an alert.
+#[derive(Clone, Copy)]
+enum ValueRef<'a> {
+    Known(&'a str),
     Unknown { may_be_absent: bool },
 }
 
@@ -211,10 +227,31 @@ impl AlertLabels {
         )
     }
 
+    fn value_ref(&self, name: &str) -> ValueRef<'_> {
+        if name == "alertname" {
+            return ValueRef::Known(&self.alertname);
+        }
+        match self.labels.get(name) {
+            Some(LabelValue::Known(v)) => ValueRef::Known(v),
+            Some(LabelValue::Unknown { may_be_absent }) => ValueRef::Unknown {
+                may_be_absent: *may_be_absent,
+            },
+            None if self.open => ValueRef::Unknown {
+                may_be_absent: true,
+            },
+            None => ValueRef::Known(""),
+        }
+    }
+
     pub fn matches(&self, matchers: &[LabelMatcher]) -> Tri {
-        matchers
-            .iter()
-            .fold(Tri::Yes, |acc, m| acc.and(m.eval(&self.value(&m.name))))
+        let mut acc = Tri::Yes;
+        for m in matchers {
+            acc = acc.and(m.eval_ref(self.value_ref(&m.name)));
+            if acc == Tri::No {
+                break;
+            }
+        }
+        acc
     }
 }
 
@@ -230,6 +267,8 @@ pub struct RouteNode {
     pub children: Vec<RouteNode>,
     /// Where the route is written (for findings).
     pub loc: Option<(FileId, Span)>,
+    /// Routes in this subtree, this one included (set by [`tree_of`]).
+    pub size: usize,
 }
 
 impl RouteNode {
@@ -288,58 +327,123 @@ pub fn route_concrete(root: &RouteNode, labels: &BTreeMap<String, String>) -> Ve
 }
 
 fn count(n: &RouteNode) -> usize {
+    if n.size > 0 {
+        return n.size;
+    }
     1 + n.children.iter().map(count).sum::<usize>()
 }
 
+fn set_sizes(n: &mut RouteNode) -> usize {
+    n.size = 1 + n.children.iter_mut().map(set_sizes).sum::<usize>();
+    n.size
+}
+
 /// Three-valued routing of one alert: for every route (pre-order index), whether the alert reaches
-/// it, and whether it ends there (is notified by that route).
+/// it, whether it ends there (is notified by that route), and whether it would reach it were it not
+/// for earlier siblings. Sparse: only routes where one of the three is possible are stored (an
+/// alert reaches few routes of a large tree), in pre-order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reach {
-    pub reached: Vec<Tri>,
-    pub terminal: Vec<Tri>,
-    /// For each route: reached if the earlier siblings had not caught the alert first.
-    pub unshadowed: Vec<Tri>,
+    len: usize,
+    /// (route, [reached, terminal, unshadowed]), sorted by route.
+    entries: Vec<(u32, [Tri; 3])>,
+}
+
+impl Reach {
+    fn get(&self, route: usize, which: usize) -> Tri {
+        match self.entries.binary_search_by_key(&route, |e| e.0 as usize) {
+            Ok(i) => self.entries[i].1[which],
+            Err(_) => Tri::No,
+        }
+    }
+
+    /// Routes of the tree.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn reached(&self, route: usize) -> Tri {
+        self.get(route, 0)
+    }
+
+    pub fn terminal(&self, route: usize) -> Tri {
+        self.get(route, 1)
+    }
+
+    pub fn unshadowed(&self, route: usize) -> Tri {
+        self.get(route, 2)
+    }
+
+    /// Routes the alert reaches (possibly), in pre-order, with how certainly.
+    pub fn reached_routes(&self) -> impl Iterator<Item = (usize, Tri)> + '_ {
+        self.column(0)
+    }
+
+    /// Routes that (possibly) notify the alert, in pre-order.
+    pub fn terminal_routes(&self) -> impl Iterator<Item = (usize, Tri)> + '_ {
+        self.column(1)
+    }
+
+    /// Routes the alert would reach but for earlier siblings (possibly), in pre-order.
+    pub fn unshadowed_routes(&self) -> impl Iterator<Item = (usize, Tri)> + '_ {
+        self.column(2)
+    }
+
+    fn column(&self, which: usize) -> impl Iterator<Item = (usize, Tri)> + '_ {
+        self.entries
+            .iter()
+            .filter(move |e| e.1[which].possible())
+            .map(move |e| (e.0 as usize, e.1[which]))
+    }
 }
 
 pub fn reach(root: &RouteNode, alert: &AlertLabels) -> Reach {
-    let n = count(root);
     let mut r = Reach {
-        reached: vec![Tri::No; n],
-        terminal: vec![Tri::No; n],
-        unshadowed: vec![Tri::No; n],
+        len: count(root),
+        entries: Vec::new(),
     };
+    /// Returns whether the node "matched" (Route.Match returned non-nil). Subtrees the alert
+    /// cannot reach are skipped: all three are `No` there.
     fn walk(
         node: &RouteNode,
         alert: &AlertLabels,
         idx: &mut usize,
-        incoming: Tri,
-        own: Tri,
+        reached: Tri,
+        unshadowed: Tri,
         r: &mut Reach,
-    ) -> Tri {
-        // returns whether the node "matched" (Route.Match returned non-nil)
+    ) {
         let me = *idx;
         *idx += 1;
-        let reached = incoming.and(own);
-        r.reached[me] = reached;
+        let slot = r.entries.len();
+        r.entries.push((me as u32, [reached, Tri::No, unshadowed]));
+        if reached == Tri::No {
+            // nothing below is reached; only this node's `unshadowed` may be possible
+            *idx += count(node) - 1;
+            if unshadowed == Tri::No {
+                r.entries.pop();
+            }
+            return;
+        }
         let mut blocked = Tri::No;
         let mut any_child = Tri::No;
         for c in &node.children {
             let c_own = alert.matches(&c.matchers);
             let c_in = reached.and(blocked.not());
-            let c_idx = *idx;
-            walk(c, alert, idx, c_in, c_own, r);
-            r.unshadowed[c_idx] = reached.and(c_own);
             let c_reached = c_in.and(c_own);
+            walk(c, alert, idx, c_reached, reached.and(c_own), r);
             any_child = any_child.or(c_reached);
             if !c.continue_ {
                 blocked = blocked.or(c_own);
             }
         }
-        r.terminal[me] = reached.and(any_child.not());
-        own
+        r.entries[slot].1[1] = reached.and(any_child.not());
     }
     let mut idx = 0;
-    walk(root, alert, &mut idx, Tri::Yes, Tri::Yes, &mut r);
+    walk(root, alert, &mut idx, Tri::Yes, Tri::No, &mut r);
     r
 }
 
@@ -429,24 +533,92 @@ pub fn can_inhibit(
     }
 }
 
-/// The best (most certain) pair of alerts for which the inhibit rule can act, if any.
+/// The best (most certain) pair of alerts for which the inhibit rule can act, if any (the first
+/// such pair in universe order).
 pub fn inhibition_witness<'a>(
     rule: &Inhibit,
     alerts: &'a [AlertLabels],
 ) -> Option<(Tri, &'a AlertLabels, &'a AlertLabels)> {
+    let sources: Vec<&AlertLabels> = alerts
+        .iter()
+        .filter(|s| s.matches(&rule.source).possible())
+        .collect();
+    let targets: Vec<&AlertLabels> = alerts
+        .iter()
+        .filter(|t| t.matches(&rule.target).possible())
+        .collect();
     let mut best: Option<(Tri, &AlertLabels, &AlertLabels)> = None;
-    for s in alerts {
-        if !s.matches(&rule.source).possible() {
-            continue;
+    equal_candidates(&rule.equal, &sources, &targets, |s, t| {
+        let tri = can_inhibit(rule, s, t, std::ptr::eq(s, t));
+        if tri.possible() && best.is_none_or(|(b, _, _)| tri > b) {
+            best = Some((tri, s, t));
         }
-        for t in alerts {
-            let tri = can_inhibit(rule, s, t, std::ptr::eq(s, t));
-            if tri.possible() && best.is_none_or(|(b, _, _)| tri > b) {
-                best = Some((tri, s, t));
+        if tri == Tri::Yes {
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
+        }
+    });
+    best
+}
+
+/// Visits the pairs of `sources` × `targets` (in that order) whose values of the first `equal`
+/// label can agree, without walking the whole cross product: targets with a known value are
+/// indexed by it, so a source with a known value meets only the targets with the same value or an
+/// unknown one. Pairs the index cannot rule out are visited; the caller decides exactly.
+pub fn equal_candidates<'a>(
+    equal: &[String],
+    sources: &[&'a AlertLabels],
+    targets: &[&'a AlertLabels],
+    mut visit: impl FnMut(&'a AlertLabels, &'a AlertLabels) -> std::ops::ControlFlow<()>,
+) {
+    use std::ops::ControlFlow;
+    let Some(first) = equal.first() else {
+        for s in sources {
+            for t in targets {
+                if visit(s, t).is_break() {
+                    return;
+                }
+            }
+        }
+        return;
+    };
+    let mut by_value: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut unknown: Vec<usize> = Vec::new();
+    for (i, t) in targets.iter().enumerate() {
+        match t.value_ref(first) {
+            ValueRef::Known(v) => by_value.entry(v).or_default().push(i),
+            ValueRef::Unknown { .. } => unknown.push(i),
+        }
+    }
+    let all: Vec<usize> = (0..targets.len()).collect();
+    let mut merged = Vec::new();
+    for s in sources {
+        let list: &[usize] = match s.value_ref(first) {
+            ValueRef::Known(v) => {
+                // both lists ascending: merge them to keep target order
+                let known = by_value.get(v).map(Vec::as_slice).unwrap_or(&[]);
+                merged.clear();
+                let (mut a, mut b) = (0, 0);
+                while a < known.len() || b < unknown.len() {
+                    if b >= unknown.len() || (a < known.len() && known[a] < unknown[b]) {
+                        merged.push(known[a]);
+                        a += 1;
+                    } else {
+                        merged.push(unknown[b]);
+                        b += 1;
+                    }
+                }
+                &merged
+            }
+            ValueRef::Unknown { .. } => &all,
+        };
+        for &i in list {
+            if let ControlFlow::Break(()) = visit(s, targets[i]) {
+                return;
             }
         }
     }
-    best
 }
 
 /// Every alert the project's rule files can produce, with what is known of its labels: static
@@ -462,7 +634,7 @@ pub fn universe_with(
     project: &crate::model::Project,
     extra: &[crate::config::ExtraAlert],
 ) -> Vec<AlertLabels> {
-    let mut out = rule_alerts(project);
+    let mut out = project.rule_alerts().to_vec();
     out.extend(extra.iter().map(|e| {
         AlertLabels {
             alertname: e.alertname.clone(),
@@ -478,7 +650,7 @@ pub fn universe_with(
     out
 }
 
-fn rule_alerts(project: &crate::model::Project) -> Vec<AlertLabels> {
+pub(crate) fn rule_alerts(project: &crate::model::Project) -> Vec<AlertLabels> {
     use crate::parse::promql::{output_labels, Presence};
     let mut out = Vec::new();
     for r in project.alerts() {
@@ -524,6 +696,12 @@ fn rule_alerts(project: &crate::model::Project) -> Vec<AlertLabels> {
 /// The routing tree of an Alertmanager config, with matchers (new syntax and legacy `match`/
 /// `match_re`) compiled; invalid regexes make a matcher that matches nothing.
 pub fn tree_of(file: FileId, route: &crate::parse::alertmanager::Route) -> RouteNode {
+    let mut root = tree_node(file, route);
+    set_sizes(&mut root);
+    root
+}
+
+fn tree_node(file: FileId, route: &crate::parse::alertmanager::Route) -> RouteNode {
     let matchers = route
         .all_matchers()
         .iter()
@@ -543,8 +721,9 @@ pub fn tree_of(file: FileId, route: &crate::parse::alertmanager::Route) -> Route
             &route.repeat_interval,
         ]
         .map(|d| d.as_ref().and_then(|d| d.value)),
-        children: route.routes.iter().map(|c| tree_of(file, c)).collect(),
+        children: route.routes.iter().map(|c| tree_node(file, c)).collect(),
         loc: Some((file, route.head.clone())),
+        size: 0,
     }
 }
 
@@ -690,6 +869,7 @@ mod tests {
             receiver: Some(receiver.into()),
             group_by: None,
             timings: [None; 3],
+            size: 1 + children.iter().map(|c| c.size).sum::<usize>(),
             children,
             loc: None,
         }
@@ -779,23 +959,24 @@ mod tests {
             false,
         );
         let r = reach(&t, &crit);
+        let reached = |r: &Reach| (0..r.len()).map(|i| r.reached(i)).collect::<Vec<_>>();
         assert_eq!(
-            r.reached,
+            reached(&r),
             vec![Tri::Yes, Tri::Yes, Tri::No, Tri::No, Tri::No]
         );
-        assert_eq!(r.terminal[1], Tri::Yes);
+        assert_eq!(r.terminal(1), Tri::Yes);
         assert_eq!(
-            r.unshadowed[3],
+            r.unshadowed(3),
             Tri::Yes,
             "the team route would match but is shadowed"
         );
         let open = alert("B", &[("severity", None)], true);
         let r = reach(&t, &open);
         assert_eq!(
-            r.reached,
+            reached(&r),
             vec![Tri::Yes, Tri::Maybe, Tri::Maybe, Tri::Maybe, Tri::Maybe]
         );
-        assert_eq!(r.terminal[0], Tri::Maybe);
+        assert_eq!(r.terminal(0), Tri::Maybe);
     }
 
     #[test]

@@ -545,19 +545,27 @@ pub fn enforced<'a>(rule: RuleRef<'a>, parsed: &Parsed) -> Option<Enforced<'a>> 
     if scale == 0.0 {
         return None;
     }
+    // positions are looked up only for an expression that does enforce something (the span map
+    // of an expression is built on first use)
+    let done = |mut e: Enforced<'a>| {
+        e.const_span = parsed.span_of(strip_parens(const_node));
+        e.const_text = parsed
+            .text_of(strip_parens(const_node))
+            .unwrap_or_default()
+            .to_string();
+        e.measured_span = parsed.span_of(measured);
+        Some(e)
+    };
     let mut e = Enforced {
         rule,
         kind: Kind::Throughput,
         value: c / scale,
         op,
-        const_span: parsed.span_of(strip_parens(const_node)),
-        const_text: parsed
-            .text_of(strip_parens(const_node))
-            .unwrap_or_default()
-            .to_string(),
+        const_span: None,
+        const_text: String::new(),
         ratio: false,
         histogram: None,
-        measured_span: parsed.span_of(measured),
+        measured_span: None,
     };
     // latency: histogram_quantile(q, ...) over a *_bucket of a time histogram
     if let Expr::Call(call) = core {
@@ -578,7 +586,7 @@ pub fn enforced<'a>(rule: RuleRef<'a>, parsed: &Parsed) -> Option<Enforced<'a>> 
             e.kind = Kind::Latency(q);
             e.histogram = Some((bucket.trim_end_matches("_bucket").to_string(), c / scale));
             e.value = c / scale * factor;
-            return Some(e);
+            return done(e);
         }
     }
     // latency: a summary quantile selected directly
@@ -593,13 +601,13 @@ pub fn enforced<'a>(rule: RuleRef<'a>, parsed: &Parsed) -> Option<Enforced<'a>> 
                 .and_then(|m| m.value.parse::<f64>().ok())?;
             e.kind = Kind::Latency(Some(q));
             e.value = c / scale * factor;
-            return Some(e);
+            return done(e);
         }
     }
     if selects_errors(core) {
         e.kind = Kind::ErrorRate;
         e.ratio = matches!(core, Expr::Binary(b) if b.op.id() == token::T_DIV);
-        return Some(e);
+        return done(e);
     }
     // throughput: rate/irate/increase of a request counter
     let rated = |x: &Expr| -> Option<f64> {
@@ -623,7 +631,7 @@ pub fn enforced<'a>(rule: RuleRef<'a>, parsed: &Parsed) -> Option<Enforced<'a>> 
     if let Some(window) = rated(core) {
         e.kind = Kind::Throughput;
         e.value = c / scale / window;
-        return Some(e);
+        return done(e);
     }
     None
 }

@@ -45,7 +45,8 @@
 //!
 //! Linear time: one pass over the bytes, hash lookups per sample. Memory: every sample is kept
 //! (name, labels and spans: roughly 150 bytes + the label text per sample); use
-//! [`parse_with_limit`] to bound it. Errors are not capped (at most one per line).
+//! [`parse_with_limit`] to bound it (it bounds the metric families too). At most
+//! [`MAX_ERRORS`] errors are kept (at most one per line), then one that counts the rest.
 //!
 //! Inputs are `&str`: decode a scraped body with `String::from_utf8_lossy` first (expfmt
 //! rejects invalid UTF-8 in label values, which this parser then cannot see).
@@ -53,6 +54,17 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::ops::Range;
+
+/// Most samples (and metric families) kept from one scrape by `obsgate probe` and the
+/// exporter. The whole pipeline (parse, lint, invariants, cardinality) peaks at about 900 bytes
+/// a sample, so this bounds a hostile or runaway target to a few hundred MB while staying far
+/// above real targets (Prometheus users cap scrapes with `sample_limit` well below it).
+pub const SCRAPE_SAMPLE_LIMIT: usize = 250_000;
+
+/// Most parse errors kept; the rest are counted in one last error. A 64 MB body of garbage has
+/// millions of bad lines: one error (and one finding) each took gigabytes and buried the
+/// first error, the one Prometheus reports.
+pub const MAX_ERRORS: usize = 100;
 
 /// Exposition format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,8 +213,9 @@ pub fn parse(input: &str, format: Format) -> Exposition {
     parse_with_limit(input, format, usize::MAX)
 }
 
-/// Like [`parse`], but keeps at most `max_samples` samples. The first sample over the limit
-/// gets an error; later lines are still checked for syntax but not stored.
+/// Like [`parse`], but keeps at most `max_samples` samples and as many metric families. The
+/// first sample (or HELP/TYPE line) over the limit gets an error; later lines are still
+/// checked for syntax but not stored.
 pub fn parse_with_limit(input: &str, format: Format, max_samples: usize) -> Exposition {
     let mut p = Parser {
         src: input,
@@ -214,6 +227,8 @@ pub fn parse_with_limit(input: &str, format: Format, max_samples: usize) -> Expo
         errors: Vec::new(),
         max_samples,
         stored: 0,
+        limit_reported: false,
+        dropped_errors: None,
         eof_seen: false,
         line_no: 0,
         ls: 0,
@@ -221,6 +236,14 @@ pub fn parse_with_limit(input: &str, format: Format, max_samples: usize) -> Expo
         has_nl: false,
     };
     p.run();
+    if let Some((first, n)) = p.dropped_errors.take() {
+        p.errors.push(ParseError {
+            message: format!(
+                "{n} more lines do not parse, from here on (only the first {MAX_ERRORS} errors are listed)"
+            ),
+            ..first
+        });
+    }
     Exposition {
         format,
         families: p.families,
@@ -269,6 +292,10 @@ struct Parser<'a> {
     errors: Vec<ParseError>,
     max_samples: usize,
     stored: usize,
+    /// The error about `max_samples` has been recorded.
+    limit_reported: bool,
+    /// The first error over [`MAX_ERRORS`] and how many were dropped.
+    dropped_errors: Option<(ParseError, usize)>,
     eof_seen: bool,
     line_no: usize,
     /// Current line: start, end (excluding `\n`), and whether a `\n` follows.
@@ -333,12 +360,17 @@ impl<'a> Parser<'a> {
         let line_bytes = &self.b[self.ls.min(pos)..pos];
         let column = 1 + line_bytes.iter().filter(|&&c| (c & 0xC0) != 0x80).count();
         let line = self.line_no;
-        self.errors.push(ParseError {
+        let e = ParseError {
             span,
             line,
             column,
             message,
-        });
+        };
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(e);
+        } else {
+            self.dropped_errors.get_or_insert((e, 0)).1 += 1;
+        }
     }
 
     fn run(&mut self) {
@@ -405,14 +437,34 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn family_for_meta(&mut self, name: &str, span: &Range<usize>) -> usize {
+    /// `None` when a new family would exceed the limit (reported once).
+    fn family_for_meta(&mut self, name: &str, span: &Range<usize>) -> Option<usize> {
         let found = match self.format {
             Format::Text004 => self.resolve(name),
             Format::OpenMetrics1 => self.index.get(name).copied(),
         };
-        let f = found.unwrap_or_else(|| self.create_family(name));
+        let f = match found {
+            Some(f) => f,
+            None if self.families.len() < self.max_samples => self.create_family(name),
+            None => {
+                self.over_limit(self.ls..self.le);
+                return None;
+            }
+        };
         self.families[f].name_span.get_or_insert(span.clone());
-        f
+        Some(f)
+    }
+
+    /// Record (once) that the limit of samples and families was reached.
+    fn over_limit(&mut self, span: Range<usize>) {
+        if !self.limit_reported {
+            self.limit_reported = true;
+            let max = self.max_samples;
+            let msg = format!(
+                "sample limit of {max} exceeded: further samples and metric families are not collected"
+            );
+            self.push_error(span, msg);
+        }
     }
 
     fn create_family(&mut self, name: &str) -> usize {
@@ -435,18 +487,12 @@ impl<'a> Parser<'a> {
     fn commit(&mut self, sample: Sample) {
         let f = match self.resolve(&sample.name) {
             Some(f) => f,
-            None => self.create_family(&sample.name),
+            None if self.families.len() < self.max_samples => self.create_family(&sample.name),
+            None => return self.over_limit(sample.span),
         };
         self.typed[f] = true;
         if self.stored >= self.max_samples {
-            if self.stored == self.max_samples {
-                self.stored += 1;
-                let max = self.max_samples;
-                let msg =
-                    format!("sample limit of {max} exceeded: further samples are not collected");
-                self.push_error(sample.span, msg);
-            }
-            return;
+            return self.over_limit(sample.span);
         }
         self.stored += 1;
         self.families[f].samples.push(sample);
@@ -560,7 +606,9 @@ impl<'a> Parser<'a> {
         } else if !is_blank(self.b[j]) {
             return self.err_at(j, "invalid metric name in comment".into());
         }
-        let f = self.family_for_meta(&name, &name_span);
+        let Some(f) = self.family_for_meta(&name, &name_span) else {
+            return Ok(());
+        };
         let k = self.skip_blanks(j);
         if k >= self.le {
             return Ok(());
@@ -788,7 +836,9 @@ impl<'a> Parser<'a> {
         }
         let span = j + 1..self.le;
         let text = self.s(span.clone());
-        let f = self.family_for_meta(&name, &name_span);
+        let Some(f) = self.family_for_meta(&name, &name_span) else {
+            return Ok(());
+        };
         let fam = go_quote(&name);
         let second = |what: &str| {
             lerr(
@@ -1582,6 +1632,22 @@ mod tests {
     }
 
     #[test]
+    fn errors_are_capped_and_counted() {
+        let src = "}\n".repeat(MAX_ERRORS + 50) + "ok 1\n";
+        let e = text(&src);
+        assert_eq!(e.errors.len(), MAX_ERRORS + 1);
+        assert_eq!(e.errors[0].line, 1);
+        let last = &e.errors[MAX_ERRORS];
+        assert_eq!((last.line, last.column), (MAX_ERRORS + 1, 1));
+        assert!(
+            last.message.starts_with("50 more lines do not parse"),
+            "{}",
+            last.message
+        );
+        assert_eq!(e.families.len(), 1);
+    }
+
+    #[test]
     fn recovers_and_reports_all_errors() {
         let e = text("a 1\nb{ 2\nc 3\nd x\ne 5\n");
         let lines: Vec<usize> = e.errors.iter().map(|e| e.line).collect();
@@ -1700,6 +1766,15 @@ mod tests {
         let n: usize = e.families.iter().map(|f| f.samples.len()).sum();
         assert_eq!((n, e.errors.len(), e.errors[1].line), (2, 2, 4));
         assert!(e.errors[0].message.contains("sample limit of 2"));
+        // metric families count too: HELP/TYPE lines of new names over the limit are dropped
+        let e = parse_with_limit(
+            "# TYPE a gauge\n# TYPE b gauge\n# TYPE c gauge\nc 1\n",
+            Format::Text004,
+            2,
+        );
+        assert_eq!(e.families.len(), 2, "{:?}", e.families);
+        assert_eq!(e.errors.len(), 1, "{:?}", e.errors);
+        assert_eq!(e.errors[0].line, 3);
     }
 
     #[test]

@@ -325,10 +325,19 @@ fn to_yaml_error(e: &serde_saphyr::Error, src: &str, lines: &LineIndex) -> YamlE
             .nth(1)
             .and_then(|r| r.split_whitespace().next())
             .unwrap_or("nodes");
-        return YamlError {
-            message: format!(
-                "the document exceeds the parser's resource budget ({what}): aliases expand to far more data than the file holds (a \"billion laughs\" document?)"
+        // only the budgets aliases can inflate point at an alias bomb; too deep a nesting is
+        // reported as such (it would otherwise be blamed on aliases the file does not have)
+        let why = match what.trim_end_matches(|c: char| !c.is_alphanumeric()) {
+            "Depth" => format!(
+                "collections are nested more than {} levels deep",
+                options_for(0).budget.map_or(64, |b| b.max_depth)
             ),
+            "Nodes" | "Events" | "Aliases" | "AliasAnchorRatio" | "RecordedAnchorEvents"
+            | "RecordedAnchorBytes" | "ScalarBytes" => "aliases expand to far more data than the file holds (a \"billion laughs\" document?)".to_string(),
+            _ => "the file is too large or too complex to parse safely".to_string(),
+        };
+        return YamlError {
+            message: format!("the document exceeds the parser's resource budget ({what}): {why}"),
             span: start..end.max(start),
         };
     }

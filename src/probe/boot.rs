@@ -1,7 +1,10 @@
 //! Booting the service under test: `sh -c CMD` in its own process group, its output captured
 //! (the last 64 KiB, shown when it fails or never gets ready), and the whole group always
-//! stopped at the end: when the [`Booted`] guard drops (success, error, panic), and on
-//! SIGINT/SIGTERM to obsgate (a signal thread stops every booted group, then exits 130/143).
+//! stopped at the end: when the [`Booted`] guard drops (success, error, panic), on
+//! SIGINT/SIGTERM to obsgate (a signal thread stops every booted group, then exits 130/143),
+//! and even when obsgate is killed with SIGKILL (a watchdog process outside the group holds
+//! one end of a pipe whose other end only obsgate holds: when it closes without the "stopped"
+//! line, obsgate died, and the watchdog kills the group).
 
 use std::collections::VecDeque;
 use std::io::Read;
@@ -12,10 +15,40 @@ use std::time::{Duration, Instant};
 
 const TAIL_BYTES: usize = 64 * 1024;
 
-/// Process groups of every service booted and not yet stopped.
-fn groups() -> &'static Mutex<Vec<i32>> {
-    static G: OnceLock<Mutex<Vec<i32>>> = OnceLock::new();
+/// Process groups of every service booted and not yet stopped, with the write end of their
+/// watchdog's pipe (-1 without a watchdog).
+fn groups() -> &'static Mutex<Vec<(i32, i32)>> {
+    static G: OnceLock<Mutex<Vec<(i32, i32)>>> = OnceLock::new();
     G.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+/// Start the watchdog of a booted group: `sh` in its own process group (a Ctrl-C or a signal
+/// to obsgate's group does not end it) that reads one line from a pipe. obsgate writes the line
+/// once it has stopped the group itself; if obsgate dies first (SIGKILL, OOM killer), the pipe
+/// closes without it, `read` fails and the watchdog kills the group. The write end is
+/// close-on-exec (std's pipes are), so no other child keeps the pipe open.
+fn watchdog(pgid: i32) -> Option<Child> {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "trap '' INT TERM HUP; read _ || kill -s KILL -- -{pgid} 2>/dev/null"
+        ))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .ok()
+}
+
+/// Tell a watchdog that its group is stopped (it then exits without killing anything).
+fn release_watchdog(fd: i32) {
+    if fd >= 0 {
+        // SAFETY: writing one byte from a static buffer to a pipe fd we own.
+        unsafe {
+            libc::write(fd, b"\n".as_ptr().cast(), 1);
+        }
+    }
 }
 
 /// Stop a process group: SIGTERM, then SIGKILL after `grace` if anything is left.
@@ -54,9 +87,11 @@ pub fn install_signal_guard() {
             std::thread::spawn(move || {
                 let mut sig: libc::c_int = 0;
                 if libc::sigwait(&set, &mut sig) == 0 {
-                    let pgids: Vec<i32> = groups().lock().map(|g| g.clone()).unwrap_or_default();
-                    for p in pgids {
+                    // held until _exit: `Booted::stop` cannot close a watchdog fd meanwhile
+                    let g = groups().lock().unwrap_or_else(|e| e.into_inner());
+                    for &(p, fd) in g.iter() {
                         stop_group(p, Duration::from_secs(2));
+                        release_watchdog(fd);
                     }
                     libc::_exit(128 + sig);
                 }
@@ -69,6 +104,7 @@ pub fn install_signal_guard() {
 pub struct Booted {
     child: Child,
     pgid: i32,
+    watchdog: Option<Child>,
     output: Arc<Mutex<VecDeque<u8>>>,
     pub command: String,
     pub started: Instant,
@@ -103,7 +139,14 @@ impl Booted {
             stop_group(self.pgid, Duration::from_secs(3));
             let _ = self.child.wait();
             if let Ok(mut g) = groups().lock() {
-                g.retain(|p| *p != self.pgid);
+                g.retain(|(p, _)| *p != self.pgid);
+            }
+            if let Some(mut w) = self.watchdog.take() {
+                if let Some(mut stdin) = w.stdin.take() {
+                    use std::io::Write;
+                    let _ = stdin.write_all(b"\n");
+                }
+                let _ = w.wait();
             }
             self.pgid = 0;
         }
@@ -150,8 +193,13 @@ pub fn boot(command: &str, env: &[(String, String)]) -> Result<Booted, String> {
         .spawn()
         .map_err(|e| format!("cannot start `{command}`: {e}"))?;
     let pgid = child.id() as i32;
+    let watchdog = watchdog(pgid);
+    let fd = watchdog
+        .as_ref()
+        .and_then(|w| w.stdin.as_ref())
+        .map_or(-1, std::os::fd::AsRawFd::as_raw_fd);
     if let Ok(mut g) = groups().lock() {
-        g.push(pgid);
+        g.push((pgid, fd));
     }
     let output = Arc::new(Mutex::new(VecDeque::new()));
     if let Some(o) = child.stdout.take() {
@@ -163,6 +211,7 @@ pub fn boot(command: &str, env: &[(String, String)]) -> Result<Booted, String> {
     Ok(Booted {
         child,
         pgid,
+        watchdog,
         output,
         command: command.to_string(),
         started: Instant::now(),

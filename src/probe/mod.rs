@@ -64,8 +64,6 @@ pub struct Options {
     pub timeout: Duration,
     /// Largest body read from a target; the rest is dropped (and reported).
     pub max_body: usize,
-    /// Largest number of samples parsed from one scrape.
-    pub max_samples: usize,
     /// Show a spinner with the current step on stderr (only on a terminal).
     pub progress: bool,
 }
@@ -76,7 +74,6 @@ impl Default for Options {
             load: None,
             timeout: Duration::from_secs(10),
             max_body: 64 * 1024 * 1024,
-            max_samples: 2_000_000,
             progress: false,
         }
     }
@@ -200,14 +197,17 @@ pub async fn fetch(
             Err(e) => return Err(describe(&e)),
         }
     }
+    let bytes = body.len();
     Ok(Fetched {
         url: url.to_string(),
         status,
         content_type,
         seconds: start.elapsed().as_secs_f64(),
-        bytes: body.len(),
+        bytes,
         truncated,
-        body: String::from_utf8_lossy(&body).into_owned(),
+        // no second copy of a valid (UTF-8) body
+        body: String::from_utf8(body)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
     })
 }
 
@@ -228,10 +228,14 @@ fn describe(e: &reqwest::Error) -> String {
     }
 }
 
+/// Shortest timeout of one readiness poll, even when `ready_timeout` is nearly spent.
+const MIN_POLL_TIMEOUT: Duration = Duration::from_millis(250);
+
 /// Poll the health path (then the metrics path) with backoff until one answers 2xx, the
 /// timeout passes, or the booted service exits.
 async fn wait_ready(
     client: &reqwest::Client,
+    request_timeout: Duration,
     t: &Target,
     booted: &mut Option<boot::Booted>,
 ) -> Result<f64, String> {
@@ -241,7 +245,15 @@ async fn wait_ready(
     loop {
         for path in [&t.health_path, &t.metrics_path] {
             let url = format!("{}{}", t.base, path);
-            match client.get(&url).send().await {
+            let mut req = client.get(&url);
+            // a target that accepts connections and never answers must not stretch the wait
+            // past `ready_timeout` by a request timeout per poll (each attempt still gets a
+            // moment to answer); zero means one attempt bounded by the client's own timeout
+            if !t.ready_timeout.is_zero() {
+                let left = t.ready_timeout.saturating_sub(start.elapsed());
+                req = req.timeout(left.max(MIN_POLL_TIMEOUT).min(request_timeout));
+            }
+            match req.send().await {
                 Ok(r) if r.status().is_success() => return Ok(start.elapsed().as_secs_f64()),
                 Ok(r) => last = format!("{url} answered {}", r.status().as_u16()),
                 Err(e) => last = format!("{url}: {}", describe(&e)),
@@ -318,7 +330,7 @@ async fn probe_steps(t: &Target, opts: &Options, step: &(dyn Fn(String) + Sync))
         }
     }
     step(format!("{}: waiting for {} to be ready", t.name, t.base));
-    match wait_ready(&client, t, &mut booted).await {
+    match wait_ready(&client, opts.timeout, t, &mut booted).await {
         Ok(s) => r.ready_seconds = Some(s),
         Err(e) => {
             r.unreachable = Some(e);

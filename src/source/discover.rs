@@ -104,7 +104,9 @@ pub fn discover(
                 continue;
             }
         };
-        if meta.is_file() {
+        // a named FIFO, socket or device is not walked but still audited (and reported by
+        // `read_text`, which never blocks on it): an explicit path never vanishes silently
+        if !meta.is_dir() {
             out.push(Candidate {
                 path: root.clone(),
                 explicit: true,
@@ -188,12 +190,38 @@ pub enum ReadProblem {
 }
 
 /// Read a file as UTF-8 text (a leading BOM is dropped).
+///
+/// Only regular files are read: a FIFO, socket or device would block or never end. The file is
+/// opened non-blocking (so a FIFO swapped in after discovery cannot hang the run), its type
+/// and size are checked on the open handle, and at most `MAX_FILE_SIZE` bytes are read even
+/// if it grows meanwhile.
 pub fn read_text(path: &Path) -> Result<String, ReadProblem> {
-    let meta = std::fs::metadata(path).map_err(|e| ReadProblem::Io(e.to_string()))?;
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| ReadProblem::Io(e.to_string()))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| ReadProblem::Io(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(ReadProblem::Io(format!(
+            "it is {}, not a regular file; only regular files are read (a pipe or device can block or never end)",
+            file_kind(&meta.file_type())
+        )));
+    }
     if meta.len() > MAX_FILE_SIZE {
         return Err(ReadProblem::TooLarge(meta.len()));
     }
-    let bytes = std::fs::read(path).map_err(|e| ReadProblem::Io(e.to_string()))?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| ReadProblem::Io(e.to_string()))?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(ReadProblem::TooLarge(bytes.len() as u64));
+    }
     if bytes[..bytes.len().min(8192)].contains(&0) {
         return Err(ReadProblem::Binary);
     }
@@ -207,6 +235,22 @@ pub fn read_text(path: &Path) -> Result<String, ReadProblem> {
         Err(e) => Err(ReadProblem::NotUtf8 {
             offset: e.utf8_error().valid_up_to(),
         }),
+    }
+}
+
+/// What a non-regular file is, for messages.
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
     }
 }
 

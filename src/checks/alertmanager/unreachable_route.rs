@@ -25,7 +25,13 @@ impl Check for UnreachableRoute {
             let parents = routing::parents(&tree);
             let reaches: Vec<routing::Reach> =
                 universe.iter().map(|a| routing::reach(&tree, a)).collect();
-            let reachable = |i: usize| reaches.iter().any(|r| r.reached[i].possible());
+            let mut reached = vec![false; nodes.len()];
+            for r in &reaches {
+                for (i, _) in r.reached_routes() {
+                    reached[i] = true;
+                }
+            }
+            let reachable = |i: usize| reached[i];
             for i in 1..nodes.len() {
                 if reachable(i) || !reachable(parents[i]) {
                     continue; // reachable, or its parent is already reported
@@ -43,7 +49,7 @@ impl Check for UnreachableRoute {
                 let witness = universe
                     .iter()
                     .zip(&reaches)
-                    .find(|(_, r)| r.unshadowed[i].possible());
+                    .find(|(_, r)| r.unshadowed(i).possible());
                 let mut f = match witness {
                     Some((alert, _)) => {
                         let blocker = routing::earlier_catcher(&tree, i, alert);

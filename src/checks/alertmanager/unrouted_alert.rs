@@ -46,7 +46,7 @@ impl Check for UnroutedAlert {
             let mut unpaged: Vec<(&routing::AlertLabels, Vec<String>)> = Vec::new();
             for alert in &universe {
                 let r = routing::reach(&tree, alert);
-                if !tree.children.is_empty() && r.terminal[0] == Tri::Yes {
+                if !tree.children.is_empty() && r.terminal(0) == Tri::Yes {
                     only_root.push(alert);
                     continue;
                 }
@@ -54,9 +54,9 @@ impl Check for UnroutedAlert {
                 if !critical || paging.is_empty() {
                     continue;
                 }
-                let receivers: Vec<String> = (0..r.terminal.len())
-                    .filter(|&i| r.terminal[i].possible())
-                    .filter_map(|i| eff[i].receiver.clone())
+                let receivers: Vec<String> = r
+                    .terminal_routes()
+                    .filter_map(|(i, _)| eff[i].receiver.clone())
                     .collect();
                 let pages = receivers.iter().any(|name| {
                     am.receivers

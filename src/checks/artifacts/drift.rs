@@ -59,7 +59,7 @@ fn severity_routing(
     {
         out.alerts += 1;
         let r = routing::reach(tree, a);
-        for i in (0..r.terminal.len()).filter(|&i| r.terminal[i].possible()) {
+        for (i, _) in r.terminal_routes() {
             out.repeat
                 .insert(crate::parse::scalar::format_duration(eff[i].timings[2]));
             if let Some(rc) = eff[i]
@@ -322,9 +322,14 @@ impl Drift {
         // team routes: a route matching team=X that some alert ends at
         let nodes = tree.preorder();
         if !universe.is_empty() {
-            let reaches: Vec<routing::Reach> = universe
+            let ends: std::collections::HashSet<usize> = universe
                 .iter()
-                .map(|al| routing::reach(&tree, al))
+                .flat_map(|al| {
+                    routing::reach(&tree, al)
+                        .terminal_routes()
+                        .map(|(i, _)| i)
+                        .collect::<Vec<_>>()
+                })
                 .collect();
             for t in &a.team_routing {
                 let routes: Vec<usize> = nodes
@@ -337,9 +342,7 @@ impl Drift {
                     })
                     .map(|(i, _)| i)
                     .collect();
-                let used = routes
-                    .iter()
-                    .any(|&i| reaches.iter().any(|r| r.terminal[i].possible()));
+                let used = routes.iter().any(|i| ends.contains(i));
                 let msg = if routes.is_empty() {
                     format!(
                         "the report claims team routing for `{}`, but no Alertmanager route matches `team={}`",

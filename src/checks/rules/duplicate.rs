@@ -17,10 +17,20 @@ impl Check for Duplicate {
     }
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
+        // only names defined more than once can be duplicates: the (costly) keys are built for
+        // those alone
+        let mut names: HashMap<(RuleKind, &str), usize> = HashMap::new();
+        for r in cx.project.rules() {
+            *names
+                .entry((r.rule.kind, r.rule.name.value.as_str()))
+                .or_default() += 1;
+        }
         let mut seen: HashMap<RuleKey, crate::model::RuleRef> = HashMap::new();
         let mut out = Vec::new();
         for r in cx.project.rules() {
-            if r.rule.name.value.is_empty() {
+            if r.rule.name.value.is_empty()
+                || names.get(&(r.rule.kind, r.rule.name.value.as_str())) < Some(&2)
+            {
                 continue;
             }
             let mut labels: Vec<(String, String)> = r

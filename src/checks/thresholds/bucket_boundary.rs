@@ -55,6 +55,11 @@ impl Check for BucketBoundary {
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let defs = definitions(cx.project);
         let mut out = Vec::new();
+        // buckets come from a scrape or a metric definition: without either there is nothing to
+        // compare the alerts with
+        if defs.is_empty() && cx.project.files.iter().all(|f| f.exposition.is_none()) {
+            return out;
+        }
         for e in enforcements(cx.project) {
             let (Kind::Latency(_), Some((hist, value))) = (e.kind, &e.histogram) else {
                 continue;

@@ -14,8 +14,12 @@ impl Check for Mismatch {
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out = Vec::new();
+        let declared = declared(cx.project);
+        if declared.is_empty() {
+            return out;
+        }
         let all = enforcements(cx.project);
-        for d in declared(cx.project) {
+        for d in declared {
             let (cands, how) = candidates(&d, &all);
             // an error-rate ratio is compared only with ratio alerts (absolute rates are
             // thresholds/ratio-vs-rate)

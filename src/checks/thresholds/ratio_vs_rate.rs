@@ -15,8 +15,12 @@ impl Check for RatioVsRate {
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out: Vec<Finding> = Vec::new();
+        let declared = declared(cx.project);
+        if declared.is_empty() {
+            return out;
+        }
         let all = enforcements(cx.project);
-        for d in declared(cx.project) {
+        for d in declared {
             if d.kind != Kind::ErrorRate {
                 continue;
             }

@@ -18,8 +18,12 @@ impl Check for Unenforced {
         if !has_alerts(cx.project) {
             return out;
         }
+        let declared = declared(cx.project);
+        if declared.is_empty() {
+            return out;
+        }
         let all = enforcements(cx.project);
-        for d in declared(cx.project) {
+        for d in declared {
             let (cands, how) = candidates(&d, &all);
             if !cands.is_empty() {
                 continue;
