@@ -2,16 +2,16 @@
 # Load test of `obsgate exporter` with wrk: /probe?target=NAME, then the exporter's /metrics,
 # with the exporter's resident memory sampled every second. Not part of `cargo test`.
 #
-#   benches/exporter_wrk.sh            # wrk -t2 -c16 -d30s per endpoint
+#   benches/exporter_wrk.sh            # wrk -t2 -c16 -d60s per endpoint
 #   DURATION=10s CONNECTIONS=32 MAX_CONCURRENT=8 benches/exporter_wrk.sh
 #
 # Environment: OBSGATE (a prebuilt obsgate binary to use instead of building
-# target/release/obsgate), DURATION (30s), THREADS (2), CONNECTIONS (16), MAX_CONCURRENT (the exporter's
+# target/release/obsgate), DURATION (60s), THREADS (2), CONNECTIONS (16), MAX_CONCURRENT (the exporter's
 # --max-concurrent, 4: requests over it are answered 503 at once, which wrk counts as non-2xx).
 # Everything listens on 127.0.0.1 and is killed on exit (trap), even on error or Ctrl-C.
 set -euo pipefail
 
-DURATION=${DURATION:-30s}
+DURATION=${DURATION:-60s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-16}
 MAX_CONCURRENT=${MAX_CONCURRENT:-4}
