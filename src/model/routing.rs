@@ -673,7 +673,7 @@ pub(crate) fn rule_alerts(project: &crate::model::Project) -> Vec<AlertLabels> {
         }
         labels.remove("__name__");
         for p in &rule.labels {
-            let v = if p.template.is_some() {
+            let v = if p.templated {
                 LabelValue::Unknown {
                     may_be_absent: true,
                 }

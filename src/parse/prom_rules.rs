@@ -24,12 +24,32 @@ pub enum RuleKind {
     Record,
 }
 
-/// A label or annotation: key, value and, if the value is a template, its parse.
+/// A label or annotation: key, value and whether the value is a template.
 #[derive(Debug)]
 pub struct Pair {
     pub key: SStr,
     pub value: SStr,
-    pub template: Option<Result<Template, TemplateError>>,
+    /// The value has template delimiters (`{{`, `}}`) where Prometheus expands templates.
+    pub templated: bool,
+}
+
+impl Pair {
+    /// The value's template, parsed on each call (`None` when it is not a template). Not kept
+    /// in the model: a parsed template is many times the size of its text, the largest share
+    /// of a big rule set's memory, and only two checks read it.
+    pub fn template(&self) -> Option<Result<Template, TemplateError>> {
+        self.templated
+            .then(|| gotemplate::parse(&self.value.value, &template_options()))
+    }
+}
+
+/// How Prometheus parses rule templates: its functions and predefined variables.
+fn template_options() -> ParseOptions<'static> {
+    static FUNCS: std::sync::OnceLock<FuncSet> = std::sync::OnceLock::new();
+    ParseOptions {
+        funcs: FUNCS.get_or_init(FuncSet::prometheus),
+        predefined_vars: TEMPLATE_VARS,
+    }
 }
 
 #[derive(Debug)]
@@ -113,19 +133,16 @@ const RULE_KEYS: &[&str] = &[
 
 struct Ctx<'a> {
     r: Reader<'a>,
-    funcs: &'static FuncSet,
 }
 
 impl<'a> Ctx<'a> {
     fn new(src: &'a str) -> Ctx<'a> {
-        static FUNCS: std::sync::OnceLock<FuncSet> = std::sync::OnceLock::new();
         Ctx {
             r: Reader::new(
                 src,
                 "rules/syntax",
                 "Prometheus refuses to load a rule file with unknown fields",
             ),
-            funcs: FUNCS.get_or_init(FuncSet::prometheus),
         }
     }
 }
@@ -153,26 +170,15 @@ impl Ctx<'_> {
                     let Some(value) = self.string(v, &format!("{field}.{}", k.name)) else {
                         continue;
                     };
-                    let template = if templates
-                        && (value.value.contains("{{") || value.value.contains("}}"))
-                    {
-                        Some(gotemplate::parse(
-                            &value.value,
-                            &ParseOptions {
-                                funcs: self.funcs,
-                                predefined_vars: TEMPLATE_VARS,
-                            },
-                        ))
-                    } else {
-                        None
-                    };
+                    let templated =
+                        templates && (value.value.contains("{{") || value.value.contains("}}"));
                     out.push(Pair {
                         key: SStr {
                             value: k.name.clone(),
                             span: k.span.clone(),
                         },
                         value,
-                        template,
+                        templated,
                     });
                 }
                 out
@@ -523,7 +529,7 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
     // templates must parse (promtool parses alert labels and annotations)
     if kind == RuleKind::Alert {
         for p in labels.iter().chain(annotations.iter()) {
-            if let Some(Err(e)) = &p.template {
+            if let Some(Err(e)) = p.template() {
                 let span = p.value.inner_span(cx.src, &e.span);
                 cx.issues.push(Issue {
                     check: "alerts/template",

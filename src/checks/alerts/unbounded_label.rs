@@ -16,7 +16,7 @@ impl Check for UnboundedLabel {
         for r in cx.project.alerts() {
             let src = cx.src(r.file);
             for p in &r.rule.labels {
-                let Some(Ok(t)) = &p.template else { continue };
+                let Some(Ok(t)) = p.template() else { continue };
                 for reference in t.references() {
                     let what = match &reference.kind {
                         RefKind::Value => "the query value",
