@@ -14,6 +14,10 @@ mod support;
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+
+// the allocator of the obsgate binary (src/main.rs), so the figures are the CLI's
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use obsgate::config::Config;
 use obsgate::engine::{self, CheckOptions};
 use obsgate::model::routing;

@@ -45,7 +45,8 @@ peak_mb() {
   local f
   f=$(mktemp)
   /usr/bin/time -o "$f" -f '%M' "$@" >/dev/null 2>&1 || true
-  awk '{printf "%.1f", $1/1024}' "$f"
+  # the last line: GNU time first notes a non-zero exit status (findings make obsgate exit 1)
+  tail -1 "$f" | awk '{printf "%.1f", $1/1024}'
   rm -f "$f"
 }
 

@@ -453,13 +453,25 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
                 let parsed = promql::parse(&text.value);
                 if let Err(e) = &parsed {
                     let span = text.inner_span(cx.src, &e.span);
-                    cx.issues.push(Issue {
-                        check: "rules/promql-syntax",
-                        message: format!("could not parse expression: {}", e.message),
-                        span,
-                        help: None,
-                        downgrade: false,
-                        related: Vec::new(),
+                    cx.issues.push(if e.too_complex {
+                        // valid PromQL, maybe: say so, one severity lower
+                        Issue {
+                            check: "rules/promql-syntax",
+                            message: format!("expression not checked: {}", e.message),
+                            span,
+                            help: Some("Prometheus may load it, but an expression this large is slow to evaluate and to review; no other check looked at it".into()),
+                            downgrade: true,
+                            related: Vec::new(),
+                        }
+                    } else {
+                        Issue {
+                            check: "rules/promql-syntax",
+                            message: format!("could not parse expression: {}", e.message),
+                            span,
+                            help: None,
+                            downgrade: false,
+                            related: Vec::new(),
+                        }
                     });
                 }
                 Some(RuleExpr { text, parsed })
