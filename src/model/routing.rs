@@ -406,8 +406,9 @@ pub fn reach(root: &RouteNode, alert: &AlertLabels) -> Reach {
         len: count(root),
         entries: Vec::new(),
     };
-    /// Returns whether the node "matched" (Route.Match returned non-nil). Subtrees the alert
-    /// cannot reach are skipped: all three are `No` there.
+    /// Records the node (`reached`, `unshadowed` as computed by its parent; `terminal` once its
+    /// children are known) and walks its children. Subtrees the alert cannot reach are skipped:
+    /// all three are `No` there.
     fn walk(
         node: &RouteNode,
         alert: &AlertLabels,

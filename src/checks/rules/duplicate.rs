@@ -29,7 +29,11 @@ impl Check for Duplicate {
         let mut out = Vec::new();
         for r in cx.project.rules() {
             if r.rule.name.value.is_empty()
-                || names.get(&(r.rule.kind, r.rule.name.value.as_str())) < Some(&2)
+                || names
+                    .get(&(r.rule.kind, r.rule.name.value.as_str()))
+                    .copied()
+                    .unwrap_or(0)
+                    < 2
             {
                 continue;
             }
