@@ -388,11 +388,6 @@ impl Reach {
         self.column(1)
     }
 
-    /// Routes the alert would reach but for earlier siblings (possibly), in pre-order.
-    pub fn unshadowed_routes(&self) -> impl Iterator<Item = (usize, Tri)> + '_ {
-        self.column(2)
-    }
-
     fn column(&self, which: usize) -> impl Iterator<Item = (usize, Tri)> + '_ {
         self.entries
             .iter()

@@ -301,15 +301,8 @@ async fn probe_steps(t: &Target, opts: &Options, step: &(dyn Fn(String) + Sync))
     let mut r = TargetResult {
         name: t.name.clone(),
         base: t.base.clone(),
-        ready_seconds: None,
-        unreachable: None,
-        boot_output: None,
-        metrics: None,
-        metrics_error: None,
-        health: None,
-        health_error: None,
-        load: None,
         target: Some(t.clone()),
+        ..TargetResult::default()
     };
     let client = match client(opts.timeout) {
         Ok(c) => c,
@@ -403,15 +396,9 @@ pub fn probe_all(targets: &[Target], opts: &Options) -> Vec<TargetResult> {
                 .map(|t| TargetResult {
                     name: t.name.clone(),
                     base: t.base.clone(),
-                    ready_seconds: None,
                     unreachable: Some(format!("cannot start the async runtime: {e}")),
-                    boot_output: None,
-                    metrics: None,
-                    metrics_error: None,
-                    health: None,
-                    health_error: None,
-                    load: None,
                     target: Some(t.clone()),
+                    ..TargetResult::default()
                 })
                 .collect()
         }
