@@ -8,7 +8,7 @@
 
 use crate::parse::fields::Reader;
 pub use crate::parse::fields::{Duration, Issue, SStr};
-use crate::parse::gotemplate::{self, FuncSet, ParseOptions, Template, TemplateError};
+use crate::parse::gotemplate::{self, FuncSet, ParseOptions, Reference};
 use crate::parse::promql::{self, Parsed, PromqlError};
 use crate::parse::scalar;
 use crate::parse::yaml::{Node, Value};
@@ -31,15 +31,17 @@ pub struct Pair {
     pub value: SStr,
     /// The value has template delimiters (`{{`, `}}`) where Prometheus expands templates.
     pub templated: bool,
+    /// What the template reads, for an alert rule's template that parses (empty otherwise).
+    refs: Box<[Reference]>,
 }
 
 impl Pair {
-    /// The value's template, parsed on each call (`None` when it is not a template). Not kept
-    /// in the model: a parsed template is many times the size of its text, the largest share
-    /// of a big rule set's memory, and only two checks read it.
-    pub fn template(&self) -> Option<Result<Template, TemplateError>> {
-        self.templated
-            .then(|| gotemplate::parse(&self.value.value, &template_options()))
+    /// What the value's template reads (`$labels.X`, `$value`, function calls), in text order;
+    /// empty when it is not an alert's template or does not parse. The template is parsed once,
+    /// at load, and only this list is kept: a parsed template is many times the size of its
+    /// text, and was the largest share of a big rule set's memory.
+    pub fn references(&self) -> &[Reference] {
+        &self.refs
     }
 }
 
@@ -179,6 +181,7 @@ impl Ctx<'_> {
                         },
                         value,
                         templated,
+                        refs: Box::default(),
                     });
                 }
                 out
@@ -540,23 +543,29 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
     }
     // templates must parse (promtool parses alert labels and annotations)
     if kind == RuleKind::Alert {
-        for p in labels.iter().chain(annotations.iter()) {
-            if let Some(Err(e)) = p.template() {
-                let span = p.value.inner_span(cx.src, &e.span);
-                cx.issues.push(Issue {
-                    check: "alerts/template",
-                    message: format!(
-                        "template in `{}` does not parse: {}",
-                        p.key.value, e.message
-                    ),
-                    span,
-                    help: Some(
-                        "Prometheus refuses to load the rule file; fix the Go template syntax"
-                            .into(),
-                    ),
-                    downgrade: false,
-                    related: Vec::new(),
-                });
+        for p in labels.iter_mut().chain(annotations.iter_mut()) {
+            if !p.templated {
+                continue;
+            }
+            match gotemplate::parse(&p.value.value, &template_options()) {
+                Ok(t) => p.refs = t.references().into_boxed_slice(),
+                Err(e) => {
+                    let span = p.value.inner_span(cx.src, &e.span);
+                    cx.issues.push(Issue {
+                        check: "alerts/template",
+                        message: format!(
+                            "template in `{}` does not parse: {}",
+                            p.key.value, e.message
+                        ),
+                        span,
+                        help: Some(
+                            "Prometheus refuses to load the rule file; fix the Go template syntax"
+                                .into(),
+                        ),
+                        downgrade: false,
+                        related: Vec::new(),
+                    });
+                }
             }
         }
     }

@@ -22,8 +22,7 @@ impl Check for Template {
             let info = output_labels(&parsed.expr, &|_| None::<BTreeSet<String>>);
             let src = cx.src(r.file);
             for p in r.rule.labels.iter().chain(r.rule.annotations.iter()) {
-                let Some(Ok(t)) = p.template() else { continue };
-                for reference in t.references() {
+                for reference in p.references() {
                     let RefKind::Label(name) = &reference.kind else {
                         continue;
                     };

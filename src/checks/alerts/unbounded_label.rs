@@ -16,8 +16,7 @@ impl Check for UnboundedLabel {
         for r in cx.project.alerts() {
             let src = cx.src(r.file);
             for p in &r.rule.labels {
-                let Some(Ok(t)) = p.template() else { continue };
-                for reference in t.references() {
+                for reference in p.references() {
                     let what = match &reference.kind {
                         RefKind::Value => "the query value",
                         RefKind::Function(f) if f == "query" => "a query result",
