@@ -44,17 +44,17 @@ pub struct Resolved {
     pub end_line: usize,
     pub end_column: usize,
     pub message: String,
-    pub help: Option<String>,
+    pub help: Option<std::borrow::Cow<'static, str>>,
     pub fingerprint: String,
     #[serde(skip)]
     pub file: FileId,
     #[serde(skip)]
     pub span: Span,
     #[serde(skip)]
-    pub label: Option<String>,
+    pub label: Option<std::borrow::Cow<'static, str>>,
     #[serde(skip)]
     pub labels: Vec<(FileId, Span, String)>,
-    pub context: std::collections::BTreeMap<String, serde_json::Value>,
+    pub context: crate::checks::Context,
 }
 
 pub struct Outcome {
@@ -371,7 +371,7 @@ pub fn resolve(project: &Project, findings: Vec<Finding>) -> Vec<Resolved> {
         let identity: String = if r.check.starts_with("secrets/") {
             ["field", "name", "key", "kind"]
                 .iter()
-                .filter_map(|k| r.context.get(*k).and_then(|v| v.as_str()))
+                .filter_map(|k| r.context.get(k).and_then(|v| v.as_str()))
                 .collect::<Vec<_>>()
                 .join("\u{0}")
         } else {

@@ -20,7 +20,7 @@ pub mod rules;
 pub mod secrets;
 pub mod thresholds;
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
 use crate::config::Config;
 use crate::model::Project;
@@ -90,6 +90,57 @@ pub struct Label {
     pub message: String,
 }
 
+/// Machine-readable details of a finding (`alert`, `label`, ...), serialized as a JSON object
+/// with its keys in order. A few entries at most: a sorted list, not a map, because a finding
+/// is created for every rule of a large set and a `BTreeMap` node alone is over 500 bytes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Context(Vec<(&'static str, serde_json::Value)>);
+
+impl Context {
+    /// Set `key` (replacing an earlier value).
+    pub fn insert(&mut self, key: &'static str, value: serde_json::Value) {
+        match self.0.binary_search_by(|(k, _)| (*k).cmp(key)) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (key, value)),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&serde_json::Value> {
+        self.0
+            .binary_search_by(|(k, _)| (*k).cmp(key))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &serde_json::Value)> {
+        self.0.iter().map(|(k, v)| (*k, v))
+    }
+}
+
+impl std::ops::Index<&str> for Context {
+    type Output = serde_json::Value;
+    /// Like a map's index: panics when `key` is not set.
+    fn index(&self, key: &str) -> &serde_json::Value {
+        self.get(key)
+            .unwrap_or_else(|| panic!("no `{key}` in the finding's context"))
+    }
+}
+
+impl serde::Serialize for Context {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
 /// One problem found by a check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
@@ -98,11 +149,11 @@ pub struct Finding {
     pub file: FileId,
     pub span: Span,
     pub message: String,
-    /// What the underline says, e.g. "alert defined here".
-    pub label: Option<String>,
-    pub help: Option<String>,
+    /// What the underline says, e.g. "alert defined here". Fixed texts are not copied.
+    pub label: Option<Cow<'static, str>>,
+    pub help: Option<Cow<'static, str>>,
     pub labels: Vec<Label>,
-    pub context: BTreeMap<String, serde_json::Value>,
+    pub context: Context,
     /// Reported one level below the check's default unless the user configured the check's severity.
     pub downgrade: bool,
 }
@@ -123,17 +174,17 @@ impl Finding {
             label: None,
             help: None,
             labels: Vec::new(),
-            context: BTreeMap::new(),
+            context: Context::default(),
             downgrade: false,
         }
     }
 
-    pub fn help(mut self, help: impl Into<String>) -> Finding {
+    pub fn help(mut self, help: impl Into<Cow<'static, str>>) -> Finding {
         self.help = Some(help.into());
         self
     }
 
-    pub fn label(mut self, label: impl Into<String>) -> Finding {
+    pub fn label(mut self, label: impl Into<Cow<'static, str>>) -> Finding {
         self.label = Some(label.into());
         self
     }
@@ -147,8 +198,8 @@ impl Finding {
         self
     }
 
-    pub fn ctx(mut self, key: &str, value: impl Into<serde_json::Value>) -> Finding {
-        self.context.insert(key.to_string(), value.into());
+    pub fn ctx(mut self, key: &'static str, value: impl Into<serde_json::Value>) -> Finding {
+        self.context.insert(key, value.into());
         self
     }
 

@@ -31,18 +31,32 @@ pub struct Pair {
     pub value: SStr,
     /// The value has template delimiters (`{{`, `}}`) where Prometheus expands templates.
     pub templated: bool,
-    /// What the template reads, for an alert rule's template that parses (empty otherwise).
+    /// What the template reads that the checks need (see [`kept_references`]), for an alert
+    /// rule's template that parses (empty otherwise).
     refs: Box<[Reference]>,
 }
 
 impl Pair {
-    /// What the value's template reads (`$labels.X`, `$value`, function calls), in text order;
+    /// What the value's template reads (`$labels.X`, `$value`, `query`/`now` calls), in text order;
     /// empty when it is not an alert's template or does not parse. The template is parsed once,
     /// at load, and only this list is kept: a parsed template is many times the size of its
     /// text, and was the largest share of a big rule set's memory.
     pub fn references(&self) -> &[Reference] {
         &self.refs
     }
+}
+
+/// The references the checks read (`alerts/template`: labels; `alerts/unbounded-label`: the
+/// value, `query`, `now`); the rest (`humanize`, `printf`, ...) is not kept.
+fn kept_references(all: Vec<Reference>) -> Box<[Reference]> {
+    use crate::parse::gotemplate::RefKind;
+    all.into_iter()
+        .filter(|r| match &r.kind {
+            RefKind::Label(_) | RefKind::Value => true,
+            RefKind::Function(f) => f == "query" || f == "now",
+            _ => false,
+        })
+        .collect()
 }
 
 /// How Prometheus parses rule templates: its functions and predefined variables.
@@ -167,7 +181,7 @@ impl Ctx<'_> {
         match &node.value {
             Value::Null => Vec::new(),
             Value::Map(entries) => {
-                let mut out = Vec::new();
+                let mut out = Vec::with_capacity(entries.len());
                 for (k, v) in entries {
                     let Some(value) = self.string(v, &format!("{field}.{}", k.name)) else {
                         continue;
@@ -325,6 +339,7 @@ fn parse_group(cx: &mut Ctx, g: &Node) -> Option<Group> {
                             (rule, own.r.issues)
                         })
                         .collect();
+                    rules.reserve_exact(parsed.len());
                     for (rule, issues) in parsed {
                         cx.issues.extend(issues);
                         rules.extend(rule);
@@ -548,7 +563,7 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
                 continue;
             }
             match gotemplate::parse(&p.value.value, &template_options()) {
-                Ok(t) => p.refs = t.references().into_boxed_slice(),
+                Ok(t) => p.refs = kept_references(t.references()),
                 Err(e) => {
                     let span = p.value.inner_span(cx.src, &e.span);
                     cx.issues.push(Issue {

@@ -2,13 +2,21 @@
 
 use crate::engine::Resolved;
 
+use std::fmt::Write;
+
 pub fn render(findings: &[Resolved]) -> String {
-    let mut out = String::new();
+    // sized up front: a large run has tens of thousands of lines
+    let size: usize = findings
+        .iter()
+        .map(|f| f.path.len() + f.check.len() + f.message.len() + 40)
+        .sum();
+    let mut out = String::with_capacity(size);
     for f in findings {
-        out.push_str(&format!(
-            "{}:{}:{}: {}[{}] {}\n",
+        let _ = writeln!(
+            out,
+            "{}:{}:{}: {}[{}] {}",
             f.path, f.line, f.column, f.severity, f.check, f.message
-        ));
+        );
     }
     out
 }

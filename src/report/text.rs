@@ -132,7 +132,7 @@ impl Diagnostic for Diag<'_> {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let f = self.f;
         let mut labels = vec![LabeledSpan::new_primary_with_span(
-            f.label.clone(),
+            f.label.as_ref().map(|l| l.to_string()),
             (f.span.start, f.span.end - f.span.start),
         )];
         for (file, span, msg) in &f.labels {
