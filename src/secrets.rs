@@ -560,6 +560,52 @@ mod tests {
     }
 
     #[test]
+    fn each_pattern_alone_and_its_pre_check() {
+        // each text holds one secret only, so a pattern is compiled and run on its own
+        let cases = [
+            ("GITLAB: glpat-abcdefghij0123456789", "GitLab token"),
+            (
+                "ROUTING_KEY: 0123456789abcdef0123456789abcdef",
+                "PagerDuty integration key",
+            ),
+            (
+                "Service_Key = 0123456789abcdef0123456789abcdef",
+                "PagerDuty integration key",
+            ),
+            (
+                "OpsGenie_API_Key: 01234567-89ab-cdef-0123-456789abcdef",
+                "Opsgenie API key",
+            ),
+            (
+                "t: xapp-1-A0B1C2D3E4-123456789-abcdefghij0123456789",
+                "Slack app token",
+            ),
+            ("-----BEGIN RSA PRIVATE KEY-----", "private key"),
+            (
+                "jwt: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijklmnop",
+                "JSON web token",
+            ),
+        ];
+        for (text, kind) in cases {
+            let found: Vec<&str> = scan_text(text).iter().map(|d| d.kind).collect();
+            assert_eq!(found, [kind], "{text}");
+        }
+        // the literal pre-checks: ASCII case folded where the pattern ignores case, exact where
+        // it does not, and never true for text that merely starts like a needle
+        assert!(contains_ascii_case_insensitive("x OPSGENIE y", "opsgenie"));
+        assert!(contains_ascii_case_insensitive(
+            "routing_Key",
+            "routing_key"
+        ));
+        assert!(!contains_ascii_case_insensitive(
+            "routing_ke",
+            "routing_key"
+        ));
+        assert!(!contains_ascii_case_insensitive("", "key"));
+        assert!(scan_text("global: glimpse-of-a-word-that-is-long-enough").is_empty());
+    }
+
+    #[test]
     fn references_and_placeholders() {
         for r in [
             "$SLACK_WEBHOOK_URL",

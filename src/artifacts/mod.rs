@@ -263,12 +263,11 @@ pub fn alerting_strategy(project: &Project, extra: &[crate::config::ExtraAlert])
             .flat_map(|r| r.integrations.iter().map(|i| i.kind))
             .collect();
         ac.insert("notification_channels".into(), json!(kinds));
-        let route = am.config.route.as_ref().expect("filtered on route");
-        let tree = routing::tree_of(am.file, route);
-        let eff = routing::effective(&tree);
+        let tree = project.route_tree(&am).expect("filtered on route");
+        let eff = routing::effective(tree);
         let nodes = tree.preorder();
         let reaches: Vec<routing::Reach> =
-            universe.iter().map(|a| routing::reach(&tree, a)).collect();
+            universe.iter().map(|a| routing::reach(tree, a)).collect();
         // teams whose route some alert ends at
         let ends: std::collections::HashSet<usize> = reaches
             .iter()

@@ -149,6 +149,8 @@ impl FileModel {
 pub struct AmRef<'a> {
     pub file: FileId,
     pub config: &'a AmConfig,
+    /// Position among [`Project::alertmanager_configs`].
+    pub index: usize,
 }
 
 /// An alerting or recording rule with where it lives.
@@ -168,11 +170,18 @@ pub struct Project {
     /// The alerts of the rule files, computed once (label inference over every alert) for the
     /// checks that route them through Alertmanager.
     pub alerts_cache: RuleAlerts,
+    /// The routing trees of the Alertmanager configs, built once (their regexes compiled once)
+    /// for the checks and artifacts that walk them.
+    pub route_cache: RouteTrees,
 }
 
 /// A lazily computed cache of [`Project::rule_alerts`] (empty until first use).
 #[derive(Debug, Default)]
 pub struct RuleAlerts(std::sync::OnceLock<Vec<routing::AlertLabels>>);
+
+/// A lazily computed cache of [`Project::route_tree`] (empty until first use).
+#[derive(Debug, Default)]
+pub struct RouteTrees(std::sync::OnceLock<Vec<Option<routing::RouteNode>>>);
 
 impl Project {
     /// Add the results of `obsgate probe`: one source per target (findings about the target
@@ -236,12 +245,28 @@ impl Project {
 
     /// Every Alertmanager config of the run.
     pub fn alertmanager_configs(&self) -> impl Iterator<Item = AmRef<'_>> {
-        self.files.iter().flat_map(|f| {
-            f.alertmanager.iter().map(move |c| AmRef {
-                file: f.file,
-                config: c,
+        self.files
+            .iter()
+            .flat_map(|f| f.alertmanager.iter().map(move |c| (f.file, c)))
+            .enumerate()
+            .map(|(index, (file, config))| AmRef {
+                file,
+                config,
+                index,
             })
-        })
+    }
+
+    /// The routing tree of an Alertmanager config (`None` without `route:`), built on first use.
+    pub fn route_tree(&self, am: &AmRef) -> Option<&routing::RouteNode> {
+        self.route_cache
+            .0
+            .get_or_init(|| {
+                self.alertmanager_configs()
+                    .map(|a| a.config.route.as_ref().map(|r| routing::tree_of(a.file, r)))
+                    .collect()
+            })
+            .get(am.index)?
+            .as_ref()
     }
 
     /// The alerts of the rule files with what is known of their labels (see

@@ -2104,6 +2104,43 @@ topk by (cluster, instance, node) (1,
         }
     }
 
+    /// The vendored parser caches compiled matcher regexes by pattern
+    /// (vendor/promql-parser/README.obsgate.md): a cached pattern must give the same tree as a
+    /// fresh one, an invalid pattern must fail every time, and Go's `{name}` repeat fallback
+    /// must still apply.
+    #[test]
+    fn matcher_regex_cache_keeps_results() {
+        use promql_parser::label::MatchOp;
+        let first = parse(r#"up{code=~"5..", job!~"a|b"}"#).unwrap();
+        let again = parse(r#"sum(rate(x{code=~"5.."}[5m])) / on() up{job!~"a|b"}"#).unwrap();
+        assert_eq!(first.text(), r#"up{code=~"5..", job!~"a|b"}"#);
+        let mut ops = Vec::new();
+        for p in [&first, &again] {
+            crate::checks::promql_util::walk(&p.expr, &mut |e| {
+                let selector = match e {
+                    promql_parser::parser::Expr::VectorSelector(v) => Some(v),
+                    promql_parser::parser::Expr::MatrixSelector(m) => Some(&m.vs),
+                    _ => None,
+                };
+                if let Some(v) = selector {
+                    for m in &v.matchers.matchers {
+                        if let MatchOp::Re(r) | MatchOp::NotRe(r) = &m.op {
+                            ops.push((m.name.clone(), r.as_str().to_string(), r.is_match("503")));
+                        }
+                    }
+                }
+            });
+        }
+        assert!(ops.contains(&("code".into(), "^(?:5..)$".into(), true)));
+        assert_eq!(ops.iter().filter(|o| o.1 == "^(?:5..)$").count(), 2);
+        assert_eq!(ops.iter().filter(|o| o.1 == "^(?:a|b)$").count(), 2);
+        for _ in 0..2 {
+            assert!(parse(r#"up{job=~"("}"#).is_err());
+        }
+        assert!(parse(r#"up{path=~"/api/{id}"}"#).is_ok());
+        assert!(parse(r#"up{path=~"/api/{id}"}"#).is_ok());
+    }
+
     #[test]
     fn spans_of_corpus_expressions() {
         for text in CORPUS {

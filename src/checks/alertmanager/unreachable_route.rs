@@ -18,13 +18,13 @@ impl Check for UnreachableRoute {
         };
         let mut out = Vec::new();
         for amr in cx.project.alertmanager_configs() {
-            let (file, am) = (amr.file, amr.config);
-            let Some(route) = &am.route else { continue };
-            let tree = routing::tree_of(file, route);
+            let Some(tree) = cx.project.route_tree(&amr) else {
+                continue;
+            };
             let nodes = tree.preorder();
-            let parents = routing::parents(&tree);
+            let parents = routing::parents(tree);
             let reaches: Vec<routing::Reach> =
-                universe.iter().map(|a| routing::reach(&tree, a)).collect();
+                universe.iter().map(|a| routing::reach(tree, a)).collect();
             let mut reached = vec![false; nodes.len()];
             for r in &reaches {
                 for (i, _) in r.reached_routes() {
@@ -52,7 +52,7 @@ impl Check for UnreachableRoute {
                     .find(|(_, r)| r.unshadowed(i).possible());
                 let mut f = match witness {
                     Some((alert, _)) => {
-                        let blocker = routing::earlier_catcher(&tree, i, alert);
+                        let blocker = routing::earlier_catcher(tree, i, alert);
                         let (msg, blocker_loc) = match blocker {
                             Some(b) => {
                                 let bl = nodes[b].loc.clone();

@@ -38,14 +38,15 @@ impl Check for UnroutedAlert {
         let mut out = Vec::new();
         for amr in cx.project.alertmanager_configs() {
             let (file, am) = (amr.file, amr.config);
-            let Some(route) = &am.route else { continue };
-            let tree = routing::tree_of(file, route);
-            let eff = routing::effective(&tree);
+            let (Some(route), Some(tree)) = (&am.route, cx.project.route_tree(&amr)) else {
+                continue;
+            };
+            let eff = routing::effective(tree);
             let root_receiver = eff[0].receiver.clone().unwrap_or_default();
             let mut only_root: Vec<&routing::AlertLabels> = Vec::new();
             let mut unpaged: Vec<(&routing::AlertLabels, Vec<String>)> = Vec::new();
             for alert in &universe {
-                let r = routing::reach(&tree, alert);
+                let r = routing::reach(tree, alert);
                 if !tree.children.is_empty() && r.terminal(0) == Tri::Yes {
                     only_root.push(alert);
                     continue;

@@ -289,11 +289,10 @@ impl Drift {
             .collect();
         configs.sort_by_key(|c| outer(cx.project, c.file) != home);
         let Some(am) = configs.first() else { return };
-        let Some(route) = &am.config.route else {
+        let Some(tree) = cx.project.route_tree(am) else {
             return;
         };
-        let tree = routing::tree_of(am.file, route);
-        let eff = routing::effective(&tree);
+        let eff = routing::effective(tree);
         let universe = crate::model::routing::universe_with(cx.project, &cx.config.extra_alerts);
         // channels from the receivers' integrations
         let kinds: BTreeSet<String> = am
@@ -325,7 +324,7 @@ impl Drift {
             let ends: std::collections::HashSet<usize> = universe
                 .iter()
                 .flat_map(|al| {
-                    routing::reach(&tree, al)
+                    routing::reach(tree, al)
                         .terminal_routes()
                         .map(|(i, _)| i)
                         .collect::<Vec<_>>()
@@ -368,7 +367,7 @@ impl Drift {
         }
         // per-severity channels
         for (sev, channels) in &a.strategy {
-            let r = severity_routing(am, &tree, &eff, &universe, &sev.value);
+            let r = severity_routing(am, tree, &eff, &universe, &sev.value);
             let claimed: BTreeSet<String> = channels.iter().map(|c| c.value.clone()).collect();
             if r.alerts == 0 {
                 out.push(
@@ -405,7 +404,7 @@ impl Drift {
         // repeat intervals per severity
         if let Some(text) = &a.repeat_intervals {
             for (dur, sev, range) in crate::parse::analysis::repeat_pairs(&text.value) {
-                let r = severity_routing(am, &tree, &eff, &universe, &sev);
+                let r = severity_routing(am, tree, &eff, &universe, &sev);
                 let claimed = crate::parse::scalar::parse_duration(&dur)
                     .map(crate::parse::scalar::format_duration)
                     .unwrap_or(dur.clone());
