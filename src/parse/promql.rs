@@ -2139,6 +2139,14 @@ topk by (cluster, instance, node) (1,
         }
         assert!(parse(r#"up{path=~"/api/{id}"}"#).is_ok());
         assert!(parse(r#"up{path=~"/api/{id}"}"#).is_ok());
+        // patterns over the cache's length limit are compiled each time, with the same result
+        let long: Vec<String> = (0..300).map(|i| format!("job{i}")).collect();
+        let expr = format!(r#"up{{job=~"{}"}}"#, long.join("|"));
+        assert!(expr.len() > 1024);
+        for _ in 0..2 {
+            assert!(parse(&expr).is_ok());
+        }
+        assert!(parse(&format!(r#"up{{job=~"{}("}}"#, long.join("|"))).is_err());
     }
 
     #[test]

@@ -167,7 +167,8 @@ impl fmt::Display for Matcher {
 /// UTF-8 automaton), and rule sets repeat the same few patterns (`5..`, `job=~"..."`) across
 /// thousands of expressions. A `Regex` clone shares the compiled program, so every matcher of the
 /// same pattern shares one. Only successful compilations are kept (an invalid pattern is
-/// recompiled to get its error, which is rare), and the cache is emptied when it reaches
+/// recompiled to get its error, which is rare), patterns longer than `REGEX_CACHE_MAX_LEN`
+/// bytes are not kept (they are rarely repeated), and the cache is emptied when it reaches
 /// `REGEX_CACHE_MAX` patterns, so a long-lived process fed ever-new patterns stays bounded.
 fn compile_cached(
     pattern: &str,
@@ -176,6 +177,10 @@ fn compile_cached(
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
     const REGEX_CACHE_MAX: usize = 10_000;
+    const REGEX_CACHE_MAX_LEN: usize = 1024;
+    if pattern.len() > REGEX_CACHE_MAX_LEN {
+        return compile();
+    }
     static CACHE: OnceLock<Mutex<HashMap<String, Regex>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(re) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
