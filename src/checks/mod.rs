@@ -111,14 +111,6 @@ impl Context {
             .ok()
             .map(|i| &self.0[i].1)
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &serde_json::Value)> {
-        self.0.iter().map(|(k, v)| (*k, v))
-    }
 }
 
 impl std::ops::Index<&str> for Context {
@@ -329,4 +321,25 @@ fn indent(text: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Context;
+
+    /// Keys come out sorted, as the `BTreeMap` it replaced gave them, and a key set twice keeps
+    /// its last value.
+    #[test]
+    fn context_is_a_sorted_map() {
+        let mut c = Context::default();
+        c.insert("route", "b".into());
+        c.insert("alert", "A".into());
+        c.insert("route", "c".into());
+        assert_eq!(
+            serde_json::to_string(&c).unwrap(),
+            r#"{"alert":"A","route":"c"}"#
+        );
+        assert_eq!(c["route"], "c");
+        assert!(c.get("label").is_none());
+    }
 }
