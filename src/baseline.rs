@@ -14,9 +14,9 @@ use serde_json::json;
 use crate::engine::Resolved;
 
 pub fn write(findings: &[Resolved]) -> String {
-    let mut entries: Vec<(&str, &str, &str)> = findings
+    let mut entries: Vec<(&str, &str, String)> = findings
         .iter()
-        .map(|f| (f.path.as_str(), f.check, f.fingerprint.as_str()))
+        .map(|f| (&*f.path, f.check, f.fingerprint.to_string()))
         .collect();
     entries.sort();
     entries.dedup();

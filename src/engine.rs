@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -34,27 +35,42 @@ pub struct CheckOptions {
 }
 
 /// A finding resolved to its outer file, with line/column and fingerprint.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Resolved {
     pub check: &'static str,
     pub severity: Severity,
-    pub path: String,
+    /// The outer file's displayed path, shared by its findings.
+    pub path: std::sync::Arc<str>,
     pub line: usize,
     pub column: usize,
     pub end_line: usize,
     pub end_column: usize,
     pub message: String,
     pub help: Option<std::borrow::Cow<'static, str>>,
-    pub fingerprint: String,
-    #[serde(skip)]
+    pub fingerprint: Fingerprint,
     pub file: FileId,
-    #[serde(skip)]
     pub span: Span,
-    #[serde(skip)]
     pub label: Option<std::borrow::Cow<'static, str>>,
-    #[serde(skip)]
-    pub labels: Vec<(FileId, Span, String)>,
+    /// Secondary locations, resolved to their outer files.
+    pub labels: Vec<crate::checks::Label>,
     pub context: crate::checks::Context,
+}
+
+/// A finding's stable identity (check, path, the text of its span, occurrence), written as 16
+/// hex digits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Fingerprint(pub u64);
+
+impl std::fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl serde::Serialize for Fingerprint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 pub struct Outcome {
@@ -214,7 +230,14 @@ pub fn run_checks(project: &Project, config: &Config, only: Option<&[String]>) -
         .filter(|r| only.is_none_or(|o| o.iter().any(|id| id == r.check.id())))
         .filter(|r| config.level(r.check.id()) != Some(Level::Off))
         .collect();
-    let mut findings: Vec<Finding> = enabled
+    let paths: Vec<Arc<str>> = project
+        .sources
+        .iter()
+        .map(|s| Arc::from(&*s.path))
+        .collect();
+    // each check's findings are resolved as they come: a large run has tens of thousands, and
+    // only one form of each is kept
+    let mut findings: Vec<Resolved> = enabled
         .par_iter()
         .filter(|r| r.check.id() != "obsgate/unused-suppression")
         .flat_map_iter(|r| {
@@ -230,13 +253,14 @@ pub fn run_checks(project: &Project, config: &Config, only: Option<&[String]>) -
                 Some(Level::On(s)) => Some(s),
                 _ => None,
             };
+            let paths = &paths;
             r.check.run(&cx).into_iter().map(move |mut f| {
                 f.severity = configured.unwrap_or(if f.downgrade {
                     default.lower()
                 } else {
                     default
                 });
-                f
+                resolve_one(project, paths, f)
             })
         })
         .collect();
@@ -254,14 +278,12 @@ pub fn run_checks(project: &Project, config: &Config, only: Option<&[String]>) -
     }
     if !by_file.is_empty() {
         findings.retain(|f| {
-            let (outer, span) = project.sources.resolve(f.file, &f.span);
-            let line = project.sources.get(outer).line_col(span.start).0;
-            let Some(list) = by_file.get_mut(&outer) else {
+            let Some(list) = by_file.get_mut(&f.file) else {
                 return true;
             };
             let mut keep = true;
             for (s, used) in list.iter_mut() {
-                if s.covers(f.check, line) {
+                if s.covers(f.check, f.line) {
                     *used = true;
                     keep = false;
                 }
@@ -304,58 +326,68 @@ pub fn run_checks(project: &Project, config: &Config, only: Option<&[String]>) -
                         "remove the comment: the problem it silenced is gone, or it is on the wrong line (it covers its own line and, alone on a line, the next one)",
                     );
                     f.severity = sev;
-                    findings.push(f);
+                    findings.push(resolve_one(project, &paths, f));
                 }
             }
         }
     }
-    resolve(project, findings)
+    finish(project, findings)
 }
 
-/// Resolve spans to outer files, compute line/column and stable fingerprints, sort.
+/// Resolve findings to outer files, compute line/column and stable fingerprints, sort.
 pub fn resolve(project: &Project, findings: Vec<Finding>) -> Vec<Resolved> {
-    let mut out: Vec<Resolved> = findings
-        .into_iter()
-        .map(|f| {
-            let (file, mut span) = project.sources.resolve(f.file, &f.span);
-            let src = project.sources.get(file);
-            // a span never ends in whitespace (block scalars run to the next token)
-            let bytes = src.text.as_bytes();
-            while span.end > span.start
-                && span.end <= bytes.len()
-                && bytes[span.end - 1].is_ascii_whitespace()
-            {
-                span.end -= 1;
-            }
-            let (line, column) = src.line_col(span.start);
-            let (end_line, end_column) = src.line_col(span.end.max(span.start));
-            let labels = f
-                .labels
-                .iter()
-                .map(|l| {
-                    let (lf, ls) = project.sources.resolve(l.file, &l.span);
-                    (lf, ls, l.message.clone())
-                })
-                .collect();
-            Resolved {
-                check: f.check,
-                severity: f.severity,
-                path: src.path.clone(),
-                line,
-                column,
-                end_line,
-                end_column,
-                message: f.message,
-                help: f.help,
-                fingerprint: String::new(),
-                file,
-                span,
-                label: f.label,
-                labels,
-                context: f.context,
-            }
-        })
+    let paths: Vec<Arc<str>> = project
+        .sources
+        .iter()
+        .map(|s| Arc::from(&*s.path))
         .collect();
+    let out = findings
+        .into_iter()
+        .map(|f| resolve_one(project, &paths, f))
+        .collect();
+    finish(project, out)
+}
+
+/// A finding's span mapped to its outer file, with line and column (`paths`: the displayed
+/// path of every source, by id). The fingerprint is set by [`finish`].
+fn resolve_one(project: &Project, paths: &[Arc<str>], f: Finding) -> Resolved {
+    let (file, mut span) = project.sources.resolve(f.file, &f.span);
+    let src = project.sources.get(file);
+    // a span never ends in whitespace (block scalars run to the next token)
+    let bytes = src.text.as_bytes();
+    while span.end > span.start
+        && span.end <= bytes.len()
+        && bytes[span.end - 1].is_ascii_whitespace()
+    {
+        span.end -= 1;
+    }
+    let (line, column) = src.line_col(span.start);
+    let (end_line, end_column) = src.line_col(span.end.max(span.start));
+    let mut labels = f.labels;
+    for l in &mut labels {
+        (l.file, l.span) = project.sources.resolve(l.file, &l.span);
+    }
+    Resolved {
+        check: f.check,
+        severity: f.severity,
+        path: Arc::clone(&paths[file.0 as usize]),
+        line,
+        column,
+        end_line,
+        end_column,
+        message: f.message,
+        help: f.help,
+        fingerprint: Fingerprint::default(),
+        file,
+        span,
+        label: f.label,
+        labels,
+        context: f.context,
+    }
+}
+
+/// Sort resolved findings, drop exact duplicates and set their fingerprints.
+fn finish(project: &Project, mut out: Vec<Resolved>) -> Vec<Resolved> {
     out.sort_by(|a, b| {
         (&a.path, a.line, a.column, a.check, &a.message)
             .cmp(&(&b.path, b.line, b.column, b.check, &b.message))
@@ -388,7 +420,7 @@ pub fn resolve(project: &Project, findings: Vec<Finding>) -> Vec<Resolved> {
         let base = fnv1a(&[r.check.as_bytes(), r.path.as_bytes(), text.as_bytes()]);
         let n = seen.entry(base).or_insert(0);
         *n += 1;
-        r.fingerprint = format!("{:016x}", fnv1a(&[&base.to_le_bytes(), &n.to_le_bytes()]));
+        r.fingerprint = Fingerprint(fnv1a(&[&base.to_le_bytes(), &n.to_le_bytes()]));
     }
     out
 }

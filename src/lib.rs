@@ -491,7 +491,9 @@ fn run_check(
     let mut baselined = 0;
     if let Some(b) = &baseline {
         let before = outcome.findings.len();
-        outcome.findings.retain(|f| !b.contains(&f.fingerprint));
+        outcome
+            .findings
+            .retain(|f| !b.contains(&f.fingerprint.to_string()));
         baselined = before - outcome.findings.len();
     }
     let format = args.format.unwrap_or(if env.stdout_is_tty {

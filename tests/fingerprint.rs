@@ -20,7 +20,7 @@ fn fingerprints_survive_line_moves() {
     let fps = |o: &obsgate::engine::Outcome| {
         o.findings
             .iter()
-            .map(|f| (f.check, f.fingerprint.clone()))
+            .map(|f| (f.check, f.fingerprint.to_string()))
             .collect::<Vec<_>>()
     };
     assert!(!first.findings.is_empty());
@@ -29,7 +29,7 @@ fn fingerprints_survive_line_moves() {
     let mut all: Vec<String> = first
         .findings
         .iter()
-        .map(|f| f.fingerprint.clone())
+        .map(|f| f.fingerprint.to_string())
         .collect();
     all.sort();
     all.dedup();

@@ -28,7 +28,7 @@ fn pipeline_alone_shows_every_problem_at_its_line() {
         outcome
             .findings
             .iter()
-            .all(|f| f.path == "fixtures/seed/pipeline.gitlab-ci.yml"),
+            .all(|f| &*f.path == "fixtures/seed/pipeline.gitlab-ci.yml"),
         "{report}"
     );
     // the nine `- echo "...: ..."` items YAML reads as mappings

@@ -78,7 +78,7 @@ fn secret_fingerprints_do_not_hash_the_value() {
         o.findings
             .iter()
             .filter(|x| x.check == "secrets/inline")
-            .map(|x| x.fingerprint.clone())
+            .map(|x| x.fingerprint)
             .collect::<Vec<_>>()
     };
     let a = fps("Hunter2-Secret-1");

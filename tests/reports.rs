@@ -98,7 +98,7 @@ fn junit_parses() {
     let pairs: std::collections::BTreeSet<(&str, &str)> = outcome
         .findings
         .iter()
-        .map(|f| (f.path.as_str(), f.check))
+        .map(|f| (&*f.path, f.check))
         .collect();
     assert_eq!(failures, pairs.len(), "one failing case per check per file");
 }

@@ -40,7 +40,7 @@ fn config_threshold_mapped_explicitly() {
     // api_p95_latency: 0.5 s == `* 1000 > 500` (ms), matched by meaning: no finding
     assert_eq!(f.len(), 1, "{}", common::concise(&outcome, None));
     assert_eq!(f[0].check, "thresholds/mismatch");
-    assert_eq!(f[0].path, ".obsgate.yml");
+    assert_eq!(&*f[0].path, ".obsgate.yml");
     assert_eq!((f[0].line, f[0].column), (3, 12));
     assert!(
         f[0].message

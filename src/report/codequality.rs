@@ -17,7 +17,7 @@ pub fn render(findings: &[Resolved]) -> String {
                 "categories": ["Bug Risk"],
                 "fingerprint": f.fingerprint,
                 "severity": super::levels(f.severity).2,
-                "location": {"path": f.path, "lines": {"begin": f.line, "end": f.end_line}},
+                "location": {"path": &*f.path, "lines": {"begin": f.line, "end": f.end_line}},
             })
         })
         .collect();

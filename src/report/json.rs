@@ -35,7 +35,7 @@ pub fn document(project: &Project, findings: &[Resolved]) -> Value {
             "check": f.check,
             "severity": f.severity.as_str(),
             "message": f.message,
-            "file": f.path,
+            "file": &*f.path,
             "line": f.line,
             "column": f.column,
             "end_line": f.end_line,

@@ -17,7 +17,7 @@ pub fn render(project: &Project, findings: &[Resolved]) -> String {
     }
     for f in findings {
         by_file
-            .entry(f.path.as_str())
+            .entry(&*f.path)
             .or_default()
             .entry(f.check)
             .or_default()

@@ -93,7 +93,7 @@ pub fn render(project: &Project, findings: &[Resolved]) -> String {
                 text.push_str(h);
             }
             let mut fp = BTreeMap::new();
-            fp.insert("obsgate/v1".to_string(), f.fingerprint.clone());
+            fp.insert("obsgate/v1".to_string(), f.fingerprint.to_string());
             let mut r = serde_sarif::sarif::Result::builder()
                 .rule_id(f.check)
                 .level(level(f.severity))

@@ -135,10 +135,15 @@ impl Diagnostic for Diag<'_> {
             f.label.as_ref().map(|l| l.to_string()),
             (f.span.start, f.span.end - f.span.start),
         )];
-        for (file, span, msg) in &f.labels {
+        for crate::checks::Label {
+            file,
+            span,
+            message,
+        } in &f.labels
+        {
             if *file == f.file {
                 labels.push(LabeledSpan::new_with_span(
-                    Some(msg.clone()),
+                    Some(message.clone()),
                     (span.start, span.end - span.start),
                 ));
             }
@@ -176,11 +181,16 @@ pub fn render(project: &Project, findings: &[Resolved], style: Style) -> String 
             );
         }
         // other files referenced by the finding
-        for (file, span, msg) in &f.labels {
+        for crate::checks::Label {
+            file,
+            span,
+            message,
+        } in &f.labels
+        {
             if *file != f.file {
                 let s = project.sources.get(*file);
                 let (l, c) = s.line_col(span.start);
-                one.push_str(&format!("  note: {msg} ({}:{l}:{c})\n", s.path));
+                one.push_str(&format!("  note: {message} ({}:{l}:{c})\n", s.path));
             }
         }
         out.push_str(&one);
