@@ -186,7 +186,7 @@ pub fn performance_analysis(project: &Project) -> Value {
         let Some(e) = &r.rule.expr else { continue };
         rules
             .entry(snake(&r.rule.name.value))
-            .or_insert_with(|| json!(e.text.value.trim()));
+            .or_insert_with(|| json!(e.text().trim()));
     }
     doc.insert("alerting_rules".into(), Value::Object(rules));
     Value::Object(doc)

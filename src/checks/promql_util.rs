@@ -148,7 +148,7 @@ pub fn source_span(
     inner: Option<crate::source::Span>,
 ) -> crate::source::Span {
     match inner {
-        Some(s) => expr.text.inner_span(src, &s),
-        None => expr.text.span.clone(),
+        Some(s) => expr.inner_span(src, &s),
+        None => expr.span.clone(),
     }
 }

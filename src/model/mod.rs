@@ -425,10 +425,7 @@ pub fn parse_file(
             for (k, v) in &a.exprs {
                 model.extra_exprs.push(ExtraExpr {
                     name: format!("alerting_rules.{}", k.value),
-                    expr: prom_rules::RuleExpr {
-                        text: v.clone(),
-                        parsed: crate::parse::promql::parse(&v.value),
-                    },
+                    expr: prom_rules::RuleExpr::new(v.clone()),
                 });
             }
             model.analysis = Some(a);

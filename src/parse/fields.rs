@@ -28,24 +28,30 @@ pub struct SStr {
 impl SStr {
     /// Map a byte range of `value` to the source, through quoting/folding of the scalar.
     pub fn inner_span(&self, src: &str, inner: &Span) -> Span {
-        let len = self.span.end - self.span.start;
-        match scalar::content_offsets(src, self.span.start, len, &self.value) {
-            Some(map) if inner.end < map.len() && inner.start <= inner.end => {
-                let end = if inner.end > inner.start {
-                    map[inner.end - 1] + 1
-                } else {
-                    map[inner.start]
-                };
-                let start = map[inner.start];
-                let mut end = end.max(start);
-                // a multi-byte char at the end
-                while end < src.len() && !src.is_char_boundary(end) {
-                    end += 1;
-                }
-                start..end
+        inner_span(src, &self.span, &self.value, inner)
+    }
+}
+
+/// Map a byte range of a scalar's `value` to the source, through the quoting/folding of the
+/// scalar written at `span`.
+pub fn inner_span(src: &str, span: &Span, value: &str, inner: &Span) -> Span {
+    let len = span.end - span.start;
+    match scalar::content_offsets(src, span.start, len, value) {
+        Some(map) if inner.end < map.len() && inner.start <= inner.end => {
+            let end = if inner.end > inner.start {
+                map[inner.end - 1] + 1
+            } else {
+                map[inner.start]
+            };
+            let start = map[inner.start];
+            let mut end = end.max(start);
+            // a multi-byte char at the end
+            while end < src.len() && !src.is_char_boundary(end) {
+                end += 1;
             }
-            _ => self.span.clone(),
+            start..end
         }
+        _ => span.clone(),
     }
 }
 

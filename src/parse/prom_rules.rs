@@ -68,10 +68,46 @@ fn template_options() -> ParseOptions<'static> {
     }
 }
 
+/// A rule's expression: where it is written and its syntax tree.
 #[derive(Debug)]
 pub struct RuleExpr {
-    pub text: SStr,
+    /// The YAML scalar holding the expression.
+    pub span: Span,
     pub parsed: Result<Parsed, PromqlError>,
+    /// The text when it did not parse; a parsed expression's text is kept once, in `parsed`
+    /// (tens of thousands of rules would otherwise hold every expression twice).
+    unparsed: String,
+}
+
+impl RuleExpr {
+    /// Parse the expression of a scalar.
+    pub fn new(text: SStr) -> RuleExpr {
+        match promql::parse_owned(text.value) {
+            Ok(p) => RuleExpr {
+                span: text.span,
+                parsed: Ok(p),
+                unparsed: String::new(),
+            },
+            Err((e, value)) => RuleExpr {
+                span: text.span,
+                parsed: Err(e),
+                unparsed: value,
+            },
+        }
+    }
+
+    /// The expression as PromQL reads it (after YAML unquoting).
+    pub fn text(&self) -> &str {
+        match &self.parsed {
+            Ok(p) => p.text(),
+            Err(_) => &self.unparsed,
+        }
+    }
+
+    /// Map a byte range of the expression text to the source (see [`SStr::inner_span`]).
+    pub fn inner_span(&self, src: &str, inner: &Span) -> Span {
+        crate::parse::fields::inner_span(src, &self.span, self.text(), inner)
+    }
 }
 
 #[derive(Debug)]
@@ -468,9 +504,9 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
         }
         Some((kspan, v)) => match cx.string(v, "expr") {
             Some(text) if !text.value.trim().is_empty() => {
-                let parsed = promql::parse(&text.value);
-                if let Err(e) = &parsed {
-                    let span = text.inner_span(cx.src, &e.span);
+                let expr = RuleExpr::new(text);
+                if let Err(e) = &expr.parsed {
+                    let span = expr.inner_span(cx.src, &e.span);
                     cx.issues.push(if e.too_complex {
                         // valid PromQL, maybe: say so, one severity lower
                         Issue {
@@ -492,7 +528,7 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
                         }
                     });
                 }
-                Some(RuleExpr { text, parsed })
+                Some(expr)
             }
             Some(_) => {
                 cx.err(

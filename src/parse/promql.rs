@@ -85,18 +85,26 @@ impl std::error::Error for PromqlError {}
 /// a dangling operator, the function name of a call with wrong arguments, ... and the whole
 /// expression otherwise.
 pub fn parse(expr: &str) -> Result<Parsed, PromqlError> {
-    if let Some(e) = too_complex(expr) {
-        return Err(e);
+    parse_owned(expr.to_string()).map_err(|(e, _)| e)
+}
+
+/// [`parse`] of an owned text, which the result keeps (given back with an error).
+pub fn parse_owned(expr: String) -> Result<Parsed, (PromqlError, String)> {
+    if let Some(e) = too_complex(&expr) {
+        return Err((e, expr));
     }
-    match pp::parse(expr) {
-        Ok(tree) => Ok(Parsed::new(expr.to_string(), Box::new(tree))),
+    match pp::parse(&expr) {
+        Ok(tree) => Ok(Parsed::new(expr, Box::new(tree))),
         Err(message) => {
-            let span = locate_error(expr, &message);
-            Err(PromqlError {
-                message,
-                span,
-                too_complex: false,
-            })
+            let span = locate_error(&expr, &message);
+            Err((
+                PromqlError {
+                    message,
+                    span,
+                    too_complex: false,
+                },
+                expr,
+            ))
         }
     }
 }

@@ -61,7 +61,7 @@ impl Check for NoCondition {
                 Finding::new(
                     self.id(),
                     r.file,
-                    expr.text.span.clone(),
+                    expr.span.clone(),
                     format!(
                         "alert `{}` {why}: it fires for every series the expression returns",
                         r.rule.name.value

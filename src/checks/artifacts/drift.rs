@@ -197,7 +197,7 @@ impl Drift {
                             ),
                         )
                         .label("documented")
-                        .also(real.file, real_expr.text.span.clone(), "what Prometheus evaluates")
+                        .also(real.file, real_expr.span.clone(), "what Prometheus evaluates")
                         .help("copy the expression from the rule file, or generate the report with `obsgate check --artifacts DIR`"),
                     );
                 }

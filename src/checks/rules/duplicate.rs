@@ -49,12 +49,7 @@ impl Check for Duplicate {
             let expr = match &r.rule.expr {
                 Some(e) => match &e.parsed {
                     Ok(p) => p.expr.to_string(),
-                    Err(_) => e
-                        .text
-                        .value
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" "),
+                    Err(_) => e.text().split_whitespace().collect::<Vec<_>>().join(" "),
                 },
                 None => String::new(),
             };
