@@ -1,6 +1,6 @@
 //! Baselines: the fingerprints of accepted findings (`--write-baseline FILE`), so that a run with
 //! `--baseline FILE` reports and fails only on new ones. Fingerprints do not depend on line
-//! numbers and never contain secret values (see `engine::resolve`).
+//! numbers and never contain secret values (see `engine::finish`).
 //!
 //! File format (schema_version 1): `{"schema_version":1,"tool":"obsgate",
 //! "findings":[{"fingerprint","check","file"}]}`, sorted; `check` and `file` are there for

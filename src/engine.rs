@@ -334,20 +334,6 @@ pub fn run_checks(project: &Project, config: &Config, only: Option<&[String]>) -
     finish(project, findings)
 }
 
-/// Resolve findings to outer files, compute line/column and stable fingerprints, sort.
-pub fn resolve(project: &Project, findings: Vec<Finding>) -> Vec<Resolved> {
-    let paths: Vec<Arc<str>> = project
-        .sources
-        .iter()
-        .map(|s| Arc::from(&*s.path))
-        .collect();
-    let out = findings
-        .into_iter()
-        .map(|f| resolve_one(project, &paths, f))
-        .collect();
-    finish(project, out)
-}
-
 /// A finding's span mapped to its outer file, with line and column (`paths`: the displayed
 /// path of every source, by id). The fingerprint is set by [`finish`].
 fn resolve_one(project: &Project, paths: &[Arc<str>], f: Finding) -> Resolved {
@@ -386,7 +372,8 @@ fn resolve_one(project: &Project, paths: &[Arc<str>], f: Finding) -> Resolved {
     }
 }
 
-/// Sort resolved findings, drop exact duplicates and set their fingerprints.
+/// Sort resolved findings, drop exact duplicates and set their fingerprints (which never
+/// contain a secret's value).
 fn finish(project: &Project, mut out: Vec<Resolved>) -> Vec<Resolved> {
     out.sort_by(|a, b| {
         (&a.path, a.line, a.column, a.check, &a.message)
