@@ -40,7 +40,7 @@ pub struct Resolved {
     pub check: &'static str,
     pub severity: Severity,
     /// The outer file's displayed path, shared by its findings.
-    pub path: std::sync::Arc<str>,
+    pub path: Arc<str>,
     pub line: usize,
     pub column: usize,
     pub end_line: usize,
