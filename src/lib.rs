@@ -502,21 +502,32 @@ fn run_check(
         Format::Concise
     });
     let style = Style { color, width: 100 };
-    let rendered = report::render(format, &outcome.project, &outcome.findings, style);
-    if emit(out, &rendered).is_err() {
-        return EXIT_ERROR;
+    // reports are streamed (a large run's SARIF is tens of MB), through a buffer
+    let written = {
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
+        report::write(format, &mut w, &outcome.project, &outcome.findings, style)
+            .and_then(|_| w.flush())
+    };
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return EXIT_ERROR,
+        _ => {}
     }
     for (fmt, path) in outputs {
-        let text = report::render(
-            fmt,
-            &outcome.project,
-            &outcome.findings,
-            Style {
-                color: false,
-                width: 100,
-            },
-        );
-        if let Err(e) = std::fs::write(&path, text) {
+        let written = std::fs::File::create(&path).and_then(|file| {
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+            report::write(
+                fmt,
+                &mut w,
+                &outcome.project,
+                &outcome.findings,
+                Style {
+                    color: false,
+                    width: 100,
+                },
+            )?;
+            w.flush()
+        });
+        if let Err(e) = written {
             let _ = emit(
                 err,
                 &format!("error: cannot write {}: {e}\n", path.display()),

@@ -6,10 +6,9 @@ use serde_json::json;
 
 use crate::engine::Resolved;
 
-pub fn render(findings: &[Resolved]) -> String {
-    let issues: Vec<serde_json::Value> = findings
-        .iter()
-        .map(|f| {
+pub fn write(w: &mut dyn std::io::Write, findings: &[Resolved]) -> std::io::Result<()> {
+    let issues = super::Streamed(|| {
+        findings.iter().map(|f| {
             json!({
                 "type": "issue",
                 "description": format!("{}: {}", f.check, f.message),
@@ -20,8 +19,7 @@ pub fn render(findings: &[Resolved]) -> String {
                 "location": {"path": &*f.path, "lines": {"begin": f.line, "end": f.end_line}},
             })
         })
-        .collect();
-    let mut s = serde_json::to_string_pretty(&issues).unwrap_or_else(|_| "[]".into());
-    s.push('\n');
-    s
+    });
+    serde_json::to_writer_pretty(&mut *w, &issues)?;
+    w.write_all(b"\n")
 }

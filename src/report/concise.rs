@@ -2,21 +2,15 @@
 
 use crate::engine::Resolved;
 
-use std::fmt::Write;
+use std::io::{self, Write};
 
-pub fn render(findings: &[Resolved]) -> String {
-    // sized up front: a large run has tens of thousands of lines
-    let size: usize = findings
-        .iter()
-        .map(|f| f.path.len() + f.check.len() + f.message.len() + 40)
-        .sum();
-    let mut out = String::with_capacity(size);
+pub fn write(w: &mut dyn Write, findings: &[Resolved]) -> io::Result<()> {
     for f in findings {
-        let _ = writeln!(
-            out,
+        writeln!(
+            w,
             "{}:{}:{}: {}[{}] {}",
             f.path, f.line, f.column, f.severity, f.check, f.message
-        );
+        )?;
     }
-    out
+    Ok(())
 }

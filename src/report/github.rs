@@ -14,16 +14,16 @@ fn property(s: &str) -> String {
     data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-pub fn render(findings: &[Resolved]) -> String {
-    let mut out = String::new();
+pub fn write(w: &mut dyn std::io::Write, findings: &[Resolved]) -> std::io::Result<()> {
     for f in findings {
         let mut message = f.message.clone();
         if let Some(h) = &f.help {
             message.push_str("\nhelp: ");
             message.push_str(h);
         }
-        out.push_str(&format!(
-            "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+        writeln!(
+            w,
+            "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}",
             super::levels(f.severity).1,
             property(&f.path),
             f.line,
@@ -32,9 +32,9 @@ pub fn render(findings: &[Resolved]) -> String {
             f.end_column,
             property(&format!("obsgate {}", f.check)),
             data(&message)
-        ));
+        )?;
     }
-    out
+    Ok(())
 }
 
 #[cfg(test)]

@@ -16,7 +16,8 @@ use serde_json::{json, Value};
 use crate::engine::Resolved;
 use crate::model::Project;
 
-pub fn document(project: &Project, findings: &[Resolved]) -> Value {
+/// The document with its findings left out (the report writes them where the marker is).
+fn skeleton(project: &Project, findings: &[Resolved]) -> serde_json::Map<String, Value> {
     let mut by_severity: BTreeMap<&str, usize> = BTreeMap::new();
     let mut by_check: BTreeMap<&str, usize> = BTreeMap::new();
     for f in findings {
@@ -28,34 +29,65 @@ pub fn document(project: &Project, findings: &[Resolved]) -> Value {
         .iter()
         .filter(|s| s.origin.is_none())
         .count();
-    let mut doc = json!({
-        "schema_version": 1,
-        "tool": {"name": "obsgate", "version": env!("CARGO_PKG_VERSION")},
-        "findings": findings.iter().map(|f| json!({
-            "check": f.check,
-            "severity": f.severity.as_str(),
-            "message": f.message,
-            "file": &*f.path,
-            "line": f.line,
-            "column": f.column,
-            "end_line": f.end_line,
-            "end_column": f.end_column,
-            "help": f.help,
-            "fingerprint": f.fingerprint,
-            "context": f.context,
-        })).collect::<Vec<_>>(),
-        "summary": {
+    let mut doc = serde_json::Map::new();
+    doc.insert("schema_version".into(), json!(1));
+    doc.insert(
+        "tool".into(),
+        json!({"name": "obsgate", "version": env!("CARGO_PKG_VERSION")}),
+    );
+    doc.insert("findings".into(), json!([]));
+    doc.insert(
+        "summary".into(),
+        json!({
             "files": files,
             "findings": findings.len(),
             "by_severity": by_severity,
             "by_check": by_check,
-        }
-    });
+        }),
+    );
     let probe = probe_section(project);
     if !probe.is_empty() {
-        doc["probe"] = Value::Array(probe);
+        doc.insert("probe".into(), Value::Array(probe));
     }
     doc
+}
+
+fn finding(f: &Resolved) -> Value {
+    json!({
+        "check": f.check,
+        "severity": f.severity.as_str(),
+        "message": f.message,
+        "file": &*f.path,
+        "line": f.line,
+        "column": f.column,
+        "end_line": f.end_line,
+        "end_column": f.end_column,
+        "help": f.help,
+        "fingerprint": f.fingerprint,
+        "context": f.context,
+    })
+}
+
+/// The skeleton's top-level map with the findings streamed in place of its empty array (the
+/// keys in the map's own, sorted order, as a `Value` writes them).
+struct Streaming<'a> {
+    skeleton: &'a serde_json::Map<String, Value>,
+    findings: &'a [Resolved],
+}
+
+impl serde::Serialize for Streaming<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.skeleton.len()))?;
+        for (k, v) in self.skeleton {
+            if k == "findings" {
+                m.serialize_entry(k, &super::Streamed(|| self.findings.iter().map(finding)))?;
+            } else {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        m.end()
+    }
 }
 
 /// Per probed target: readiness, the scrape (families, series), health, and the load check.
@@ -94,8 +126,17 @@ fn probe_section(project: &Project) -> Vec<Value> {
     out
 }
 
-pub fn render(project: &Project, findings: &[Resolved]) -> String {
-    let mut s = serde_json::to_string_pretty(&document(project, findings)).unwrap_or_default();
-    s.push('\n');
-    s
+pub fn write(
+    w: &mut dyn std::io::Write,
+    project: &Project,
+    findings: &[Resolved],
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(
+        &mut *w,
+        &Streaming {
+            skeleton: &skeleton(project, findings),
+            findings,
+        },
+    )?;
+    w.write_all(b"\n")
 }

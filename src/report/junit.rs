@@ -9,7 +9,11 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use crate::engine::Resolved;
 use crate::model::Project;
 
-pub fn render(project: &Project, findings: &[Resolved]) -> String {
+pub fn write(
+    w: &mut dyn std::io::Write,
+    project: &Project,
+    findings: &[Resolved],
+) -> std::io::Result<()> {
     let mut report = Report::new("obsgate");
     let mut by_file: BTreeMap<&str, BTreeMap<&str, Vec<&Resolved>>> = BTreeMap::new();
     for s in project.sources.iter().filter(|s| s.origin.is_none()) {
@@ -70,7 +74,8 @@ pub fn render(project: &Project, findings: &[Resolved]) -> String {
         }
         report.add_test_suite(suite);
     }
-    let mut s = report.to_string().unwrap_or_default();
-    s.push('\n');
-    s
+    report
+        .serialize(&mut *w)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    w.write_all(b"\n")
 }

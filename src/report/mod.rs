@@ -8,6 +8,8 @@ pub mod junit;
 pub mod sarif;
 pub mod text;
 
+use std::io::{self, Write};
+
 use crate::engine::Resolved;
 use crate::model::Project;
 
@@ -43,15 +45,46 @@ pub struct Style {
     pub width: usize,
 }
 
-pub fn render(format: Format, project: &Project, findings: &[Resolved], style: Style) -> String {
+/// Write the report to `w` as it is produced: a large run's report (tens of MB of SARIF) is
+/// never held in memory whole. `w` should be buffered.
+pub fn write(
+    format: Format,
+    w: &mut dyn Write,
+    project: &Project,
+    findings: &[Resolved],
+    style: Style,
+) -> io::Result<()> {
     match format {
-        Format::Text => text::render(project, findings, style),
-        Format::Concise => concise::render(findings),
-        Format::Json => json::render(project, findings),
-        Format::Sarif => sarif::render(project, findings),
-        Format::Codequality => codequality::render(findings),
-        Format::Junit => junit::render(project, findings),
-        Format::Github => github::render(findings),
+        Format::Text => text::write(w, project, findings, style),
+        Format::Concise => concise::write(w, findings),
+        Format::Json => json::write(w, project, findings),
+        Format::Sarif => sarif::write(w, project, findings),
+        Format::Codequality => codequality::write(w, findings),
+        Format::Junit => junit::write(w, project, findings),
+        Format::Github => github::write(w, findings),
+    }
+}
+
+/// The report as a string (tests; the CLI streams it with [`write`]).
+pub fn render(format: Format, project: &Project, findings: &[Resolved], style: Style) -> String {
+    let mut buf = Vec::new();
+    // writing to a Vec fails only if a serializer does, which the reporters' data cannot make it
+    let _ = write(format, &mut buf, project, findings, style);
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+/// A sequence serialized from an iterator as it goes (the findings of a JSON report), so the
+/// serialized items are never all in memory at once.
+pub(crate) struct Streamed<F>(pub F);
+
+impl<F, I> serde::Serialize for Streamed<F>
+where
+    F: Fn() -> I,
+    I: Iterator,
+    I::Item: serde::Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq((self.0)())
     }
 }
 

@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_sarif::sarif::{
     ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, Region,
-    ReportingConfiguration, ReportingDescriptor, ResultLevel, Run, Sarif, Tool, ToolComponent,
-    Version,
+    ReportingConfiguration, ReportingDescriptor, ResultLevel, Tool, ToolComponent, Version,
 };
 
 use crate::checks::registry;
@@ -22,7 +21,34 @@ fn level(s: crate::checks::Severity) -> ResultLevel {
     }
 }
 
-pub fn render(project: &Project, findings: &[Resolved]) -> String {
+/// One run of the log. serde-sarif's `Run` holds its results in a `Vec`; this writes the same
+/// fields (those obsgate sets, in serde-sarif's order) with the results streamed.
+#[derive(serde::Serialize)]
+#[serde(bound = "super::Streamed<F>: serde::Serialize")]
+struct RunOut<'a, F> {
+    #[serde(rename = "columnKind")]
+    column_kind: &'static str,
+    #[serde(rename = "originalUriBaseIds")]
+    original_uri_base_ids: BTreeMap<String, ArtifactLocation>,
+    results: super::Streamed<F>,
+    tool: &'a Tool,
+}
+
+/// The log (serde-sarif's `Sarif`, field for field, with one streamed run).
+#[derive(serde::Serialize)]
+#[serde(bound = "super::Streamed<F>: serde::Serialize")]
+struct SarifOut<'a, F> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [RunOut<'a, F>; 1],
+    version: String,
+}
+
+pub fn write(
+    w: &mut dyn std::io::Write,
+    project: &Project,
+    findings: &[Resolved],
+) -> std::io::Result<()> {
     let rules: Vec<ReportingDescriptor> = registry::metas()
         .iter()
         .map(|m| {
@@ -70,41 +96,38 @@ pub fn render(project: &Project, findings: &[Resolved]) -> String {
         .enumerate()
         .map(|(i, m)| (m.id.as_str(), i as i64))
         .collect();
-    let results: Vec<serde_sarif::sarif::Result> = findings
-        .iter()
-        .map(|f| {
-            let region = Region::builder()
-                .start_line(f.line as i64)
-                .start_column(f.column as i64)
-                .end_line(f.end_line as i64)
-                .end_column(f.end_column as i64)
-                .build();
-            let location = Location::builder()
-                .physical_location(
-                    PhysicalLocation::builder()
-                        .artifact_location(artifact(&f.path))
-                        .region(region)
-                        .build(),
-                )
-                .build();
-            let mut text = f.message.clone();
-            if let Some(h) = &f.help {
-                text.push_str("\nhelp: ");
-                text.push_str(h);
-            }
-            let mut fp = BTreeMap::new();
-            fp.insert("obsgate/v1".to_string(), f.fingerprint.to_string());
-            let mut r = serde_sarif::sarif::Result::builder()
-                .rule_id(f.check)
-                .level(level(f.severity))
-                .message(Message::builder().text(text).build())
-                .locations(vec![location])
-                .partial_fingerprints(fp)
-                .build();
-            r.rule_index = index.get(f.check).copied();
-            r
-        })
-        .collect();
+    let result = |f: &Resolved| {
+        let region = Region::builder()
+            .start_line(f.line as i64)
+            .start_column(f.column as i64)
+            .end_line(f.end_line as i64)
+            .end_column(f.end_column as i64)
+            .build();
+        let location = Location::builder()
+            .physical_location(
+                PhysicalLocation::builder()
+                    .artifact_location(artifact(&f.path))
+                    .region(region)
+                    .build(),
+            )
+            .build();
+        let mut text = f.message.clone();
+        if let Some(h) = &f.help {
+            text.push_str("\nhelp: ");
+            text.push_str(h);
+        }
+        let mut fp = BTreeMap::new();
+        fp.insert("obsgate/v1".to_string(), f.fingerprint.to_string());
+        let mut r = serde_sarif::sarif::Result::builder()
+            .rule_id(f.check)
+            .level(level(f.severity))
+            .message(Message::builder().text(text).build())
+            .locations(vec![location])
+            .partial_fingerprints(fp)
+            .build();
+        r.rule_index = index.get(f.check).copied();
+        r
+    };
     let root = url_of_dir(&project.base);
     let mut bases = BTreeMap::new();
     bases.insert(
@@ -121,20 +144,18 @@ pub fn render(project: &Project, findings: &[Resolved]) -> String {
                 .build(),
         )
         .build();
-    let run = Run::builder()
-        .tool(tool)
-        .results(results)
-        .original_uri_base_ids(bases)
-        .column_kind(serde_json::Value::String("unicodeCodePoints".into()))
-        .build();
-    let sarif = Sarif::builder()
-        .version(Version::V2_1_0.to_string())
-        .schema("https://json.schemastore.org/sarif-2.1.0.json")
-        .runs(vec![run])
-        .build();
-    let mut s = serde_json::to_string_pretty(&sarif).unwrap_or_default();
-    s.push('\n');
-    s
+    let sarif = SarifOut {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        runs: [RunOut {
+            column_kind: "unicodeCodePoints",
+            original_uri_base_ids: bases,
+            results: super::Streamed(|| findings.iter().map(result)),
+            tool: &tool,
+        }],
+        version: Version::V2_1_0.to_string(),
+    };
+    serde_json::to_writer_pretty(&mut *w, &sarif)?;
+    w.write_all(b"\n")
 }
 
 /// A finding's file: relative to `%SRCROOT%`, or an absolute `file://` URI for a file outside

@@ -1,7 +1,6 @@
 //! Graphical diagnostics (miette): the check id as code, the source excerpt with the offending
 //! span underlined, secondary labels, and the help line. No hyperlinks (CI logs).
 
-use std::collections::HashMap;
 use std::fmt;
 
 use miette::{
@@ -152,7 +151,12 @@ impl Diagnostic for Diag<'_> {
     }
 }
 
-pub fn render(project: &Project, findings: &[Resolved], style: Style) -> String {
+pub fn write(
+    w: &mut dyn std::io::Write,
+    project: &Project,
+    findings: &[Resolved],
+    style: Style,
+) -> std::io::Result<()> {
     let theme = if style.color {
         GraphicalTheme::unicode()
     } else {
@@ -161,17 +165,18 @@ pub fn render(project: &Project, findings: &[Resolved], style: Style) -> String 
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_links(false)
         .with_width(style.width);
-    let mut sources: HashMap<FileId, Excerpts> = HashMap::new();
+    // findings come sorted by file: only the current file's (masked) text is kept
+    let mut current: Option<(FileId, Excerpts)> = None;
     let secret_fields = crate::secrets::field_spans(project);
-    let mut out = String::new();
     for f in findings {
-        let src = sources.entry(f.file).or_insert_with(|| {
+        if current.as_ref().is_none_or(|(id, _)| *id != f.file) {
             let s = project.sources.get(f.file);
             // never show a secret in an excerpt, not even on a context line
             let spans = crate::secrets::mask_spans(&s.text, f.file, &secret_fields);
             let text = crate::secrets::mask(&s.text, &spans);
-            Excerpts::new(s.path.clone(), text)
-        });
+            current = Some((f.file, Excerpts::new(s.path.clone(), text)));
+        }
+        let Some((_, src)) = &current else { continue };
         let d = Diag { f, src };
         let mut one = String::new();
         if handler.render_report(&mut one, &d).is_err() {
@@ -193,10 +198,10 @@ pub fn render(project: &Project, findings: &[Resolved], style: Style) -> String 
                 one.push_str(&format!("  note: {message} ({}:{l}:{c})\n", s.path));
             }
         }
-        out.push_str(&one);
-        out.push('\n');
+        w.write_all(one.as_bytes())?;
+        w.write_all(b"\n")?;
     }
-    out
+    Ok(())
 }
 
 #[cfg(test)]
