@@ -101,7 +101,11 @@ impl Context {
     pub fn insert(&mut self, key: &'static str, value: serde_json::Value) {
         match self.0.binary_search_by(|(k, _)| (*k).cmp(key)) {
             Ok(i) => self.0[i].1 = value,
-            Err(i) => self.0.insert(i, (key, value)),
+            Err(i) => {
+                // grown one entry at a time: a first push would reserve room for four
+                self.0.reserve_exact(1);
+                self.0.insert(i, (key, value));
+            }
         }
     }
 
@@ -162,7 +166,7 @@ impl Finding {
             severity: Severity::Error,
             file,
             span,
-            message: message.into(),
+            message: exact(message.into()),
             label: None,
             help: None,
             labels: Vec::new(),
@@ -172,7 +176,10 @@ impl Finding {
     }
 
     pub fn help(mut self, help: impl Into<Cow<'static, str>>) -> Finding {
-        self.help = Some(help.into());
+        self.help = Some(match help.into() {
+            Cow::Owned(s) => Cow::Owned(exact(s)),
+            fixed => fixed,
+        });
         self
     }
 
@@ -182,10 +189,11 @@ impl Finding {
     }
 
     pub fn also(mut self, file: FileId, span: Span, message: impl Into<String>) -> Finding {
+        self.labels.reserve_exact(1);
         self.labels.push(Label {
             file,
             span,
-            message: message.into(),
+            message: exact(message.into()),
         });
         self
     }
@@ -198,6 +206,17 @@ impl Finding {
     pub fn downgraded(mut self, yes: bool) -> Finding {
         self.downgrade = yes;
         self
+    }
+}
+
+/// A finding's text in a buffer of its own length: `format!` reserves about twice its fixed
+/// text, and a large run keeps tens of thousands of findings (copying is cheaper than the
+/// slack, and an allocator may keep a shrunk buffer in place).
+fn exact(s: String) -> String {
+    if s.capacity() > s.len() {
+        s.as_str().to_owned()
+    } else {
+        s
     }
 }
 

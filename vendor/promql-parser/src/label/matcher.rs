@@ -16,6 +16,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 
 use regex::Regex;
+use std::sync::Arc;
 
 use crate::parser::lex::is_label;
 use crate::parser::token::{token_display, TokenId, T_EQL, T_EQL_REGEX, T_NEQ, T_NEQ_REGEX};
@@ -28,8 +29,8 @@ pub enum MatchOp {
     Equal,
     NotEqual,
     // TODO: do we need regex here?
-    Re(Regex),
-    NotRe(Regex),
+    Re(Arc<Regex>),
+    NotRe(Arc<Regex>),
 }
 
 impl fmt::Display for MatchOp {
@@ -117,7 +118,7 @@ impl Matcher {
     /// Regex used in PromQL are fully anchored.
     ///
     /// obsgate patch: compiled regexes are cached by pattern (see `compile_cached`).
-    fn try_parse_re(original_re: &str) -> Result<Regex, String> {
+    fn try_parse_re(original_re: &str) -> Result<Arc<Regex>, String> {
         compile_cached(original_re, || {
             let re = format!("^(?:{})$", original_re);
             Regex::new(&re).or_else(|_| Regex::new(&try_escape_for_repeat_re(&re)))
@@ -165,35 +166,36 @@ impl fmt::Display for Matcher {
 ///
 /// Compiling a regex costs far more than parsing the expression around it (a `.` alone builds a
 /// UTF-8 automaton), and rule sets repeat the same few patterns (`5..`, `job=~"..."`) across
-/// thousands of expressions. A `Regex` clone shares the compiled program, so every matcher of the
-/// same pattern shares one. Only successful compilations are kept (an invalid pattern is
+/// thousands of expressions. Every matcher of the same pattern shares one `Regex` through an
+/// `Arc` (a `Regex` clone would share the compiled program but bring its own cache pool, about
+/// 300 bytes, which on a large rule set came to a fifth of the memory held by syntax trees). Only successful compilations are kept (an invalid pattern is
 /// recompiled to get its error, which is rare), patterns longer than `REGEX_CACHE_MAX_LEN`
 /// bytes are not kept (they are rarely repeated), and the cache is emptied when it reaches
 /// `REGEX_CACHE_MAX` patterns, so a long-lived process fed ever-new patterns stays bounded.
 fn compile_cached(
     pattern: &str,
     compile: impl FnOnce() -> Result<Regex, regex::Error>,
-) -> Result<Regex, regex::Error> {
+) -> Result<Arc<Regex>, regex::Error> {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
     const REGEX_CACHE_MAX: usize = 10_000;
     const REGEX_CACHE_MAX_LEN: usize = 1024;
     if pattern.len() > REGEX_CACHE_MAX_LEN {
-        return compile();
+        return compile().map(Arc::new);
     }
-    static CACHE: OnceLock<Mutex<HashMap<String, Regex>>> = OnceLock::new();
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Regex>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(re) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
         return Ok(re);
     }
     // compiled outside the lock: another thread may compile the same pattern meanwhile, and the
     // later insert simply replaces an equal regex
-    let re = compile()?;
+    let re = Arc::new(compile()?);
     if let Ok(mut c) = cache.lock() {
         if c.len() >= REGEX_CACHE_MAX {
             c.clear();
         }
-        c.insert(pattern.to_string(), re.clone());
+        c.insert(pattern.to_string(), Arc::clone(&re));
     }
     Ok(re)
 }
@@ -398,22 +400,22 @@ mod tests {
         assert_eq!(MatchOp::Equal, MatchOp::Equal);
         assert_eq!(MatchOp::NotEqual, MatchOp::NotEqual);
         assert_eq!(
-            MatchOp::Re(Regex::new("\\s+").unwrap()),
-            MatchOp::Re(Regex::new("\\s+").unwrap())
+            MatchOp::Re(Arc::new(Regex::new("\\s+").unwrap())),
+            MatchOp::Re(Arc::new(Regex::new("\\s+").unwrap()))
         );
         assert_eq!(
-            MatchOp::NotRe(Regex::new("\\s+").unwrap()),
-            MatchOp::NotRe(Regex::new("\\s+").unwrap())
+            MatchOp::NotRe(Arc::new(Regex::new("\\s+").unwrap())),
+            MatchOp::NotRe(Arc::new(Regex::new("\\s+").unwrap()))
         );
 
         assert_ne!(MatchOp::Equal, MatchOp::NotEqual);
         assert_ne!(
             MatchOp::NotEqual,
-            MatchOp::NotRe(Regex::new("\\s+").unwrap())
+            MatchOp::NotRe(Arc::new(Regex::new("\\s+").unwrap()))
         );
         assert_ne!(
-            MatchOp::Re(Regex::new("\\s+").unwrap()),
-            MatchOp::NotRe(Regex::new("\\s+").unwrap())
+            MatchOp::Re(Arc::new(Regex::new("\\s+").unwrap())),
+            MatchOp::NotRe(Arc::new(Regex::new("\\s+").unwrap()))
         );
     }
 
@@ -422,22 +424,22 @@ mod tests {
         assert_eq!(hash(MatchOp::Equal), hash(MatchOp::Equal));
         assert_eq!(hash(MatchOp::NotEqual), hash(MatchOp::NotEqual));
         assert_eq!(
-            hash(MatchOp::Re(Regex::new("\\s+").unwrap())),
-            hash(MatchOp::Re(Regex::new("\\s+").unwrap()))
+            hash(MatchOp::Re(Arc::new(Regex::new("\\s+").unwrap()))),
+            hash(MatchOp::Re(Arc::new(Regex::new("\\s+").unwrap())))
         );
         assert_eq!(
-            hash(MatchOp::NotRe(Regex::new("\\s+").unwrap())),
-            hash(MatchOp::NotRe(Regex::new("\\s+").unwrap()))
+            hash(MatchOp::NotRe(Arc::new(Regex::new("\\s+").unwrap()))),
+            hash(MatchOp::NotRe(Arc::new(Regex::new("\\s+").unwrap())))
         );
 
         assert_ne!(hash(MatchOp::Equal), hash(MatchOp::NotEqual));
         assert_ne!(
             hash(MatchOp::NotEqual),
-            hash(MatchOp::NotRe(Regex::new("\\s+").unwrap()))
+            hash(MatchOp::NotRe(Arc::new(Regex::new("\\s+").unwrap())))
         );
         assert_ne!(
-            hash(MatchOp::Re(Regex::new("\\s+").unwrap())),
-            hash(MatchOp::NotRe(Regex::new("\\s+").unwrap()))
+            hash(MatchOp::Re(Arc::new(Regex::new("\\s+").unwrap()))),
+            hash(MatchOp::NotRe(Arc::new(Regex::new("\\s+").unwrap())))
         );
     }
 
@@ -455,12 +457,12 @@ mod tests {
 
         assert_eq!(
             hash(Matcher::new(
-                MatchOp::Re(Regex::new("\\s+").unwrap()),
+                MatchOp::Re(Arc::new(Regex::new("\\s+").unwrap())),
                 "name",
                 "\\s+"
             )),
             hash(Matcher::new(
-                MatchOp::Re(Regex::new("\\s+").unwrap()),
+                MatchOp::Re(Arc::new(Regex::new("\\s+").unwrap())),
                 "name",
                 "\\s+"
             )),
@@ -468,12 +470,12 @@ mod tests {
 
         assert_eq!(
             hash(Matcher::new(
-                MatchOp::NotRe(Regex::new("\\s+").unwrap()),
+                MatchOp::NotRe(Arc::new(Regex::new("\\s+").unwrap())),
                 "name",
                 "\\s+"
             )),
             hash(Matcher::new(
-                MatchOp::NotRe(Regex::new("\\s+").unwrap()),
+                MatchOp::NotRe(Arc::new(Regex::new("\\s+").unwrap())),
                 "name",
                 "\\s+"
             )),
@@ -486,12 +488,12 @@ mod tests {
 
         assert_ne!(
             hash(Matcher::new(
-                MatchOp::Re(Regex::new("\\s+").unwrap()),
+                MatchOp::Re(Arc::new(Regex::new("\\s+").unwrap())),
                 "name",
                 "\\s+"
             )),
             hash(Matcher::new(
-                MatchOp::NotRe(Regex::new("\\s+").unwrap()),
+                MatchOp::NotRe(Arc::new(Regex::new("\\s+").unwrap())),
                 "name",
                 "\\s+"
             )),
@@ -516,7 +518,7 @@ mod tests {
     fn test_matcher_re() {
         let value = "api/v1/.*";
         let re = Regex::new(value).unwrap();
-        let op = MatchOp::Re(re);
+        let op = MatchOp::Re(Arc::new(re));
         let matcher = Matcher::new(op, "name", value);
         assert!(matcher.is_match("api/v1/query"));
         assert!(matcher.is_match("api/v1/range_query"));
@@ -562,17 +564,17 @@ mod tests {
     #[test]
     fn test_re_matcher_equality() {
         assert_eq!(
-            Matcher::new(MatchOp::Re(Regex::new("2??").unwrap()), "code", "2??",),
-            Matcher::new(MatchOp::Re(Regex::new("2??").unwrap()), "code", "2??",)
+            Matcher::new(MatchOp::Re(Arc::new(Regex::new("2??").unwrap())), "code", "2??",),
+            Matcher::new(MatchOp::Re(Arc::new(Regex::new("2??").unwrap())), "code", "2??",)
         );
 
         assert_ne!(
-            Matcher::new(MatchOp::Re(Regex::new("2??").unwrap()), "code", "2??",),
-            Matcher::new(MatchOp::Re(Regex::new("2??").unwrap()), "code", "2*?",)
+            Matcher::new(MatchOp::Re(Arc::new(Regex::new("2??").unwrap())), "code", "2??",),
+            Matcher::new(MatchOp::Re(Arc::new(Regex::new("2??").unwrap())), "code", "2*?",)
         );
 
         assert_ne!(
-            Matcher::new(MatchOp::Re(Regex::new("2??").unwrap()), "code", "2??",),
+            Matcher::new(MatchOp::Re(Arc::new(Regex::new("2??").unwrap())), "code", "2??",),
             Matcher::new(MatchOp::Equal, "code", "2??")
         );
 
@@ -629,17 +631,17 @@ mod tests {
     #[test]
     fn test_not_re_matcher_equality() {
         assert_eq!(
-            Matcher::new(MatchOp::NotRe(Regex::new("2??").unwrap()), "code", "2??",),
-            Matcher::new(MatchOp::NotRe(Regex::new("2??").unwrap()), "code", "2??",)
+            Matcher::new(MatchOp::NotRe(Arc::new(Regex::new("2??").unwrap())), "code", "2??",),
+            Matcher::new(MatchOp::NotRe(Arc::new(Regex::new("2??").unwrap())), "code", "2??",)
         );
 
         assert_ne!(
-            Matcher::new(MatchOp::NotRe(Regex::new("2??").unwrap()), "code", "2??",),
-            Matcher::new(MatchOp::NotRe(Regex::new("2?*").unwrap()), "code", "2*?",)
+            Matcher::new(MatchOp::NotRe(Arc::new(Regex::new("2??").unwrap())), "code", "2??",),
+            Matcher::new(MatchOp::NotRe(Arc::new(Regex::new("2?*").unwrap())), "code", "2*?",)
         );
 
         assert_ne!(
-            Matcher::new(MatchOp::NotRe(Regex::new("2??").unwrap()), "code", "2??",),
+            Matcher::new(MatchOp::NotRe(Arc::new(Regex::new("2??").unwrap())), "code", "2??",),
             Matcher::new(MatchOp::Equal, "code", "2??")
         );
 
@@ -687,12 +689,12 @@ mod tests {
                 .append(Matcher::new(MatchOp::Equal, "name1", "val1"))
                 .append(Matcher::new(MatchOp::NotEqual, "name2", "val2"))
                 .append(Matcher::new(
-                    MatchOp::Re(Regex::new("\\d+").unwrap()),
+                    MatchOp::Re(Arc::new(Regex::new("\\d+").unwrap())),
                     "name2",
                     "\\d+"
                 ))
                 .append(Matcher::new(
-                    MatchOp::NotRe(Regex::new("\\d+").unwrap()),
+                    MatchOp::NotRe(Arc::new(Regex::new("\\d+").unwrap())),
                     "name2",
                     "\\d+"
                 )),
@@ -700,12 +702,12 @@ mod tests {
                 .append(Matcher::new(MatchOp::Equal, "name1", "val1"))
                 .append(Matcher::new(MatchOp::NotEqual, "name2", "val2"))
                 .append(Matcher::new(
-                    MatchOp::Re(Regex::new("\\d+").unwrap()),
+                    MatchOp::Re(Arc::new(Regex::new("\\d+").unwrap())),
                     "name2",
                     "\\d+"
                 ))
                 .append(Matcher::new(
-                    MatchOp::NotRe(Regex::new("\\d+").unwrap()),
+                    MatchOp::NotRe(Arc::new(Regex::new("\\d+").unwrap())),
                     "name2",
                     "\\d+"
                 ))

@@ -929,7 +929,7 @@ mod tests {
             }),
             (r#"foo:bar{a=~"bc{9}"}"#, {
                 let matchers = Matchers::one(Matcher::new(
-                    MatchOp::Re(Regex::new("^(?:bc{9})$").unwrap()),
+                    MatchOp::Re(std::sync::Arc::new(Regex::new("^(?:bc{9})$").unwrap())),
                     "a",
                     "bc{9}",
                 ));
@@ -937,7 +937,7 @@ mod tests {
             }),
             (r#"foo:bar{a=~"bc{abc}"}"#, {
                 let matchers = Matchers::one(Matcher::new(
-                    MatchOp::Re(Regex::new("^(?:bc\\{abc})$").unwrap()),
+                    MatchOp::Re(std::sync::Arc::new(Regex::new("^(?:bc\\{abc})$").unwrap())),
                     "a",
                     "bc{abc}",
                 ));
@@ -1418,7 +1418,7 @@ mod tests {
                 let matchers = Matchers::new(vec![
                     Matcher::new(MatchOp::Equal, "job", "myjob"),
                     Matcher::new(
-                        MatchOp::Re(Regex::new("^(?:.*)$").unwrap()),
+                        MatchOp::Re(std::sync::Arc::new(Regex::new("^(?:.*)$").unwrap())),
                         "instance",
                         ".*",
                     ),
@@ -1457,7 +1457,7 @@ mod tests {
                     let matchers = Matchers::new(vec![
                         Matcher::new(MatchOp::Equal, "job", "myjob"),
                         Matcher::new(
-                            MatchOp::Re(Regex::new("^(?:.*)$").unwrap()),
+                            MatchOp::Re(std::sync::Arc::new(Regex::new("^(?:.*)$").unwrap())),
                             "instance",
                             ".*",
                         ),
