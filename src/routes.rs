@@ -157,7 +157,7 @@ pub fn test(args: &TestArgs, out: &mut dyn Write) -> Result<i32, String> {
             .config;
         let inhibits: Vec<routing::Inhibit> =
             am.inhibit_rules.iter().map(routing::inhibit_of).collect();
-        for a in &universe {
+        for a in universe {
             let r = routing::reach(&t, a);
             s.push_str(&format!("{}\n", a.alertname));
             for (k, tri) in r.terminal_routes() {
@@ -182,7 +182,7 @@ pub fn test(args: &TestArgs, out: &mut dyn Write) -> Result<i32, String> {
                 if !a.matches(&rule.target).possible() {
                     continue;
                 }
-                for src in &universe {
+                for src in universe {
                     if std::ptr::eq(src, a) {
                         continue;
                     }

@@ -620,16 +620,21 @@ pub fn equal_candidates<'a>(
 /// Every alert the project's rule files can produce, with what is known of its labels: static
 /// labels have known values (templated ones are unknown and may render empty, which drops them);
 /// labels the expression can produce (label inference) are present with unknown values.
-pub fn universe(project: &crate::model::Project) -> Vec<AlertLabels> {
-    universe_with(project, &[])
+pub fn universe(project: &crate::model::Project) -> &[AlertLabels] {
+    project.rule_alerts()
 }
 
 /// The universe plus alerts declared in `.obsgate.yml` (`alertmanager.extra_alerts`) that reach
-/// Alertmanager from elsewhere; their labels are known exactly.
-pub fn universe_with(
-    project: &crate::model::Project,
+/// Alertmanager from elsewhere; their labels are known exactly. Borrowed from the project's
+/// cache when there are none: the checks that route alerts run side by side, and a copy each
+/// of a large rule set's alerts was over 100 MB.
+pub fn universe_with<'a>(
+    project: &'a crate::model::Project,
     extra: &[crate::config::ExtraAlert],
-) -> Vec<AlertLabels> {
+) -> std::borrow::Cow<'a, [AlertLabels]> {
+    if extra.is_empty() {
+        return std::borrow::Cow::Borrowed(project.rule_alerts());
+    }
     let mut out = project.rule_alerts().to_vec();
     out.extend(extra.iter().map(|e| {
         AlertLabels {
@@ -643,7 +648,7 @@ pub fn universe_with(
             origin: None,
         }
     }));
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 pub(crate) fn rule_alerts(project: &crate::model::Project) -> Vec<AlertLabels> {

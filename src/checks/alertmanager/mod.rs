@@ -18,7 +18,9 @@ pub mod useless_continue;
 /// The alerts to route through Alertmanager configs: the alerts of the checked rule files plus
 /// `.obsgate.yml`'s `alertmanager.extra_alerts`. `None` when there is no Alertmanager config or
 /// no alert at all (nothing to judge, so the cross-file checks stay quiet).
-pub fn universe(cx: &crate::checks::Ctx) -> Option<Vec<crate::model::routing::AlertLabels>> {
+pub fn universe<'a>(
+    cx: &crate::checks::Ctx<'a>,
+) -> Option<std::borrow::Cow<'a, [crate::model::routing::AlertLabels]>> {
     cx.project.alertmanager_configs().next()?;
     let universe = crate::model::routing::universe_with(cx.project, &cx.config.extra_alerts);
     (!universe.is_empty()).then_some(universe)

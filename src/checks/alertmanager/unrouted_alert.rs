@@ -45,7 +45,7 @@ impl Check for UnroutedAlert {
             let root_receiver = eff[0].receiver.clone().unwrap_or_default();
             let mut only_root: Vec<&routing::AlertLabels> = Vec::new();
             let mut unpaged: Vec<(&routing::AlertLabels, Vec<String>)> = Vec::new();
-            for alert in &universe {
+            for alert in universe.iter() {
                 let r = routing::reach(tree, alert);
                 if !tree.children.is_empty() && r.terminal(0) == Tri::Yes {
                     only_root.push(alert);
