@@ -196,7 +196,9 @@ enum ValueRef<'a> {
 #[derive(Debug, Clone)]
 pub struct AlertLabels {
     pub alertname: String,
-    pub labels: BTreeMap<String, LabelValue>,
+    /// Sorted by name (a slice, not a map: a large rule set has tens of thousands of alerts with
+    /// a few labels each, and a map node alone is over 500 bytes).
+    pub labels: Box<[(String, LabelValue)]>,
     /// The alert may carry labels not named in `labels` (its expression keeps series labels).
     pub open: bool,
     /// Where the alert is defined.
@@ -204,11 +206,19 @@ pub struct AlertLabels {
 }
 
 impl AlertLabels {
+    /// What is written of a label (`None`: not named by the rule or its expression).
+    fn label(&self, name: &str) -> Option<&LabelValue> {
+        self.labels
+            .binary_search_by(|(k, _)| k.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.labels[i].1)
+    }
+
     pub fn value(&self, name: &str) -> LabelValue {
         if name == "alertname" {
             return LabelValue::Known(self.alertname.clone());
         }
-        match self.labels.get(name) {
+        match self.label(name) {
             Some(v) => v.clone(),
             None if self.open => LabelValue::Unknown {
                 may_be_absent: true,
@@ -231,7 +241,7 @@ impl AlertLabels {
         if name == "alertname" {
             return ValueRef::Known(&self.alertname);
         }
-        match self.labels.get(name) {
+        match self.label(name) {
             Some(LabelValue::Known(v)) => ValueRef::Known(v),
             Some(LabelValue::Unknown { may_be_absent }) => ValueRef::Unknown {
                 may_be_absent: *may_be_absent,
@@ -643,6 +653,8 @@ pub fn universe_with<'a>(
                 .labels
                 .iter()
                 .map(|(k, v)| (k.clone(), LabelValue::Known(v.clone())))
+                .collect::<BTreeMap<_, _>>()
+                .into_iter()
                 .collect(),
             open: false,
             origin: None,
@@ -686,7 +698,7 @@ pub(crate) fn rule_alerts(project: &crate::model::Project) -> Vec<AlertLabels> {
         labels.remove("alertname");
         out.push(AlertLabels {
             alertname: rule.name.value.clone(),
-            labels,
+            labels: labels.into_iter().collect(),
             open,
             origin: Some((r.file, rule.anchor())),
         });
@@ -852,6 +864,8 @@ mod tests {
                         },
                     )
                 })
+                .collect::<BTreeMap<_, _>>()
+                .into_iter()
                 .collect(),
             open,
             origin: None,
