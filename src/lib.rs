@@ -509,7 +509,10 @@ fn run_check(
             .and_then(|_| w.flush())
     };
     match written {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return EXIT_ERROR,
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            let _ = emit(err, &format!("error: cannot write the report: {e}\n"));
+            return EXIT_ERROR;
+        }
         _ => {}
     }
     for (fmt, path) in outputs {

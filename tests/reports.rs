@@ -215,3 +215,66 @@ fn baseline_accepts_known_findings_and_survives_line_moves() {
     assert_eq!(code, 2, "{err}");
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// A reader that goes away (`| head`) stops a streamed report without turning the run into an
+/// error: the exit code still says whether there were findings. Any other write error is one
+/// (exit 2).
+#[test]
+fn a_report_cut_short_by_its_reader() {
+    struct Fails {
+        after: usize,
+        kind: std::io::ErrorKind,
+        written: usize,
+    }
+    impl std::io::Write for Fails {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.written >= self.after {
+                return Err(self.kind.into());
+            }
+            let n = buf.len().min(self.after - self.written);
+            self.written += n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let seed = common::root().join("fixtures/seed");
+    for format in ["sarif", "json", "concise"] {
+        for (kind, expected) in [
+            (std::io::ErrorKind::BrokenPipe, 1),
+            (std::io::ErrorKind::StorageFull, 2),
+        ] {
+            let mut out = Fails {
+                after: 100,
+                kind,
+                written: 0,
+            };
+            let mut err = Vec::new();
+            let code = obsgate::run(
+                [
+                    "obsgate",
+                    "check",
+                    "--format",
+                    format,
+                    seed.to_str().unwrap(),
+                ]
+                .map(Into::into),
+                obsgate::Env {
+                    stdout_is_tty: false,
+                    no_color: true,
+                },
+                &mut out,
+                &mut err,
+            );
+            assert_eq!(code, expected, "{format}, {kind:?}");
+            assert_eq!(out.written, 100, "{format}: the reader took its 100 bytes");
+            let err = String::from_utf8(err).unwrap();
+            if expected == 2 {
+                assert!(err.contains("error: cannot write the report"), "{err}");
+            } else {
+                assert!(!err.contains("error:"), "{err}");
+            }
+        }
+    }
+}
