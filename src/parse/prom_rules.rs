@@ -119,7 +119,8 @@ pub struct Rule {
     pub span: Span,
     pub expr: Option<RuleExpr>,
     pub for_: Option<Duration>,
-    pub keep_firing_for: Option<Duration>,
+    /// Boxed: rarely written, and a large rule set has tens of thousands of rules.
+    pub keep_firing_for: Option<Box<Duration>>,
     pub labels: Vec<Pair>,
     pub labels_key: Option<Span>,
     pub annotations: Vec<Pair>,
@@ -626,7 +627,7 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
         span: r.span.clone(),
         expr,
         for_,
-        keep_firing_for: keep,
+        keep_firing_for: keep.map(Box::new),
         labels,
         labels_key,
         annotations,
