@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use crate::engine::Resolved;
 use crate::model::Project;
 
-/// The document with its findings left out (the report writes them where the marker is).
+/// The document with an empty `findings` array, which [`write`] fills as it goes.
 fn skeleton(project: &Project, findings: &[Resolved]) -> serde_json::Map<String, Value> {
     let mut by_severity: BTreeMap<&str, usize> = BTreeMap::new();
     let mut by_check: BTreeMap<&str, usize> = BTreeMap::new();

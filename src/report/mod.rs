@@ -68,7 +68,7 @@ pub fn write(
 /// The report as a string (tests; the CLI streams it with [`write`]).
 pub fn render(format: Format, project: &Project, findings: &[Resolved], style: Style) -> String {
     let mut buf = Vec::new();
-    // writing to a Vec fails only if a serializer does, which the reporters' data cannot make it
+    // a Vec takes every write, and the reporters' data always serializes
     let _ = write(format, &mut buf, project, findings, style);
     String::from_utf8(buf).unwrap_or_default()
 }
