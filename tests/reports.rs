@@ -240,7 +240,16 @@ fn a_report_cut_short_by_its_reader() {
         }
     }
     let seed = common::root().join("fixtures/seed");
-    for format in ["sarif", "json", "concise"] {
+    let outcome = seed_outcome();
+    for format in [
+        "text",
+        "concise",
+        "json",
+        "sarif",
+        "codequality",
+        "junit",
+        "github",
+    ] {
         for (kind, expected) in [
             (std::io::ErrorKind::BrokenPipe, 1),
             (std::io::ErrorKind::StorageFull, 2),
@@ -268,6 +277,25 @@ fn a_report_cut_short_by_its_reader() {
                 &mut err,
             );
             assert_eq!(code, expected, "{format}, {kind:?}");
+            // the CLI buffers; unbuffered, the error comes through the serializer, which must
+            // keep its kind
+            let mut direct = Fails {
+                after: 100,
+                kind,
+                written: 0,
+            };
+            let e = report::write(
+                format.parse().unwrap(),
+                &mut direct,
+                &outcome.project,
+                &outcome.findings,
+                Style {
+                    color: false,
+                    width: 100,
+                },
+            )
+            .expect_err(format);
+            assert_eq!(e.kind(), kind, "{format}: {e}");
             assert_eq!(out.written, 100, "{format}: the reader took its 100 bytes");
             let err = String::from_utf8(err).unwrap();
             if expected == 2 {

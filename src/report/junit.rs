@@ -74,8 +74,23 @@ pub fn write(
         }
         report.add_test_suite(suite);
     }
-    report
-        .serialize(&mut *w)
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    report.serialize(&mut *w).map_err(io_error)?;
     w.write_all(b"\n")
+}
+
+/// The I/O error under the serializer's (quick-xml keeps it in an `Arc`), with its kind: a
+/// reader that went away stays a broken pipe, which the CLI does not report.
+fn io_error(e: quick_junit::SerializeError) -> std::io::Error {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(c) = cause {
+        let io = c.downcast_ref::<std::io::Error>().or_else(|| {
+            c.downcast_ref::<std::sync::Arc<std::io::Error>>()
+                .map(|a| &**a)
+        });
+        if let Some(io) = io {
+            return std::io::Error::new(io.kind(), io.to_string());
+        }
+        cause = c.source();
+    }
+    std::io::Error::other(e.to_string())
 }

@@ -169,14 +169,16 @@ pub fn write(
     let mut current: Option<(FileId, Excerpts)> = None;
     let secret_fields = crate::secrets::field_spans(project);
     for f in findings {
-        if current.as_ref().is_none_or(|(id, _)| *id != f.file) {
-            let s = project.sources.get(f.file);
-            // never show a secret in an excerpt, not even on a context line
-            let spans = crate::secrets::mask_spans(&s.text, f.file, &secret_fields);
-            let text = crate::secrets::mask(&s.text, &spans);
-            current = Some((f.file, Excerpts::new(s.path.clone(), text)));
-        }
-        let Some((_, src)) = &current else { continue };
+        let src = match &mut current {
+            Some((id, src)) if *id == f.file => &*src,
+            slot => {
+                let s = project.sources.get(f.file);
+                // never show a secret in an excerpt, not even on a context line
+                let spans = crate::secrets::mask_spans(&s.text, f.file, &secret_fields);
+                let text = crate::secrets::mask(&s.text, &spans);
+                &slot.insert((f.file, Excerpts::new(s.path.clone(), text))).1
+            }
+        };
         let d = Diag { f, src };
         let mut one = String::new();
         if handler.render_report(&mut one, &d).is_err() {
