@@ -153,10 +153,12 @@ pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, 
         .par_iter()
         .map(|&id| {
             let s = sources.get(id);
-            match crate::parse::metric_defs::lang_for_path(&s.path) {
+            let mut m = match crate::parse::metric_defs::lang_for_path(&s.path) {
                 Some(lang) => model::metric_definitions(id, lang, &s.text),
                 None => model::parse_file(id, &s.text, &s.lines, &s.path),
-            }
+            };
+            m.release_trees();
+            m
         })
         .collect();
     project.files.extend(parsed);
@@ -182,14 +184,10 @@ pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, 
             }),
         );
         let s = project.sources.get(id);
-        project.files.push(model::parse_embedded(
-            id,
-            &e.key,
-            &s.text,
-            &s.lines,
-            &e.substituted,
-            e.unresolved,
-        ));
+        let mut m =
+            model::parse_embedded(id, &e.key, &s.text, &s.lines, &e.substituted, e.unresolved);
+        m.release_trees();
+        project.files.push(m);
     }
     project.files.sort_by_key(|f| f.file);
     // probe records (`obsgate probe --record`) replay their targets and scrapes
@@ -224,6 +222,10 @@ pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, 
 }
 
 /// Run every enabled check over a loaded project and resolve the findings.
+///
+/// The checks that read PromQL syntax trees ([`crate::checks::Check::per_file`]) run file by
+/// file: each file's expressions are parsed again once, for all of them, and freed before the
+/// next file (the model keeps only the texts). The others run once over the whole project.
 pub fn run_checks(project: &Project, config: &Config, only: Option<&[String]>) -> Vec<Resolved> {
     let enabled: Vec<_> = registry::REGISTRY
         .iter()
@@ -235,35 +237,79 @@ pub fn run_checks(project: &Project, config: &Config, only: Option<&[String]>) -
         .iter()
         .map(|s| Arc::from(&*s.path))
         .collect();
+    let (per_file, whole): (Vec<&registry::Registered>, Vec<&registry::Registered>) = enabled
+        .iter()
+        .filter(|r| r.check.id() != "obsgate/unused-suppression")
+        .partition(|r| r.check.per_file());
+    // what each per-file check computes once per run from the whole project
+    let states: Vec<std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>> = per_file
+        .iter()
+        .map(|_| std::sync::OnceLock::new())
+        .collect();
+    // a check's severity: as configured, else its default (one level lower for a downgraded
+    // finding)
+    let severity = |id: &'static str| {
+        let default = registry::meta(id)
+            .map(|m| m.severity)
+            .unwrap_or(Severity::Error);
+        let configured = match config.level(id) {
+            Some(Level::On(s)) => Some(s),
+            _ => None,
+        };
+        move |f: &Finding| {
+            configured.unwrap_or(if f.downgrade {
+                default.lower()
+            } else {
+                default
+            })
+        }
+    };
+    let paths = &paths;
     // each check's findings are resolved as they come: a large run has tens of thousands, and
     // only one form of each is kept
-    let mut findings: Vec<Resolved> = enabled
-        .par_iter()
-        .filter(|r| r.check.id() != "obsgate/unused-suppression")
-        .flat_map_iter(|r| {
+    let whole_findings = whole.par_iter().flat_map_iter(|r| {
+        let state = std::sync::OnceLock::new();
+        let cx = Ctx {
+            project,
+            config,
+            check_id: r.check.id(),
+            scope: None,
+            state: &state,
+        };
+        let sev = severity(r.check.id());
+        r.check.run(&cx).into_iter().map(move |mut f| {
+            f.severity = sev(&f);
+            resolve_one(project, paths, f)
+        })
+    });
+    let files: Vec<usize> = if per_file.is_empty() {
+        Vec::new()
+    } else {
+        (0..project.files.len())
+            .filter(|&i| crate::checks::FileTrees::wanted(&project.files[i]))
+            .collect()
+    };
+    let (per_file, states) = (&per_file, &states);
+    let file_findings = files.par_iter().flat_map_iter(|&i| {
+        let trees = crate::checks::FileTrees::new(project, i);
+        let mut out = Vec::new();
+        for (r, state) in per_file.iter().zip(states) {
             let cx = Ctx {
                 project,
                 config,
                 check_id: r.check.id(),
+                scope: Some(&trees),
+                state,
             };
-            let default = registry::meta(r.check.id())
-                .map(|m| m.severity)
-                .unwrap_or(Severity::Error);
-            let configured = match config.level(r.check.id()) {
-                Some(Level::On(s)) => Some(s),
-                _ => None,
-            };
-            let paths = &paths;
-            r.check.run(&cx).into_iter().map(move |mut f| {
-                f.severity = configured.unwrap_or(if f.downgrade {
-                    default.lower()
-                } else {
-                    default
-                });
+            let sev = severity(r.check.id());
+            out.extend(r.check.run(&cx).into_iter().map(|mut f| {
+                f.severity = sev(&f);
                 resolve_one(project, paths, f)
-            })
-        })
-        .collect();
+            }));
+        }
+        out
+    });
+    let mut findings: Vec<Resolved> = whole_findings.chain(file_findings).collect();
 
     // suppressions
     let unused_enabled = enabled
@@ -326,7 +372,7 @@ pub fn run_checks(project: &Project, config: &Config, only: Option<&[String]>) -
                         "remove the comment: the problem it silenced is gone, or it is on the wrong line (it covers its own line and, alone on a line, the next one)",
                     );
                     f.severity = sev;
-                    findings.push(resolve_one(project, &paths, f));
+                    findings.push(resolve_one(project, paths, f));
                 }
             }
         }

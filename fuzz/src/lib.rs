@@ -140,7 +140,7 @@ pub fn ci_yaml(text: &str) -> Vec<Resolved> {
 /// and the expression as an alert of a rule file (every PromQL check).
 pub fn promql(text: &str) -> Vec<Resolved> {
     if let Ok(parsed) = promql::parse(text) {
-        for node in promql::nodes(&parsed.expr) {
+        for node in promql::nodes(parsed.expr()) {
             let _ = parsed.span_of(node);
             let _ = parsed.text_of(node);
             let _ = parsed.range_span_of(node);
@@ -153,8 +153,8 @@ pub fn promql(text: &str) -> Vec<Resolved> {
             let _ = parsed.matching_span(node);
             let _ = parsed.group_modifier_span(node);
         }
-        let _ = promql::output_labels(&parsed.expr, &|_| None);
-        let _ = promql::output_labels(&parsed.expr, &|name| {
+        let _ = promql::output_labels(parsed.expr(), &|_| None);
+        let _ = promql::output_labels(parsed.expr(), &|name| {
             name.starts_with('a')
                 .then(|| BTreeSet::from(["job".to_string(), "instance".to_string()]))
         });

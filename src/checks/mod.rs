@@ -225,9 +225,121 @@ pub struct Ctx<'a> {
     pub project: &'a Project,
     pub config: &'a Config,
     pub check_id: &'static str,
+    /// For a check that runs file by file ([`Check::per_file`]): the file, with the syntax
+    /// trees of its expressions.
+    pub scope: Option<&'a FileTrees>,
+    /// What the check computes once per run from the whole project ([`Ctx::once`]).
+    pub state: &'a std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>,
 }
 
-impl Ctx<'_> {
+/// One file's PromQL expressions with their syntax trees, parsed again from the model's texts
+/// for the checks that read trees (the model keeps no trees: a large rule set's trees were a
+/// fifth of its memory). Each expression is parsed again once, for all those checks.
+pub struct FileTrees {
+    /// Position of the file in [`Project::files`].
+    pub index: usize,
+    /// Trees of the file's rules, in [`Project::rules`] order (`None`: no expression, or it
+    /// did not parse).
+    rules: Vec<Option<crate::parse::promql::Parsed>>,
+    /// Trees of the file's expressions outside rules ([`crate::model::FileModel::extra_exprs`]).
+    extra: Vec<Option<crate::parse::promql::Parsed>>,
+}
+
+impl FileTrees {
+    pub fn new(project: &Project, index: usize) -> FileTrees {
+        let f = &project.files[index];
+        let tree = |e: Option<&crate::parse::prom_rules::RuleExpr>| {
+            e.and_then(|e| e.parsed.as_ref().ok())
+                .map(|p| p.materialized().into_owned())
+        };
+        FileTrees {
+            index,
+            rules: f
+                .rule_docs
+                .iter()
+                .flat_map(|d| d.groups.iter())
+                .flat_map(|g| g.rules.iter())
+                .map(|r| tree(r.expr.as_ref()))
+                .collect(),
+            extra: f.extra_exprs.iter().map(|x| tree(Some(&x.expr))).collect(),
+        }
+    }
+
+    /// Whether the file has anything for a per-file check: expressions or parse problems.
+    pub fn wanted(f: &crate::model::FileModel) -> bool {
+        !f.rule_docs.is_empty() || !f.extra_exprs.is_empty() || !f.issues.is_empty()
+    }
+}
+
+impl<'a> Ctx<'a> {
+    /// The files a per-file check looks at: its scope (all files for a check run on the whole
+    /// project).
+    pub fn files(&self) -> &'a [crate::model::FileModel] {
+        match self.scope {
+            Some(s) => std::slice::from_ref(&self.project.files[s.index]),
+            None => &self.project.files,
+        }
+    }
+
+    /// The rules of the scope with the trees of the expressions that parsed.
+    pub fn parsed_rules(
+        &self,
+    ) -> impl Iterator<
+        Item = (
+            crate::model::RuleRef<'a>,
+            &'a crate::parse::prom_rules::RuleExpr,
+            &'a crate::parse::promql::Parsed,
+        ),
+    > {
+        let scope = self.scope;
+        let file = scope.map(|s| &self.project.files[s.index]);
+        let rules = file.into_iter().flat_map(|f| {
+            f.rule_docs
+                .iter()
+                .flat_map(|d| d.groups.iter())
+                .flat_map(move |g| {
+                    g.rules.iter().map(move |r| crate::model::RuleRef {
+                        file: f.file,
+                        group: g,
+                        rule: r,
+                    })
+                })
+        });
+        let trees = scope.into_iter().flat_map(|s| s.rules.iter());
+        rules
+            .zip(trees)
+            .filter_map(|(r, t)| Some((r, r.rule.expr.as_ref()?, t.as_ref()?)))
+    }
+
+    /// The scope's expressions outside rules, with their trees.
+    pub fn parsed_extra(
+        &self,
+    ) -> impl Iterator<
+        Item = (
+            &'a crate::model::ExtraExpr,
+            crate::source::FileId,
+            &'a crate::parse::promql::Parsed,
+        ),
+    > {
+        let scope = self.scope;
+        let file = scope.map(|s| &self.project.files[s.index]);
+        let extra = file
+            .into_iter()
+            .flat_map(|f| f.extra_exprs.iter().map(move |x| (x, f.file)));
+        let trees = scope.into_iter().flat_map(|s| s.extra.iter());
+        extra
+            .zip(trees)
+            .filter_map(|((x, file), t)| Some((x, file, t.as_ref()?)))
+    }
+
+    /// What this check computes once per run (for a per-file check, instead of once per file).
+    pub fn once<T: std::any::Any + Send + Sync>(&self, build: impl FnOnce() -> T) -> &'a T {
+        self.state
+            .get_or_init(|| Box::new(build()))
+            .downcast_ref::<T>()
+            .expect("a check keeps one type of state")
+    }
+
     /// A check option from `.obsgate.yml` (`checks: {<id>: {<name>: ...}}`), already validated
     /// against the check's metadata; falls back to the metadata default.
     pub fn option(&self, name: &str) -> Option<&meta::OptValue> {
@@ -258,12 +370,19 @@ impl Ctx<'_> {
 pub trait Check: Sync + Send {
     fn id(&self) -> &'static str;
     fn run(&self, cx: &Ctx) -> Vec<Finding>;
+    /// Whether the check reads PromQL syntax trees: it then runs once per file
+    /// ([`Ctx::scope`], [`FileTrees`]), reads rules and expressions through
+    /// [`Ctx::parsed_rules`] / [`Ctx::parsed_extra`] and files through [`Ctx::files`], and
+    /// computes what it needs from the whole project once ([`Ctx::once`]).
+    fn per_file(&self) -> bool {
+        false
+    }
 }
 
 /// Findings recorded by parsers for a given check id (syntax-style checks forward them).
 pub fn parse_issues(cx: &Ctx, id: &'static str) -> Vec<Finding> {
     let mut out = Vec::new();
-    for f in &cx.project.files {
+    for f in cx.files() {
         for i in f.issues.iter().filter(|i| i.check == id) {
             let mut finding =
                 Finding::new(id, f.file, i.span.clone(), i.message.clone()).downgraded(i.downgrade);

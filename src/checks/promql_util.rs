@@ -78,23 +78,6 @@ pub fn metric_names(e: &Expr) -> Vec<&str> {
     out
 }
 
-/// Every rule with an expression that parsed.
-pub fn parsed_rules(
-    project: &crate::model::Project,
-) -> impl Iterator<
-    Item = (
-        crate::model::RuleRef<'_>,
-        &crate::parse::prom_rules::RuleExpr,
-        &crate::parse::promql::Parsed,
-    ),
-> {
-    project.rules().filter_map(|r| {
-        let expr = r.rule.expr.as_ref()?;
-        let parsed = expr.parsed.as_ref().ok()?;
-        Some((r, expr, parsed))
-    })
-}
-
 /// Where a PromQL expression lives: a rule, or an expression written elsewhere (an analysis
 /// artifact's `alerting_rules`).
 #[derive(Debug, Clone, Copy)]
@@ -104,17 +87,18 @@ pub struct ExprSite<'a> {
     pub name: &'a str,
 }
 
-/// Every expression that parsed: rules first, then PromQL written outside rule files.
-pub fn parsed_exprs(
-    project: &crate::model::Project,
+/// Every expression of a per-file check's scope that parsed, with its tree: rules first, then
+/// PromQL written outside rule files.
+pub fn parsed_exprs<'a>(
+    cx: &crate::checks::Ctx<'a>,
 ) -> impl Iterator<
     Item = (
-        ExprSite<'_>,
-        &crate::parse::prom_rules::RuleExpr,
-        &crate::parse::promql::Parsed,
+        ExprSite<'a>,
+        &'a crate::parse::prom_rules::RuleExpr,
+        &'a crate::parse::promql::Parsed,
     ),
 > {
-    let rules = parsed_rules(project).map(|(r, e, p)| {
+    let rules = cx.parsed_rules().map(|(r, e, p)| {
         (
             ExprSite {
                 file: r.file,
@@ -124,18 +108,15 @@ pub fn parsed_exprs(
             p,
         )
     });
-    let extra = project.files.iter().flat_map(|f| {
-        f.extra_exprs.iter().filter_map(move |x| {
-            let parsed = x.expr.parsed.as_ref().ok()?;
-            Some((
-                ExprSite {
-                    file: f.file,
-                    name: x.name.as_str(),
-                },
-                &x.expr,
-                parsed,
-            ))
-        })
+    let extra = cx.parsed_extra().map(|(x, file, p)| {
+        (
+            ExprSite {
+                file,
+                name: x.name.as_str(),
+            },
+            &x.expr,
+            p,
+        )
     });
     rules.chain(extra)
 }

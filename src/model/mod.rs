@@ -110,6 +110,9 @@ pub struct FileModel {
     pub exposition: Option<(crate::parse::exposition::Exposition, String)>,
     /// A probed target's results (the source text is empty: findings point at its URL).
     pub probe: Option<crate::probe::TargetResult>,
+    /// The histograms whose `_bucket` series the rules select, noted before the syntax trees
+    /// are released ([`FileModel::release_trees`]).
+    pub bucket_bases: Vec<String>,
 }
 
 /// A PromQL expression outside a rule file, with what names it (`alerting_rules.high_error_rate`).
@@ -140,7 +143,40 @@ impl FileModel {
             metrics: None,
             exposition: None,
             probe: None,
+            bucket_bases: Vec::new(),
         }
+    }
+
+    /// Note what the checks need from the whole project's syntax trees, then free the trees,
+    /// keeping the expression texts: the checks that read trees parse a file's expressions
+    /// again when they reach it ([`crate::checks::FileTrees`]), so a large rule set never
+    /// holds all its trees at once.
+    pub fn release_trees(&mut self) {
+        let mut bases: std::collections::BTreeSet<String> =
+            std::mem::take(&mut self.bucket_bases).into_iter().collect();
+        let rules = self
+            .rule_docs
+            .iter_mut()
+            .flat_map(|d| d.groups.iter_mut())
+            .flat_map(|g| g.rules.iter_mut());
+        for r in rules {
+            let Some(Ok(p)) = r.expr.as_mut().map(|e| &mut e.parsed) else {
+                continue;
+            };
+            if let Some(tree) = p.tree() {
+                crate::checks::promql::summary_label_on_histogram::bucket_bases(tree, &mut bases);
+                if r.kind == RuleKind::Alert {
+                    r.enforces = thresholds::enforcement(p);
+                }
+            }
+            p.release();
+        }
+        for x in &mut self.extra_exprs {
+            if let Ok(p) = &mut x.expr.parsed {
+                p.release();
+            }
+        }
+        self.bucket_bases = bases.into_iter().collect();
     }
 }
 

@@ -674,7 +674,7 @@ pub(crate) fn rule_alerts(project: &crate::model::Project) -> Vec<AlertLabels> {
         let mut labels = BTreeMap::new();
         let mut open = true;
         if let Some(Ok(parsed)) = rule.expr.as_ref().map(|e| &e.parsed) {
-            let info = output_labels(&parsed.expr, &|_| None);
+            let info = output_labels(parsed.materialized().expr(), &|_| None);
             open = info.open && !info.empty;
             for name in &info.known {
                 let may_be_absent = !matches!(info.presence(name), Presence::Yes);

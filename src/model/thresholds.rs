@@ -376,11 +376,26 @@ pub fn declared(project: &Project) -> Vec<Declared> {
     out
 }
 
-/// A comparison of an alert expression against a constant, read as a latency, error-rate or
-/// throughput limit.
-#[derive(Debug, Clone)]
+/// An alert with what it enforces.
+#[derive(Debug, Clone, Copy)]
 pub struct Enforced<'a> {
     pub rule: RuleRef<'a>,
+    pub enforcement: &'a Enforcement,
+}
+
+impl std::ops::Deref for Enforced<'_> {
+    type Target = Enforcement;
+
+    fn deref(&self) -> &Enforcement {
+        self.enforcement
+    }
+}
+
+/// What an alert's expression enforces: a comparison against a constant, read as a latency,
+/// error-rate or throughput limit. Read from the syntax tree at load and kept in the model
+/// ([`crate::parse::prom_rules::Rule::enforces`]).
+#[derive(Debug, Clone)]
+pub struct Enforcement {
     pub kind: Kind,
     /// The constant converted to seconds / ratio / per second.
     pub value: f64,
@@ -531,8 +546,8 @@ fn is_request_counter(name: &str) -> bool {
 
 /// What an alert's expression enforces, if it compares a latency quantile, an error rate or a
 /// request rate with a constant.
-pub fn enforced<'a>(rule: RuleRef<'a>, parsed: &Parsed) -> Option<Enforced<'a>> {
-    let top = strip_parens(&parsed.expr);
+pub fn enforcement(parsed: &Parsed) -> Option<Box<Enforcement>> {
+    let top = strip_parens(parsed.expr());
     let Expr::Binary(b) = top else { return None };
     let op = comparison(b.op)?;
     let (measured, constant, op) = match (number(&b.rhs), number(&b.lhs)) {
@@ -547,17 +562,16 @@ pub fn enforced<'a>(rule: RuleRef<'a>, parsed: &Parsed) -> Option<Enforced<'a>> 
     }
     // positions are looked up only for an expression that does enforce something (the span map
     // of an expression is built on first use)
-    let done = |mut e: Enforced<'a>| {
+    let done = |mut e: Enforcement| {
         e.const_span = parsed.span_of(strip_parens(const_node));
         e.const_text = parsed
             .text_of(strip_parens(const_node))
             .unwrap_or_default()
             .to_string();
         e.measured_span = parsed.span_of(measured);
-        Some(e)
+        Some(Box::new(e))
     };
-    let mut e = Enforced {
-        rule,
+    let mut e = Enforcement {
         kind: Kind::Throughput,
         value: c / scale,
         op,
@@ -638,9 +652,14 @@ pub fn enforced<'a>(rule: RuleRef<'a>, parsed: &Parsed) -> Option<Enforced<'a>> 
 
 /// Every enforcement in the project's alerts.
 pub fn enforcements(project: &Project) -> Vec<Enforced<'_>> {
-    crate::checks::promql_util::parsed_rules(project)
-        .filter(|(r, _, _)| r.rule.kind == crate::parse::prom_rules::RuleKind::Alert)
-        .filter_map(|(r, _, parsed)| enforced(r, parsed))
+    project
+        .alerts()
+        .filter_map(|r| {
+            Some(Enforced {
+                rule: r,
+                enforcement: r.rule.enforces.as_deref()?,
+            })
+        })
         .collect()
 }
 

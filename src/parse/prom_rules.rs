@@ -121,6 +121,9 @@ pub struct Rule {
     pub for_: Option<Duration>,
     /// Boxed: rarely written, and a large rule set has tens of thousands of rules.
     pub keep_firing_for: Option<Box<Duration>>,
+    /// An alert's threshold, read from its expression's syntax tree before the tree is released
+    /// ([`crate::model::FileModel::release_trees`]).
+    pub enforces: Option<Box<crate::model::thresholds::Enforcement>>,
     pub labels: Vec<Pair>,
     pub labels_key: Option<Span>,
     pub annotations: Vec<Pair>,
@@ -628,6 +631,7 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
         expr,
         for_,
         keep_firing_for: keep.map(Box::new),
+        enforces: None,
         labels,
         labels_key,
         annotations,

@@ -109,6 +109,11 @@ pub fn parse_owned(expr: String) -> Result<Parsed, (PromqlError, String)> {
     }
 }
 
+/// The tree of a text that parsed before ([`Parsed::materialized`]).
+fn parse_tree(expr: &str) -> Option<Box<Expr>> {
+    pp::parse(expr).ok().map(Box::new)
+}
+
 /// An error for an expression with more operators or aggregations than the upstream parser
 /// handles in reasonable time, at the first one over the limit.
 fn too_complex(expr: &str) -> Option<PromqlError> {
@@ -139,10 +144,14 @@ fn too_complex(expr: &str) -> Option<PromqlError> {
 /// Spans are keyed by the address of the nodes inside [`Parsed::expr`]: query them with nodes
 /// borrowed from that tree, and do not modify the tree afterwards (a replaced node has no span,
 /// or a wrong one when the allocator reuses an address for a node of the same kind).
+///
+/// A model keeps only the text of a parsed expression ([`Parsed::release`]): its tree is parsed
+/// again where it is read ([`Parsed::materialized`]), one file at a time, so a large rule set
+/// never holds every tree at once.
 #[derive(Debug)]
 pub struct Parsed {
-    /// The syntax tree.
-    pub expr: Box<Expr>,
+    /// The syntax tree; `None` once released.
+    tree: Option<Box<Expr>>,
     text: String,
     /// Computed on first use: most expressions never need a position.
     spans: std::sync::OnceLock<HashMap<usize, NodeSpans>>,
@@ -150,22 +159,59 @@ pub struct Parsed {
 
 impl Clone for Parsed {
     fn clone(&self) -> Self {
-        Parsed::new(self.text.clone(), self.expr.clone())
+        Parsed {
+            tree: self.tree.clone(),
+            text: self.text.clone(),
+            spans: std::sync::OnceLock::new(),
+        }
     }
 }
+
+/// What [`Parsed::expr`] gives for a released tree (a bug, caught by a debug assertion).
+static RELEASED: Expr = Expr::NumberLiteral(promql_parser::parser::NumberLiteral { val: f64::NAN });
 
 impl Parsed {
     fn new(text: String, expr: Box<Expr>) -> Self {
         Parsed {
-            expr,
+            tree: Some(expr),
             text,
             spans: std::sync::OnceLock::new(),
         }
     }
 
+    /// The syntax tree (of a [`Parsed::materialized`] expression).
+    pub fn expr(&self) -> &Expr {
+        debug_assert!(
+            self.tree.is_some(),
+            "a released syntax tree was read: use `Parsed::materialized`"
+        );
+        self.tree.as_deref().unwrap_or(&RELEASED)
+    }
+
+    /// The syntax tree, unless released.
+    pub fn tree(&self) -> Option<&Expr> {
+        self.tree.as_deref()
+    }
+
+    /// Free the syntax tree and its spans, keeping the text.
+    pub fn release(&mut self) {
+        self.tree = None;
+        self.spans = std::sync::OnceLock::new();
+    }
+
+    /// This expression with its tree: itself, or the text parsed again once released (the text
+    /// parsed before, so it parses again; should it not, the tree is a `NaN` literal).
+    pub fn materialized(&self) -> std::borrow::Cow<'_, Parsed> {
+        if self.tree.is_some() {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let tree = parse_tree(&self.text).unwrap_or_else(|| Box::new(RELEASED.clone()));
+        std::borrow::Cow::Owned(Parsed::new(self.text.clone(), tree))
+    }
+
     fn spans(&self) -> &HashMap<usize, NodeSpans> {
         self.spans
-            .get_or_init(|| compute_spans(&self.text, &self.expr))
+            .get_or_init(|| compute_spans(&self.text, self.expr()))
     }
 
     /// The expression text the spans refer to.
@@ -2044,7 +2090,7 @@ topk by (cluster, instance, node) (1,
 
     fn labels(expr: &str) -> LabelInfo {
         let parsed = parse(expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
-        output_labels(&parsed.expr, &no_metrics)
+        output_labels(parsed.expr(), &no_metrics)
     }
 
     fn set(items: &[&str]) -> BTreeSet<String> {
@@ -2061,7 +2107,7 @@ topk by (cluster, instance, node) (1,
     fn check_spans(text: &str) {
         let parsed = parse(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
         assert!(parsed.has_spans(), "no spans for {text:?}");
-        for node in nodes(&parsed.expr) {
+        for node in nodes(parsed.expr()) {
             let sub = span_text(&parsed, node);
             let reparsed = pp::parse(sub).unwrap_or_else(|e| panic!("{sub:?} of {text:?}: {e}"));
             assert_eq!(
@@ -2124,7 +2170,7 @@ topk by (cluster, instance, node) (1,
         assert_eq!(first.text(), r#"up{code=~"5..", job!~"a|b"}"#);
         let mut ops = Vec::new();
         for p in [&first, &again] {
-            crate::checks::promql_util::walk(&p.expr, &mut |e| {
+            crate::checks::promql_util::walk(p.expr(), &mut |e| {
                 let selector = match e {
                     promql_parser::parser::Expr::VectorSelector(v) => Some(v),
                     promql_parser::parser::Expr::MatrixSelector(m) => Some(&m.vs),
@@ -2176,14 +2222,14 @@ topk by (cluster, instance, node) (1,
         let text = r#"sum by (job) (rate(http_requests_total{code=~"5..", job!=""}[5m] offset 1m)) / on(job) group_left(team) team_info"#;
         let parsed = parse(text).unwrap();
         let at = |s: Option<Span>| s.map(|s| &text[s]);
-        let Expr::Binary(div) = parsed.expr.as_ref() else {
+        let Expr::Binary(div) = parsed.expr() else {
             panic!("binary expected")
         };
-        assert_eq!(at(parsed.span_of(&parsed.expr)), Some(text));
-        assert_eq!(at(parsed.op_span_of(&parsed.expr)), Some("/"));
-        assert_eq!(at(parsed.matching_span(&parsed.expr)), Some("on(job)"));
+        assert_eq!(at(parsed.span_of(parsed.expr())), Some(text));
+        assert_eq!(at(parsed.op_span_of(parsed.expr())), Some("/"));
+        assert_eq!(at(parsed.matching_span(parsed.expr())), Some("on(job)"));
         assert_eq!(
-            at(parsed.group_modifier_span(&parsed.expr)),
+            at(parsed.group_modifier_span(parsed.expr())),
             Some("group_left(team)")
         );
         assert_eq!(at(parsed.span_of(&div.rhs)), Some("team_info"));
@@ -2217,9 +2263,9 @@ topk by (cluster, instance, node) (1,
         );
         assert_eq!(parsed.matcher_span(matrix, "instance"), None);
         // Queries that do not fit the node kind.
-        assert_eq!(parsed.range_span_of(&parsed.expr), None);
+        assert_eq!(parsed.range_span_of(parsed.expr()), None);
         assert_eq!(parsed.grouping_span(matrix), None);
-        assert_eq!(parsed.matcher_span(&parsed.expr, "job"), None);
+        assert_eq!(parsed.matcher_span(parsed.expr(), "job"), None);
     }
 
     #[test]
@@ -2227,12 +2273,12 @@ topk by (cluster, instance, node) (1,
         let text = "sum(max_over_time(rate(x[1m])[30m:15s] @ end())) without (pod)";
         let parsed = parse(text).unwrap();
         let at = |s: Option<Span>| s.map(|s| &text[s]);
-        assert_eq!(at(parsed.span_of(&parsed.expr)), Some(text));
+        assert_eq!(at(parsed.span_of(parsed.expr())), Some(text));
         assert_eq!(
-            at(parsed.grouping_span(&parsed.expr)),
+            at(parsed.grouping_span(parsed.expr())),
             Some("without (pod)")
         );
-        let Expr::Aggregate(sum) = parsed.expr.as_ref() else {
+        let Expr::Aggregate(sum) = parsed.expr() else {
             panic!("aggregate expected")
         };
         let Expr::Call(max) = sum.expr.as_ref() else {
@@ -2252,7 +2298,7 @@ topk by (cluster, instance, node) (1,
     fn spans_of_literals_and_unary() {
         let text = "-(foo) + -1e3 * +0x1F";
         let parsed = parse(text).unwrap();
-        let spans: Vec<&str> = nodes(&parsed.expr)
+        let spans: Vec<&str> = nodes(parsed.expr())
             .into_iter()
             .map(|n| span_text(&parsed, n))
             .collect();
@@ -2274,12 +2320,12 @@ topk by (cluster, instance, node) (1,
     fn spans_need_nodes_of_the_same_tree() {
         let parsed = parse("sum(rate(x[5m]))").unwrap();
         let other = parse("sum(rate(x[5m]))").unwrap();
-        assert_eq!(parsed.span_of(&other.expr), None);
-        let copy = parsed.expr.as_ref().clone();
+        assert_eq!(parsed.span_of(other.expr()), None);
+        let copy = parsed.expr().clone();
         assert_eq!(parsed.span_of(&copy), None);
         let cloned = parsed.clone();
-        assert_eq!(cloned.span_of(&cloned.expr), Some(0..16));
-        assert_eq!(parsed.span_of(&parsed.expr), Some(0..16));
+        assert_eq!(cloned.span_of(cloned.expr()), Some(0..16));
+        assert_eq!(parsed.span_of(parsed.expr()), Some(0..16));
     }
 
     fn error_at(text: &str) -> (String, &str) {
@@ -2395,12 +2441,12 @@ topk by (cluster, instance, node) (1,
             for variant in mangled(text) {
                 match parse(&variant) {
                     Ok(parsed) => {
-                        for node in nodes(&parsed.expr) {
+                        for node in nodes(parsed.expr()) {
                             if let Some(span) = parsed.span_of(node) {
                                 assert!(variant.get(span).is_some());
                             }
                         }
-                        output_labels(&parsed.expr, &no_metrics);
+                        output_labels(parsed.expr(), &no_metrics);
                     }
                     Err(err) => {
                         assert!(err.span.start <= err.span.end);
@@ -2486,10 +2532,10 @@ topk by (cluster, instance, node) (1,
         for depth in [1_000, 5_000] {
             let parsed = parse(&format!("{}x{}", "(".repeat(depth), ")".repeat(depth))).unwrap();
             assert!(!parsed.has_spans());
-            assert!(output_labels(&parsed.expr, &no_metrics).open);
+            assert!(output_labels(parsed.expr(), &no_metrics).open);
             let parsed = parse(&vec!["x"; depth].join(" * ")).unwrap();
             assert!(!parsed.has_spans());
-            assert!(output_labels(&parsed.expr, &no_metrics).open);
+            assert!(output_labels(parsed.expr(), &no_metrics).open);
         }
         let long = vec!["rate(x[5m])"; 100].join(" / ");
         check_spans(&long);
@@ -2537,7 +2583,7 @@ topk by (cluster, instance, node) (1,
     #[test]
     fn selector_labels_from_metric_definitions() {
         let defs = |name: &str| (name == "up").then(|| set(&["instance", "job"]));
-        let of = |expr: &str| output_labels(&parse(expr).unwrap().expr, &defs);
+        let of = |expr: &str| output_labels(parse(expr).unwrap().expr(), &defs);
         let info = of(r#"up{job="x"}"#);
         assert!(!info.open);
         assert_eq!(info.known, set(&[METRIC_NAME, "instance", "job"]));

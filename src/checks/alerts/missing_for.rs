@@ -2,6 +2,7 @@
 
 use crate::checks::promql_util::has_selector;
 use crate::checks::{Check, Ctx, Finding};
+use crate::parse::prom_rules::RuleKind;
 
 pub struct MissingFor;
 
@@ -10,16 +11,21 @@ impl Check for MissingFor {
         "alerts/missing-for"
     }
 
+    fn per_file(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out = Vec::new();
-        for r in cx.project.alerts() {
-            if r.rule.for_.is_some() || r.rule.name.value.is_empty() {
+        for (r, _, parsed) in cx.parsed_rules() {
+            if r.rule.kind != RuleKind::Alert
+                || r.rule.for_.is_some()
+                || r.rule.name.value.is_empty()
+            {
                 continue;
             }
             // Constant expressions (`vector(1)` heartbeat alerts such as Watchdog) fire on purpose.
-            let Some(expr) = &r.rule.expr else { continue };
-            let Ok(parsed) = &expr.parsed else { continue };
-            if !has_selector(&parsed.expr) {
+            if !has_selector(parsed.expr()) {
                 continue;
             }
             out.push(

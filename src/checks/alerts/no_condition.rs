@@ -5,6 +5,7 @@ use promql_parser::parser::{token, Expr};
 
 use crate::checks::promql_util::{has_selector, strip_parens};
 use crate::checks::{Check, Ctx, Finding};
+use crate::parse::prom_rules::RuleKind;
 
 pub struct NoCondition;
 
@@ -41,16 +42,21 @@ impl Check for NoCondition {
         "alerts/no-condition"
     }
 
+    fn per_file(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out = Vec::new();
-        for r in cx.project.alerts() {
-            let Some(expr) = &r.rule.expr else { continue };
-            let Ok(parsed) = &expr.parsed else { continue };
-            // constant heartbeat alerts (`vector(1)`) are meant to always fire
-            if !has_selector(&parsed.expr) || filters(&parsed.expr) {
+        for (r, expr, parsed) in cx.parsed_rules() {
+            if r.rule.kind != RuleKind::Alert {
                 continue;
             }
-            let top = strip_parens(&parsed.expr);
+            // constant heartbeat alerts (`vector(1)`) are meant to always fire
+            if !has_selector(parsed.expr()) || filters(parsed.expr()) {
+                continue;
+            }
+            let top = strip_parens(parsed.expr());
             let uses_bool = matches!(top, Expr::Binary(b) if b.modifier.as_ref().is_some_and(|m| m.return_bool));
             let why = if uses_bool {
                 "compares with `bool`, which returns 0 or 1 for every series instead of filtering"

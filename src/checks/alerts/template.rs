@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::checks::{parse_issues, Check, Ctx, Finding};
 use crate::parse::gotemplate::RefKind;
+use crate::parse::prom_rules::RuleKind;
 use crate::parse::promql::{output_labels, Presence};
 
 pub struct Template;
@@ -14,12 +15,17 @@ impl Check for Template {
         "alerts/template"
     }
 
+    fn per_file(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out = parse_issues(cx, self.id());
-        for r in cx.project.alerts() {
-            let Some(expr) = &r.rule.expr else { continue };
-            let Ok(parsed) = &expr.parsed else { continue };
-            let info = output_labels(&parsed.expr, &|_| None::<BTreeSet<String>>);
+        for (r, _, parsed) in cx.parsed_rules() {
+            if r.rule.kind != RuleKind::Alert {
+                continue;
+            }
+            let info = output_labels(parsed.expr(), &|_| None::<BTreeSet<String>>);
             let src = cx.src(r.file);
             for p in r.rule.labels.iter().chain(r.rule.annotations.iter()) {
                 for reference in p.references() {

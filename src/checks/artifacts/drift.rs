@@ -181,7 +181,8 @@ impl Drift {
             };
             let real_parsed = real.rule.expr.as_ref().and_then(|e| e.parsed.as_ref().ok());
             if let Some(rp) = real_parsed {
-                if rp.expr.to_string() != parsed.expr.to_string() {
+                let (rp, parsed) = (rp.materialized(), parsed.materialized());
+                if rp.expr().to_string() != parsed.expr().to_string() {
                     let real_expr = real.rule.expr.as_ref().expect("parsed implies expr");
                     out.push(
                         Finding::new(
@@ -192,8 +193,8 @@ impl Drift {
                                 "the report's expression for `{}` differs from alert `{}` in the rule file: documented `{}`, evaluated `{}`",
                                 key.value,
                                 real.rule.name.value,
-                                parsed.expr,
-                                rp.expr
+                                parsed.expr(),
+                                rp.expr()
                             ),
                         )
                         .label("documented")

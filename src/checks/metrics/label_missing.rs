@@ -47,38 +47,56 @@ impl Check for LabelMissing {
         "metrics/label-missing"
     }
 
+    fn per_file(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
-        // what the scrapes show, per series name
-        let mut scraped: BTreeMap<String, Known> = BTreeMap::new();
-        for f in &cx.project.files {
-            let Some((expo, target)) = &f.exposition else {
-                continue;
-            };
-            for fam in &expo.families {
-                let histogram = matches!(
-                    fam.kind,
-                    crate::parse::exposition::MetricType::Histogram
-                        | crate::parse::exposition::MetricType::GaugeHistogram
-                );
-                for s in &fam.samples {
-                    let k = scraped.entry(s.name.clone()).or_insert_with(|| Known {
-                        labels: BTreeSet::new(),
-                        how: format!("exposed by `{target}`"),
-                        at: (f.file, s.name_span.clone()),
-                        histogram,
-                    });
-                    k.labels.extend(s.labels.iter().map(|l| l.name.clone()));
+        // what the scrapes show, per series name: once per run (this check runs file by file)
+        let scraped: &BTreeMap<String, Known> = cx.once(|| {
+            let mut scraped: BTreeMap<String, Known> = BTreeMap::new();
+            for f in &cx.project.files {
+                let Some((expo, target)) = &f.exposition else {
+                    continue;
+                };
+                for fam in &expo.families {
+                    let histogram = matches!(
+                        fam.kind,
+                        crate::parse::exposition::MetricType::Histogram
+                            | crate::parse::exposition::MetricType::GaugeHistogram
+                    );
+                    for s in &fam.samples {
+                        if !scraped.contains_key(&s.name) {
+                            scraped.insert(
+                                s.name.clone(),
+                                Known {
+                                    labels: BTreeSet::new(),
+                                    how: format!("exposed by `{target}`"),
+                                    at: (f.file, s.name_span.clone()),
+                                    histogram,
+                                },
+                            );
+                        }
+                        if let Some(k) = scraped.get_mut(&s.name) {
+                            for l in &s.labels {
+                                if !k.labels.contains(&l.name) {
+                                    k.labels.insert(l.name.clone());
+                                }
+                            }
+                        }
+                    }
                 }
             }
-        }
+            scraped
+        });
         let defs = definitions(cx.project);
         if scraped.is_empty() && defs.is_empty() {
             return Vec::new();
         }
         let mut out = Vec::new();
-        for (r, expr, parsed) in parsed_exprs(cx.project) {
+        for (r, expr, parsed) in parsed_exprs(cx) {
             let src = cx.src(r.file);
-            walk(&parsed.expr, &mut |node| {
+            walk(parsed.expr(), &mut |node| {
                 let vs = match node {
                     Expr::VectorSelector(vs) => vs,
                     Expr::MatrixSelector(ms) => &ms.vs,

@@ -14,40 +14,49 @@ impl Check for Missing {
         "metrics/missing"
     }
 
+    fn per_file(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         if !cx.project.probed() {
             return Vec::new();
         }
-        let mut exposed: BTreeSet<&str> = BTreeSet::new();
-        let mut targets: BTreeSet<&str> = BTreeSet::new();
-        for f in &cx.project.files {
-            let Some((expo, target)) = &f.exposition else {
-                continue;
-            };
-            targets.insert(target);
-            for fam in &expo.families {
-                for s in &fam.samples {
-                    exposed.insert(s.name.as_str());
+        // once per run (this check runs file by file): what the scrapes expose, and the targets
+        let (exposed, targets) = cx.once(|| {
+            let mut exposed: BTreeSet<String> = BTreeSet::new();
+            let mut targets: BTreeSet<&str> = BTreeSet::new();
+            for f in &cx.project.files {
+                let Some((expo, target)) = &f.exposition else {
+                    continue;
+                };
+                targets.insert(target);
+                for fam in &expo.families {
+                    for s in &fam.samples {
+                        if !exposed.contains(&s.name) {
+                            exposed.insert(s.name.clone());
+                        }
+                    }
+                    exposed.insert(fam.name.clone());
                 }
-                exposed.insert(fam.name.as_str());
             }
-        }
-        // recording rules' outputs are written by Prometheus itself
-        let recorded: BTreeSet<&str> = cx
-            .project
-            .rules()
-            .filter(|r| r.rule.kind == crate::parse::prom_rules::RuleKind::Record)
-            .map(|r| r.rule.name.value.as_str())
-            .collect();
-        exposed.extend(recorded);
+            // recording rules' outputs are written by Prometheus itself
+            exposed.extend(
+                cx.project
+                    .rules()
+                    .filter(|r| r.rule.kind == crate::parse::prom_rules::RuleKind::Record)
+                    .map(|r| r.rule.name.value.clone()),
+            );
+            let targets = targets.into_iter().collect::<Vec<_>>().join(", ");
+            (exposed, targets)
+        });
         let others = cx.option_list("other_exporters");
-        let targets = targets.into_iter().collect::<Vec<_>>().join(", ");
         let mut out = Vec::new();
-        for (r, expr, parsed) in parsed_exprs(cx.project) {
+        for (r, expr, parsed) in parsed_exprs(cx) {
             // recording-rule outputs are produced by Prometheus, not scraped
             let src = cx.src(r.file);
             let mut seen = BTreeSet::new();
-            walk(&parsed.expr, &mut |node| {
+            walk(parsed.expr(), &mut |node| {
                 let Some(name) = selector_name(node) else {
                     return;
                 };

@@ -52,11 +52,15 @@ impl Check for HistogramQuantile {
         "promql/histogram-quantile"
     }
 
+    fn per_file(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out = Vec::new();
-        for (r, expr, parsed) in parsed_exprs(cx.project) {
+        for (r, expr, parsed) in parsed_exprs(cx) {
             let src = cx.src(r.file);
-            walk(&parsed.expr, &mut |node| {
+            walk(parsed.expr(), &mut |node| {
                 let Expr::Call(c) = node else { return };
                 if c.func.name != "histogram_quantile" {
                     return;

@@ -17,6 +17,10 @@ impl Check for RangeTooShort {
         "promql/range-too-short"
     }
 
+    fn per_file(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let configured = match cx.option("scrape_interval") {
             Some(OptValue::Duration(d)) => Some(*d),
@@ -36,7 +40,7 @@ impl Check for RangeTooShort {
             crate::source::FileId,
             Option<(PromDuration, String)>,
         > = std::collections::HashMap::new();
-        for (r, expr, parsed) in parsed_exprs(cx.project) {
+        for (r, expr, parsed) in parsed_exprs(cx) {
             let (interval, source) = match configured {
                 Some(d) => (d, "`.obsgate.yml`".to_string()),
                 None => match per_file.entry(r.file).or_insert_with(|| {
@@ -50,7 +54,7 @@ impl Check for RangeTooShort {
             };
             let min_ms = interval.0.saturating_mul(factor);
             let src = cx.src(r.file);
-            walk(&parsed.expr, &mut |node| {
+            walk(parsed.expr(), &mut |node| {
                 let Expr::Call(c) = node else { return };
                 let f = c.func.name;
                 if !matches!(f, "rate" | "increase") {

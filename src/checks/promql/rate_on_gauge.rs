@@ -47,11 +47,15 @@ impl Check for RateOnGauge {
         "promql/rate-on-gauge"
     }
 
+    fn per_file(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out = Vec::new();
-        for (r, expr, parsed) in parsed_exprs(cx.project) {
+        for (r, expr, parsed) in parsed_exprs(cx) {
             let src = cx.src(r.file);
-            walk(&parsed.expr, &mut |node| {
+            walk(parsed.expr(), &mut |node| {
                 let Expr::Call(c) = node else { return };
                 let f = c.func.name;
                 if !matches!(f, "rate" | "irate" | "increase") {

@@ -12,23 +12,30 @@ use crate::checks::{Check, Ctx, Finding};
 
 pub struct SummaryLabelOnHistogram;
 
-fn histogram_bases(cx: &Ctx) -> BTreeSet<String> {
-    let mut bases = BTreeSet::new();
-    for r in cx.project.rules() {
-        let Some(Ok(parsed)) = r.rule.expr.as_ref().map(|e| &e.parsed) else {
-            continue;
-        };
-        walk(&parsed.expr, &mut |node| {
-            if let Some(name) = selector_name(node) {
-                if let Some(base) = name.strip_suffix("_bucket") {
-                    if !name.contains(':') {
-                        bases.insert(base.to_string());
-                    }
+/// The histograms the rules select buckets of (`<base>_bucket`), over every rule file: kept in
+/// the model ([`crate::model::FileModel::bucket_bases`]) as the trees are released.
+fn histogram_bases<'a>(cx: &Ctx<'a>) -> &'a BTreeSet<String> {
+    cx.once(|| {
+        cx.project
+            .files
+            .iter()
+            .flat_map(|f| f.bucket_bases.iter().cloned())
+            .collect()
+    })
+}
+
+/// Add the bases of the `_bucket` series an expression selects (`http_duration_seconds` for
+/// `http_duration_seconds_bucket`; recording rules' outputs, with a `:`, are not histograms).
+pub fn bucket_bases(expr: &Expr, bases: &mut BTreeSet<String>) {
+    walk(expr, &mut |node| {
+        if let Some(name) = selector_name(node) {
+            if let Some(base) = name.strip_suffix("_bucket") {
+                if !name.contains(':') {
+                    bases.insert(base.to_string());
                 }
             }
-        });
-    }
-    bases
+        }
+    });
 }
 
 fn quantile_matcher(node: &Expr) -> bool {
@@ -45,12 +52,16 @@ impl Check for SummaryLabelOnHistogram {
         "promql/summary-label-on-histogram"
     }
 
+    fn per_file(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let bases = histogram_bases(cx);
         let mut out = Vec::new();
-        for (r, expr, parsed) in parsed_exprs(cx.project) {
+        for (r, expr, parsed) in parsed_exprs(cx) {
             let src = cx.src(r.file);
-            walk(&parsed.expr, &mut |node| {
+            walk(parsed.expr(), &mut |node| {
                 if !quantile_matcher(node) {
                     return;
                 }

@@ -48,7 +48,7 @@ impl Check for Duplicate {
             // recording rule per status class), not a duplicate
             let expr = match &r.rule.expr {
                 Some(e) => match &e.parsed {
-                    Ok(p) => p.expr.to_string(),
+                    Ok(p) => p.materialized().expr().to_string(),
                     Err(_) => e.text().split_whitespace().collect::<Vec<_>>().join(" "),
                 },
                 None => String::new(),
