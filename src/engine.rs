@@ -80,6 +80,61 @@ pub struct Outcome {
 
 /// Load files and build the project model.
 pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, RunError> {
+    load_checking(paths, base, filter, None)
+}
+
+/// The checks to run at load ([`crate::checks::Check::at_load`]), with the configuration.
+pub struct AtLoad<'a> {
+    pub config: &'a Config,
+    pub checks: Vec<&'static registry::Registered>,
+}
+
+impl<'a> AtLoad<'a> {
+    /// The enabled checks that run at load.
+    pub fn new(config: &'a Config, only: Option<&[String]>) -> AtLoad<'a> {
+        AtLoad {
+            config,
+            checks: enabled_checks(config, only)
+                .into_iter()
+                .filter(|r| r.check.at_load())
+                .collect(),
+        }
+    }
+
+    /// Run the checks on a file just parsed, while it has its syntax trees, keeping their
+    /// findings in it ([`FileModel::early`]).
+    fn run(&self, model: FileModel, sources: &crate::source::Sources) -> FileModel {
+        let mut alone = Project::default();
+        alone.files.push(model);
+        let mut early = Vec::new();
+        {
+            let trees = crate::checks::FileTrees::new(&alone, 0);
+            for r in &self.checks {
+                let state = std::sync::OnceLock::new();
+                let cx = Ctx {
+                    project: &alone,
+                    sources,
+                    config: self.config,
+                    check_id: r.check.id(),
+                    scope: Some(&trees),
+                    state: &state,
+                };
+                early.extend(r.check.run(&cx));
+            }
+        }
+        let mut model = alone.files.pop().expect("the file just added");
+        model.early = Some(early);
+        model
+    }
+}
+
+/// [`load`], running the checks that can run as each file is parsed (see [`AtLoad`]).
+pub fn load_checking(
+    paths: &[PathBuf],
+    base: &Path,
+    filter: &Filter,
+    at_load: Option<&AtLoad>,
+) -> Result<Project, RunError> {
     crate::init_worker_pool();
     let (candidates, errors) = discover::discover(paths, base, filter);
     if let Some(e) = errors.into_iter().next() {
@@ -157,6 +212,9 @@ pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, 
                 Some(lang) => model::metric_definitions(id, lang, &s.text),
                 None => model::parse_file(id, &s.text, &s.lines, &s.path),
             };
+            if let Some(a) = at_load {
+                m = a.run(m, sources);
+            }
             m.release_trees();
             m
         })
@@ -186,6 +244,9 @@ pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, 
         let s = project.sources.get(id);
         let mut m =
             model::parse_embedded(id, &e.key, &s.text, &s.lines, &e.substituted, e.unresolved);
+        if let Some(a) = at_load {
+            m = a.run(m, &project.sources);
+        }
         m.release_trees();
         project.files.push(m);
     }
@@ -221,17 +282,34 @@ pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, 
     Ok(project)
 }
 
-/// Run every enabled check over a loaded project and resolve the findings.
-///
-/// The checks that read PromQL syntax trees ([`crate::checks::Check::per_file`]) run file by
-/// file: each file's expressions are parsed again once, for all of them, and freed before the
-/// next file (the model keeps only the texts). The others run once over the whole project.
-pub fn run_checks(project: &Project, config: &Config, only: Option<&[String]>) -> Vec<Resolved> {
-    let enabled: Vec<_> = registry::REGISTRY
+/// The checks of the catalogue that run: those selected by `only` and not turned off.
+fn enabled_checks(config: &Config, only: Option<&[String]>) -> Vec<&'static registry::Registered> {
+    registry::REGISTRY
         .iter()
         .filter(|r| only.is_none_or(|o| o.iter().any(|id| id == r.check.id())))
         .filter(|r| config.level(r.check.id()) != Some(Level::Off))
-        .collect();
+        .collect()
+}
+
+/// Run every enabled check over a loaded project and resolve the findings.
+///
+/// The checks that read PromQL syntax trees ([`crate::checks::Check::per_file`]) run file by
+/// file, each file's expressions parsed again on first use, once for all of them (the model
+/// keeps only the texts); those that ran at load ([`crate::checks::Check::at_load`]) give the
+/// findings kept in the model instead. The others run once over the whole project.
+pub fn run_checks(project: &Project, config: &Config, only: Option<&[String]>) -> Vec<Resolved> {
+    run_checks_with(project, config, only, Vec::new())
+}
+
+/// [`run_checks`] with the findings of the checks run at load, taken out of the model
+/// ([`FileModel::early`]).
+fn run_checks_with(
+    project: &Project,
+    config: &Config,
+    only: Option<&[String]>,
+    early: Vec<Finding>,
+) -> Vec<Resolved> {
+    let enabled = enabled_checks(config, only);
     let paths: Vec<Arc<str>> = project
         .sources
         .iter()
@@ -271,6 +349,7 @@ pub fn run_checks(project: &Project, config: &Config, only: Option<&[String]>) -
         let state = std::sync::OnceLock::new();
         let cx = Ctx {
             project,
+            sources: &project.sources,
             config,
             check_id: r.check.id(),
             scope: None,
@@ -292,10 +371,16 @@ pub fn run_checks(project: &Project, config: &Config, only: Option<&[String]>) -
     let (per_file, states) = (&per_file, &states);
     let file_findings = files.par_iter().flat_map_iter(|&i| {
         let trees = crate::checks::FileTrees::new(project, i);
+        // the checks that ran at load for this file are done
+        let ran_at_load = project.files[i].early.is_some();
         let mut out = Vec::new();
         for (r, state) in per_file.iter().zip(states) {
+            if ran_at_load && r.check.at_load() {
+                continue;
+            }
             let cx = Ctx {
                 project,
+                sources: &project.sources,
                 config,
                 check_id: r.check.id(),
                 scope: Some(&trees),
@@ -309,7 +394,14 @@ pub fn run_checks(project: &Project, config: &Config, only: Option<&[String]>) -
         }
         out
     });
-    let mut findings: Vec<Resolved> = whole_findings.chain(file_findings).collect();
+    let early_findings = early.into_par_iter().map(|mut f| {
+        f.severity = severity(f.check)(&f);
+        resolve_one(project, paths, f)
+    });
+    let mut findings: Vec<Resolved> = whole_findings
+        .chain(file_findings)
+        .chain(early_findings)
+        .collect();
 
     // suppressions
     let unused_enabled = enabled
@@ -512,9 +604,18 @@ pub fn check_with(
 ) -> Result<Outcome, RunError> {
     let filter =
         Filter::new(&opts.config.include, &opts.config.exclude).map_err(RunError::Usage)?;
-    let mut project = load(&opts.paths, &opts.base, &filter)?;
+    let at_load = AtLoad::new(&opts.config, opts.only.as_deref());
+    let mut project = load_checking(&opts.paths, &opts.base, &filter, Some(&at_load))?;
     add_config_thresholds(&mut project, &opts.config, &opts.base);
     extend(&mut project)?;
-    let findings = run_checks(&project, &opts.config, opts.only.as_deref());
+    // the findings of the checks run at load, in file order (each file keeps an empty list:
+    // they ran)
+    let early: Vec<Finding> = project
+        .files
+        .iter_mut()
+        .filter_map(|f| f.early.as_mut().map(std::mem::take))
+        .flatten()
+        .collect();
+    let findings = run_checks_with(&project, &opts.config, opts.only.as_deref(), early);
     Ok(Outcome { project, findings })
 }

@@ -223,6 +223,8 @@ fn exact(s: String) -> String {
 /// What a check sees: the whole project, the resolved configuration and its own options.
 pub struct Ctx<'a> {
     pub project: &'a Project,
+    /// The sources of the run (for a check run at load, the project holds only the file).
+    pub sources: &'a crate::source::Sources,
     pub config: &'a Config,
     pub check_id: &'static str,
     /// For a check that runs file by file ([`Check::per_file`]): the file, with the syntax
@@ -232,36 +234,55 @@ pub struct Ctx<'a> {
     pub state: &'a std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>,
 }
 
-/// One file's PromQL expressions with their syntax trees, parsed again from the model's texts
-/// for the checks that read trees (the model keeps no trees: a large rule set's trees were a
-/// fifth of its memory). Each expression is parsed again once, for all those checks.
+/// A rule with its expression and the expression's tree.
+pub type RuleTree<'a> = (
+    crate::model::RuleRef<'a>,
+    &'a crate::parse::prom_rules::RuleExpr,
+    &'a crate::parse::promql::Parsed,
+);
+
+/// One file's PromQL expressions with their syntax trees, for the checks that read trees: the
+/// trees of a file just parsed, or, once the model has released them, parsed again from the
+/// texts on first use (once for all the checks of the file; an expression no check asks for
+/// is not parsed again).
 pub struct FileTrees {
     /// Position of the file in [`Project::files`].
     pub index: usize,
-    /// Trees of the file's rules, in [`Project::rules`] order (`None`: no expression, or it
-    /// did not parse).
-    rules: Vec<Option<crate::parse::promql::Parsed>>,
-    /// Trees of the file's expressions outside rules ([`crate::model::FileModel::extra_exprs`]).
-    extra: Vec<Option<crate::parse::promql::Parsed>>,
+    /// Trees parsed again for the file's rules, in [`Project::rules`] order.
+    rules: Vec<std::sync::OnceLock<crate::parse::promql::Parsed>>,
+    /// Trees parsed again for the file's expressions outside rules
+    /// ([`crate::model::FileModel::extra_exprs`]).
+    extra: Vec<std::sync::OnceLock<crate::parse::promql::Parsed>>,
+}
+
+/// The tree of an expression that parsed: its own, or the one parsed again in its cell of
+/// [`FileTrees`].
+fn tree_of<'a>(
+    cell: &'a std::sync::OnceLock<crate::parse::promql::Parsed>,
+    expr: &'a crate::parse::prom_rules::RuleExpr,
+) -> Option<&'a crate::parse::promql::Parsed> {
+    let parsed = expr.parsed.as_ref().ok()?;
+    if parsed.tree().is_some() {
+        return Some(parsed);
+    }
+    Some(cell.get_or_init(|| parsed.materialized().into_owned()))
 }
 
 impl FileTrees {
     pub fn new(project: &Project, index: usize) -> FileTrees {
         let f = &project.files[index];
-        let tree = |e: Option<&crate::parse::prom_rules::RuleExpr>| {
-            e.and_then(|e| e.parsed.as_ref().ok())
-                .map(|p| p.materialized().into_owned())
-        };
+        let rules = f.rule_docs.iter().flat_map(|d| d.groups.iter());
         FileTrees {
             index,
-            rules: f
-                .rule_docs
-                .iter()
-                .flat_map(|d| d.groups.iter())
+            rules: rules
                 .flat_map(|g| g.rules.iter())
-                .map(|r| tree(r.expr.as_ref()))
+                .map(|_| std::sync::OnceLock::new())
                 .collect(),
-            extra: f.extra_exprs.iter().map(|x| tree(Some(&x.expr))).collect(),
+            extra: f
+                .extra_exprs
+                .iter()
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
         }
     }
 
@@ -282,15 +303,16 @@ impl<'a> Ctx<'a> {
     }
 
     /// The rules of the scope with the trees of the expressions that parsed.
-    pub fn parsed_rules(
+    pub fn parsed_rules(&self) -> impl Iterator<Item = RuleTree<'a>> {
+        self.parsed_rules_if(|_| true)
+    }
+
+    /// [`Ctx::parsed_rules`] of the rules whose expression text passes `wanted` (the others'
+    /// trees are not parsed again).
+    pub fn parsed_rules_if(
         &self,
-    ) -> impl Iterator<
-        Item = (
-            crate::model::RuleRef<'a>,
-            &'a crate::parse::prom_rules::RuleExpr,
-            &'a crate::parse::promql::Parsed,
-        ),
-    > {
+        wanted: impl Fn(&str) -> bool,
+    ) -> impl Iterator<Item = RuleTree<'a>> {
         let scope = self.scope;
         let file = scope.map(|s| &self.project.files[s.index]);
         let rules = file.into_iter().flat_map(|f| {
@@ -305,15 +327,20 @@ impl<'a> Ctx<'a> {
                     })
                 })
         });
-        let trees = scope.into_iter().flat_map(|s| s.rules.iter());
-        rules
-            .zip(trees)
-            .filter_map(|(r, t)| Some((r, r.rule.expr.as_ref()?, t.as_ref()?)))
+        let cells = scope.into_iter().flat_map(|s| s.rules.iter());
+        rules.zip(cells).filter_map(move |(r, cell)| {
+            let expr = r.rule.expr.as_ref()?;
+            if !wanted(expr.text()) {
+                return None;
+            }
+            Some((r, expr, tree_of(cell, expr)?))
+        })
     }
 
-    /// The scope's expressions outside rules, with their trees.
-    pub fn parsed_extra(
+    /// The scope's expressions outside rules whose text passes `wanted`, with their trees.
+    pub fn parsed_extra_if(
         &self,
+        wanted: impl Fn(&str) -> bool,
     ) -> impl Iterator<
         Item = (
             &'a crate::model::ExtraExpr,
@@ -326,10 +353,13 @@ impl<'a> Ctx<'a> {
         let extra = file
             .into_iter()
             .flat_map(|f| f.extra_exprs.iter().map(move |x| (x, f.file)));
-        let trees = scope.into_iter().flat_map(|s| s.extra.iter());
-        extra
-            .zip(trees)
-            .filter_map(|((x, file), t)| Some((x, file, t.as_ref()?)))
+        let cells = scope.into_iter().flat_map(|s| s.extra.iter());
+        extra.zip(cells).filter_map(move |((x, file), cell)| {
+            if !wanted(x.expr.text()) {
+                return None;
+            }
+            Some((x, file, tree_of(cell, &x.expr)?))
+        })
     }
 
     /// What this check computes once per run (for a per-file check, instead of once per file).
@@ -361,8 +391,8 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    pub fn src(&self, file: FileId) -> &str {
-        self.project.src(file)
+    pub fn src(&self, file: FileId) -> &'a str {
+        &self.sources.get(file).text
     }
 }
 
@@ -375,6 +405,12 @@ pub trait Check: Sync + Send {
     /// [`Ctx::parsed_rules`] / [`Ctx::parsed_extra`] and files through [`Ctx::files`], and
     /// computes what it needs from the whole project once ([`Ctx::once`]).
     fn per_file(&self) -> bool {
+        false
+    }
+    /// Whether the check's findings on a file depend on nothing but that file and the
+    /// configuration (a per-file check): it then runs as soon as the file is parsed, with the
+    /// trees of the parse, and its findings wait in the model ([`crate::model::FileModel::early`]).
+    fn at_load(&self) -> bool {
         false
     }
 }

@@ -87,18 +87,26 @@ pub struct ExprSite<'a> {
     pub name: &'a str,
 }
 
+/// An expression with where it lives and its tree.
+pub type SiteTree<'a> = (
+    ExprSite<'a>,
+    &'a crate::parse::prom_rules::RuleExpr,
+    &'a crate::parse::promql::Parsed,
+);
+
 /// Every expression of a per-file check's scope that parsed, with its tree: rules first, then
 /// PromQL written outside rule files.
-pub fn parsed_exprs<'a>(
+pub fn parsed_exprs<'a>(cx: &crate::checks::Ctx<'a>) -> impl Iterator<Item = SiteTree<'a>> {
+    parsed_exprs_if(cx, |_| true)
+}
+
+/// [`parsed_exprs`] of the expressions whose text passes `wanted`, a test that no expression a
+/// check reports on fails (the others' trees are not parsed again).
+pub fn parsed_exprs_if<'a>(
     cx: &crate::checks::Ctx<'a>,
-) -> impl Iterator<
-    Item = (
-        ExprSite<'a>,
-        &'a crate::parse::prom_rules::RuleExpr,
-        &'a crate::parse::promql::Parsed,
-    ),
-> {
-    let rules = cx.parsed_rules().map(|(r, e, p)| {
+    wanted: impl Fn(&str) -> bool + Copy,
+) -> impl Iterator<Item = SiteTree<'a>> {
+    let rules = cx.parsed_rules_if(wanted).map(|(r, e, p)| {
         (
             ExprSite {
                 file: r.file,
@@ -108,7 +116,7 @@ pub fn parsed_exprs<'a>(
             p,
         )
     });
-    let extra = cx.parsed_extra().map(|(x, file, p)| {
+    let extra = cx.parsed_extra_if(wanted).map(|(x, file, p)| {
         (
             ExprSite {
                 file,

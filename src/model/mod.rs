@@ -113,6 +113,9 @@ pub struct FileModel {
     /// The histograms whose `_bucket` series the rules select, noted before the syntax trees
     /// are released ([`FileModel::release_trees`]).
     pub bucket_bases: Vec<String>,
+    /// The findings of the checks run at load ([`crate::checks::Check::at_load`]), waiting for
+    /// the others; `None` when they did not run at load (they then run file by file).
+    pub early: Option<Vec<crate::checks::Finding>>,
 }
 
 /// A PromQL expression outside a rule file, with what names it (`alerting_rules.high_error_rate`).
@@ -144,6 +147,7 @@ impl FileModel {
             exposition: None,
             probe: None,
             bucket_bases: Vec::new(),
+            early: None,
         }
     }
 

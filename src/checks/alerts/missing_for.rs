@@ -15,6 +15,10 @@ impl Check for MissingFor {
         true
     }
 
+    fn at_load(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out = Vec::new();
         for (r, _, parsed) in cx.parsed_rules() {

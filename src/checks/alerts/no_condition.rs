@@ -46,6 +46,10 @@ impl Check for NoCondition {
         true
     }
 
+    fn at_load(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out = Vec::new();
         for (r, expr, parsed) in cx.parsed_rules() {

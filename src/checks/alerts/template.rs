@@ -19,6 +19,10 @@ impl Check for Template {
         true
     }
 
+    fn at_load(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out = parse_issues(cx, self.id());
         for (r, _, parsed) in cx.parsed_rules() {

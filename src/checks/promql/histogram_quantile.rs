@@ -56,6 +56,10 @@ impl Check for HistogramQuantile {
         true
     }
 
+    fn at_load(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out = Vec::new();
         for (r, expr, parsed) in parsed_exprs(cx) {

@@ -6,7 +6,7 @@
 use promql_parser::parser::Expr;
 
 use crate::checks::meta::OptValue;
-use crate::checks::promql_util::{parsed_exprs, source_span, walk};
+use crate::checks::promql_util::{parsed_exprs_if, source_span, walk};
 use crate::checks::{Check, Ctx, Finding};
 use crate::parse::scalar::PromDuration;
 
@@ -40,7 +40,9 @@ impl Check for RangeTooShort {
             crate::source::FileId,
             Option<(PromDuration, String)>,
         > = std::collections::HashMap::new();
-        for (r, expr, parsed) in parsed_exprs(cx) {
+        // only `rate` and `increase` are reported: the other expressions are not parsed again
+        let rated = |text: &str| text.contains("rate") || text.contains("increase");
+        for (r, expr, parsed) in parsed_exprs_if(cx, rated) {
             let (interval, source) = match configured {
                 Some(d) => (d, "`.obsgate.yml`".to_string()),
                 None => match per_file.entry(r.file).or_insert_with(|| {

@@ -51,6 +51,10 @@ impl Check for RateOnGauge {
         true
     }
 
+    fn at_load(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out = Vec::new();
         for (r, expr, parsed) in parsed_exprs(cx) {

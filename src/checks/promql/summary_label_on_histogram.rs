@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use promql_parser::parser::Expr;
 
-use crate::checks::promql_util::{parsed_exprs, selector_name, source_span, walk};
+use crate::checks::promql_util::{parsed_exprs_if, selector_name, source_span, walk};
 use crate::checks::{Check, Ctx, Finding};
 
 pub struct SummaryLabelOnHistogram;
@@ -59,7 +59,10 @@ impl Check for SummaryLabelOnHistogram {
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let bases = histogram_bases(cx);
         let mut out = Vec::new();
-        for (r, expr, parsed) in parsed_exprs(cx) {
+        // only a selector with a `quantile` matcher is reported: the other expressions are not
+        // parsed again
+        let quantile = |text: &str| text.contains("quantile");
+        for (r, expr, parsed) in parsed_exprs_if(cx, quantile) {
             let src = cx.src(r.file);
             walk(parsed.expr(), &mut |node| {
                 if !quantile_matcher(node) {
