@@ -87,17 +87,21 @@ pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, 
 pub struct AtLoad<'a> {
     pub config: &'a Config,
     pub checks: Vec<&'static registry::Registered>,
+    /// What each check computes once per run ([`Ctx::once`]).
+    states: Vec<std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>>,
 }
 
 impl<'a> AtLoad<'a> {
     /// The enabled checks that run at load.
     pub fn new(config: &'a Config, only: Option<&[String]>) -> AtLoad<'a> {
+        let checks: Vec<_> = enabled_checks(config, only)
+            .into_iter()
+            .filter(|r| r.check.at_load())
+            .collect();
         AtLoad {
             config,
-            checks: enabled_checks(config, only)
-                .into_iter()
-                .filter(|r| r.check.at_load())
-                .collect(),
+            states: checks.iter().map(|_| std::sync::OnceLock::new()).collect(),
+            checks,
         }
     }
 
@@ -107,23 +111,41 @@ impl<'a> AtLoad<'a> {
         let mut alone = Project::default();
         alone.files.push(model);
         let mut early = Vec::new();
+        // the displayed path of each file findings land in (the file, or its outer file),
+        // shared by its findings
+        let shown: std::cell::RefCell<Vec<(FileId, Arc<str>)>> = Default::default();
+        let path_of = |id: FileId| {
+            let mut shown = shown.borrow_mut();
+            if let Some((_, p)) = shown.iter().find(|(f, _)| *f == id) {
+                return Arc::clone(p);
+            }
+            let p: Arc<str> = Arc::from(&*sources.get(id).path);
+            shown.push((id, Arc::clone(&p)));
+            p
+        };
         {
             let trees = crate::checks::FileTrees::new(&alone, 0);
-            for r in &self.checks {
-                let state = std::sync::OnceLock::new();
+            for (r, state) in self.checks.iter().zip(&self.states) {
                 let cx = Ctx {
                     project: &alone,
                     sources,
                     config: self.config,
                     check_id: r.check.id(),
                     scope: Some(&trees),
-                    state: &state,
+                    state,
                 };
-                early.extend(r.check.run(&cx));
+                let sev = severity_for(self.config, r.check.id());
+                early.extend(r.check.run(&cx).into_iter().map(|mut f| {
+                    f.severity = sev(&f);
+                    resolve_one(sources, &path_of, f)
+                }));
             }
         }
         let mut model = alone.files.pop().expect("the file just added");
+        early.shrink_to_fit();
         model.early = Some(early);
+        // only these checks read the annotations
+        model.release_annotations();
         model
     }
 }
@@ -282,6 +304,25 @@ pub fn load_checking(
     Ok(project)
 }
 
+/// A check's severity for a finding: as configured, else its default (one level lower for a
+/// downgraded finding).
+fn severity_for(config: &Config, id: &'static str) -> impl Fn(&Finding) -> Severity {
+    let default = registry::meta(id)
+        .map(|m| m.severity)
+        .unwrap_or(Severity::Error);
+    let configured = match config.level(id) {
+        Some(Level::On(s)) => Some(s),
+        _ => None,
+    };
+    move |f: &Finding| {
+        configured.unwrap_or(if f.downgrade {
+            default.lower()
+        } else {
+            default
+        })
+    }
+}
+
 /// The checks of the catalogue that run: those selected by `only` and not turned off.
 fn enabled_checks(config: &Config, only: Option<&[String]>) -> Vec<&'static registry::Registered> {
     registry::REGISTRY
@@ -307,7 +348,7 @@ fn run_checks_with(
     project: &Project,
     config: &Config,
     only: Option<&[String]>,
-    early: Vec<Finding>,
+    early: Vec<Vec<Resolved>>,
 ) -> Vec<Resolved> {
     let enabled = enabled_checks(config, only);
     let paths: Vec<Arc<str>> = project
@@ -324,25 +365,8 @@ fn run_checks_with(
         .iter()
         .map(|_| std::sync::OnceLock::new())
         .collect();
-    // a check's severity: as configured, else its default (one level lower for a downgraded
-    // finding)
-    let severity = |id: &'static str| {
-        let default = registry::meta(id)
-            .map(|m| m.severity)
-            .unwrap_or(Severity::Error);
-        let configured = match config.level(id) {
-            Some(Level::On(s)) => Some(s),
-            _ => None,
-        };
-        move |f: &Finding| {
-            configured.unwrap_or(if f.downgrade {
-                default.lower()
-            } else {
-                default
-            })
-        }
-    };
-    let paths = &paths;
+    let severity = |id| severity_for(config, id);
+    let path_of = &|id: FileId| Arc::clone(&paths[id.0 as usize]);
     // each check's findings are resolved as they come: a large run has tens of thousands, and
     // only one form of each is kept
     let whole_findings = whole.par_iter().flat_map_iter(|r| {
@@ -358,7 +382,7 @@ fn run_checks_with(
         let sev = severity(r.check.id());
         r.check.run(&cx).into_iter().map(move |mut f| {
             f.severity = sev(&f);
-            resolve_one(project, paths, f)
+            resolve_one(&project.sources, path_of, f)
         })
     });
     let files: Vec<usize> = if per_file.is_empty() {
@@ -389,19 +413,17 @@ fn run_checks_with(
             let sev = severity(r.check.id());
             out.extend(r.check.run(&cx).into_iter().map(|mut f| {
                 f.severity = sev(&f);
-                resolve_one(project, paths, f)
+                resolve_one(&project.sources, path_of, f)
             }));
         }
         out
     });
-    let early_findings = early.into_par_iter().map(|mut f| {
-        f.severity = severity(f.check)(&f);
-        resolve_one(project, paths, f)
-    });
-    let mut findings: Vec<Resolved> = whole_findings
-        .chain(file_findings)
-        .chain(early_findings)
-        .collect();
+    let mut findings: Vec<Resolved> = whole_findings.chain(file_findings).collect();
+    // moved in file by file: one buffer of them all, each file's freed as it is emptied
+    findings.reserve_exact(early.iter().map(Vec::len).sum());
+    for file in early {
+        findings.extend(file);
+    }
 
     // suppressions
     let unused_enabled = enabled
@@ -464,7 +486,7 @@ fn run_checks_with(
                         "remove the comment: the problem it silenced is gone, or it is on the wrong line (it covers its own line and, alone on a line, the next one)",
                     );
                     f.severity = sev;
-                    findings.push(resolve_one(project, paths, f));
+                    findings.push(resolve_one(&project.sources, path_of, f));
                 }
             }
         }
@@ -472,11 +494,15 @@ fn run_checks_with(
     finish(project, findings)
 }
 
-/// A finding's span mapped to its outer file, with line and column (`paths`: the displayed
-/// path of every source, by id). The fingerprint is set by [`finish`].
-fn resolve_one(project: &Project, paths: &[Arc<str>], f: Finding) -> Resolved {
-    let (file, mut span) = project.sources.resolve(f.file, &f.span);
-    let src = project.sources.get(file);
+/// A finding's span mapped to its outer file, with line and column (`path_of`: the displayed
+/// path of a source, shared by its findings). The fingerprint is set by [`finish`].
+fn resolve_one(
+    sources: &crate::source::Sources,
+    path_of: &dyn Fn(FileId) -> Arc<str>,
+    f: Finding,
+) -> Resolved {
+    let (file, mut span) = sources.resolve(f.file, &f.span);
+    let src = sources.get(file);
     // a span never ends in whitespace (block scalars run to the next token)
     let bytes = src.text.as_bytes();
     while span.end > span.start
@@ -489,12 +515,12 @@ fn resolve_one(project: &Project, paths: &[Arc<str>], f: Finding) -> Resolved {
     let (end_line, end_column) = src.line_col(span.end.max(span.start));
     let mut labels = f.labels;
     for l in &mut labels {
-        (l.file, l.span) = project.sources.resolve(l.file, &l.span);
+        (l.file, l.span) = sources.resolve(l.file, &l.span);
     }
     Resolved {
         check: f.check,
         severity: f.severity,
-        path: Arc::clone(&paths[file.0 as usize]),
+        path: path_of(file),
         line,
         column,
         end_line,
@@ -610,11 +636,10 @@ pub fn check_with(
     extend(&mut project)?;
     // the findings of the checks run at load, in file order (each file keeps an empty list:
     // they ran)
-    let early: Vec<Finding> = project
+    let early: Vec<Vec<Resolved>> = project
         .files
         .iter_mut()
         .filter_map(|f| f.early.as_mut().map(std::mem::take))
-        .flatten()
         .collect();
     let findings = run_checks_with(&project, &opts.config, opts.only.as_deref(), early);
     Ok(Outcome { project, findings })

@@ -302,6 +302,17 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The rules of the files the check looks at ([`Ctx::files`]).
+    pub fn rules(&self) -> impl Iterator<Item = crate::model::RuleRef<'a>> {
+        crate::model::rules_of(self.files())
+    }
+
+    /// The alerting rules of the files the check looks at ([`Ctx::files`]).
+    pub fn alerts(&self) -> impl Iterator<Item = crate::model::RuleRef<'a>> {
+        self.rules()
+            .filter(|r| r.rule.kind == crate::parse::prom_rules::RuleKind::Alert)
+    }
+
     /// The rules of the scope with the trees of the expressions that parsed.
     pub fn parsed_rules(&self) -> impl Iterator<Item = RuleTree<'a>> {
         self.parsed_rules_if(|_| true)
@@ -314,19 +325,9 @@ impl<'a> Ctx<'a> {
         wanted: impl Fn(&str) -> bool,
     ) -> impl Iterator<Item = RuleTree<'a>> {
         let scope = self.scope;
-        let file = scope.map(|s| &self.project.files[s.index]);
-        let rules = file.into_iter().flat_map(|f| {
-            f.rule_docs
-                .iter()
-                .flat_map(|d| d.groups.iter())
-                .flat_map(move |g| {
-                    g.rules.iter().map(move |r| crate::model::RuleRef {
-                        file: f.file,
-                        group: g,
-                        rule: r,
-                    })
-                })
-        });
+        // no scope, no trees: a per-file check sees nothing outside its file
+        let files = scope.map_or(&[][..], |_| self.files());
+        let rules = crate::model::rules_of(files);
         let cells = scope.into_iter().flat_map(|s| s.rules.iter());
         rules.zip(cells).filter_map(move |(r, cell)| {
             let expr = r.rule.expr.as_ref()?;
@@ -362,7 +363,8 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    /// What this check computes once per run (for a per-file check, instead of once per file).
+    /// What this check computes once per run (for a per-file check, instead of once per file;
+    /// for a check run at load, from the configuration alone: the project holds only the file).
     pub fn once<T: std::any::Any + Send + Sync>(&self, build: impl FnOnce() -> T) -> &'a T {
         self.state
             .get_or_init(|| Box::new(build()))
@@ -400,16 +402,18 @@ impl<'a> Ctx<'a> {
 pub trait Check: Sync + Send {
     fn id(&self) -> &'static str;
     fn run(&self, cx: &Ctx) -> Vec<Finding>;
-    /// Whether the check reads PromQL syntax trees: it then runs once per file
-    /// ([`Ctx::scope`], [`FileTrees`]), reads rules and expressions through
-    /// [`Ctx::parsed_rules`] / [`Ctx::parsed_extra`] and files through [`Ctx::files`], and
-    /// computes what it needs from the whole project once ([`Ctx::once`]).
+    /// Whether the check runs once per file ([`Ctx::scope`]): its findings on a file come from
+    /// that file's rules and expressions, read through [`Ctx::rules`], [`Ctx::alerts`],
+    /// [`Ctx::parsed_rules`] (with their syntax trees, [`FileTrees`]) and [`Ctx::files`], and
+    /// from what it computes once from the whole project ([`Ctx::once`]). Every check that
+    /// reads syntax trees is one: the model keeps no trees.
     fn per_file(&self) -> bool {
         false
     }
     /// Whether the check's findings on a file depend on nothing but that file and the
     /// configuration (a per-file check): it then runs as soon as the file is parsed, with the
     /// trees of the parse, and its findings wait in the model ([`crate::model::FileModel::early`]).
+    /// What only these checks read is freed after they ran (the annotations).
     fn at_load(&self) -> bool {
         false
     }

@@ -115,7 +115,7 @@ pub struct FileModel {
     pub bucket_bases: Vec<String>,
     /// The findings of the checks run at load ([`crate::checks::Check::at_load`]), waiting for
     /// the others; `None` when they did not run at load (they then run file by file).
-    pub early: Option<Vec<crate::checks::Finding>>,
+    pub early: Option<Vec<crate::engine::Resolved>>,
 }
 
 /// A PromQL expression outside a rule file, with what names it (`alerting_rules.high_error_rate`).
@@ -151,6 +151,19 @@ impl FileModel {
         }
     }
 
+    /// Free the rules' annotations: only checks that run at load read them
+    /// ([`crate::checks::Check::at_load`]).
+    pub fn release_annotations(&mut self) {
+        let rules = self
+            .rule_docs
+            .iter_mut()
+            .flat_map(|d| d.groups.iter_mut())
+            .flat_map(|g| g.rules.iter_mut());
+        for r in rules {
+            r.annotations = Vec::new();
+        }
+    }
+
     /// Note what the checks need from the whole project's syntax trees, then free the trees,
     /// keeping the expression texts: the checks that read trees parse a file's expressions
     /// again when they reach it ([`crate::checks::FileTrees`]), so a large rule set never
@@ -182,6 +195,22 @@ impl FileModel {
         }
         self.bucket_bases = bases.into_iter().collect();
     }
+}
+
+/// The rules of some files, in order.
+pub fn rules_of(files: &[FileModel]) -> impl Iterator<Item = RuleRef<'_>> {
+    files.iter().flat_map(|f| {
+        f.rule_docs
+            .iter()
+            .flat_map(|d| d.groups.iter())
+            .flat_map(move |g| {
+                g.rules.iter().map(move |r| RuleRef {
+                    file: f.file,
+                    group: g,
+                    rule: r,
+                })
+            })
+    })
 }
 
 /// An Alertmanager config with the source it lives in.
@@ -269,18 +298,7 @@ impl Project {
     }
 
     pub fn rules(&self) -> impl Iterator<Item = RuleRef<'_>> {
-        self.files.iter().flat_map(|f| {
-            f.rule_docs
-                .iter()
-                .flat_map(|d| d.groups.iter())
-                .flat_map(move |g| {
-                    g.rules.iter().map(move |r| RuleRef {
-                        file: f.file,
-                        group: g,
-                        rule: r,
-                    })
-                })
-        })
+        rules_of(&self.files)
     }
 
     /// Every Alertmanager config of the run.

@@ -70,6 +70,14 @@ impl Check for InvalidRunbook {
         "alerts/invalid-runbook"
     }
 
+    fn per_file(&self) -> bool {
+        true
+    }
+
+    fn at_load(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let annotation = cx
             .config
@@ -78,11 +86,13 @@ impl Check for InvalidRunbook {
             Some(crate::checks::meta::OptValue::Str(s)) => s.clone(),
             _ => "runbook_url".to_string(),
         };
-        let pattern = cx
-            .option_str("url_pattern")
-            .and_then(|p| regex::Regex::new(&p).ok());
+        // compiled once per run, not once per file
+        let pattern: &Option<regex::Regex> = cx.once(|| {
+            cx.option_str("url_pattern")
+                .and_then(|p| regex::Regex::new(&p).ok())
+        });
         let mut out = Vec::new();
-        for r in cx.project.alerts() {
+        for r in cx.alerts() {
             let Some(p) = r.rule.annotation(&annotation) else {
                 continue;
             };

@@ -9,10 +9,18 @@ impl Check for MissingAnnotation {
         "alerts/missing-annotation"
     }
 
+    fn per_file(&self) -> bool {
+        true
+    }
+
+    fn at_load(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let required = cx.option_list("required");
         let mut out = Vec::new();
-        for r in cx.project.alerts() {
+        for r in cx.alerts() {
             if r.rule.name.value.is_empty() {
                 continue;
             }

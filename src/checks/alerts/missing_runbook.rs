@@ -10,6 +10,14 @@ impl Check for MissingRunbook {
         "alerts/missing-runbook"
     }
 
+    fn per_file(&self) -> bool {
+        true
+    }
+
+    fn at_load(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let annotation = cx
             .option_str("annotation")
@@ -19,7 +27,7 @@ impl Check for MissingRunbook {
             .and_then(|s| AlertLevel::parse(&s))
             .unwrap_or(AlertLevel::Info);
         let mut out = Vec::new();
-        for r in cx.project.alerts() {
+        for r in cx.alerts() {
             let rule = r.rule;
             if rule.name.value.is_empty() || AlertLevel::of(rule) < from {
                 continue;

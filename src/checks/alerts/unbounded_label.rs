@@ -11,9 +11,17 @@ impl Check for UnboundedLabel {
         "alerts/unbounded-label"
     }
 
+    fn per_file(&self) -> bool {
+        true
+    }
+
+    fn at_load(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out = Vec::new();
-        for r in cx.project.alerts() {
+        for r in cx.alerts() {
             let src = cx.src(r.file);
             for p in &r.rule.labels {
                 for reference in p.references() {
