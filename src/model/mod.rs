@@ -151,15 +151,17 @@ impl FileModel {
         }
     }
 
+    fn rules_mut(&mut self) -> impl Iterator<Item = &mut Rule> {
+        self.rule_docs
+            .iter_mut()
+            .flat_map(|d| d.groups.iter_mut())
+            .flat_map(|g| g.rules.iter_mut())
+    }
+
     /// Free the rules' annotations: only checks that run at load read them
     /// ([`crate::checks::Check::at_load`]).
     pub fn release_annotations(&mut self) {
-        let rules = self
-            .rule_docs
-            .iter_mut()
-            .flat_map(|d| d.groups.iter_mut())
-            .flat_map(|g| g.rules.iter_mut());
-        for r in rules {
+        for r in self.rules_mut() {
             r.annotations = Vec::new();
         }
     }
@@ -171,12 +173,7 @@ impl FileModel {
     pub fn release_trees(&mut self) {
         let mut bases: std::collections::BTreeSet<String> =
             std::mem::take(&mut self.bucket_bases).into_iter().collect();
-        let rules = self
-            .rule_docs
-            .iter_mut()
-            .flat_map(|d| d.groups.iter_mut())
-            .flat_map(|g| g.rules.iter_mut());
-        for r in rules {
+        for r in self.rules_mut() {
             let Some(Ok(p)) = r.expr.as_mut().map(|e| &mut e.parsed) else {
                 continue;
             };
