@@ -1,6 +1,8 @@
-//! The pipeline of a `check` run: discover → read → classify and parse (in parallel) → project
-//! model → checks (in parallel) → severities from config → suppressions → sorted, fingerprinted
-//! findings.
+//! The pipeline of a `check` run: discover → read → classify and parse (in parallel; the checks
+//! that need only the file run right after its parse, `Check::at_load`, then its syntax trees
+//! and annotations are freed) → project model → the other checks (in parallel; those that read
+//! syntax trees file by file, parsing a file's expressions again on first use) → severities from
+//! config → suppressions → sorted, fingerprinted findings.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
