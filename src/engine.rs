@@ -228,6 +228,9 @@ pub fn load_checking(
         }
     }
     let sources = &project.sources;
+    // the alerts' labels are noted while the trees exist when an Alertmanager config may route
+    // them (a generous guess: a wrong one costs memory or a second parse, never a finding)
+    let routes = sources.iter().any(|s| s.text.contains("receivers"));
     let parsed: Vec<FileModel> = pending
         .par_iter()
         .map(|&id| {
@@ -238,6 +241,9 @@ pub fn load_checking(
             };
             if let Some(a) = at_load {
                 m = a.run(m, sources);
+            }
+            if routes {
+                m.note_alert_labels();
             }
             m.release_trees();
             m
@@ -271,6 +277,9 @@ pub fn load_checking(
         if let Some(a) = at_load {
             m = a.run(m, &project.sources);
         }
+        if routes {
+            m.note_alert_labels();
+        }
         m.release_trees();
         project.files.push(m);
     }
@@ -303,6 +312,7 @@ pub fn load_checking(
     if !replayed.is_empty() {
         project.add_probe_results(replayed);
     }
+    project.adopt_alert_labels();
     Ok(project)
 }
 
@@ -362,6 +372,11 @@ fn run_checks_with(
         .iter()
         .filter(|r| r.check.id() != "obsgate/unused-suppression")
         .partition(|r| r.check.per_file());
+    // the rules' alerts with their labels, for the checks that route them: computed here, in
+    // parallel, rather than by the first such check while the others wait for it
+    if project.alertmanager_configs().next().is_some() {
+        project.rule_alerts();
+    }
     // what each per-file check computes once per run from the whole project
     let states: Vec<std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>> = per_file
         .iter()

@@ -116,6 +116,9 @@ pub struct FileModel {
     /// The findings of the checks run at load ([`crate::checks::Check::at_load`]), waiting for
     /// the others; `None` when they did not run at load (they then run file by file).
     pub early: Option<Vec<crate::engine::Resolved>>,
+    /// The alerts' labels ([`Project::rule_alerts`]), noted at load while the syntax trees
+    /// exist ([`FileModel::note_alert_labels`]).
+    pub alert_labels: Option<Vec<routing::AlertLabels>>,
 }
 
 /// A PromQL expression outside a rule file, with what names it (`alerting_rules.high_error_rate`).
@@ -148,7 +151,14 @@ impl FileModel {
             probe: None,
             bucket_bases: Vec::new(),
             early: None,
+            alert_labels: None,
         }
+    }
+
+    /// Note the labels of this file's alerts for [`Project::rule_alerts`] (before the trees
+    /// are released: afterwards they are computed by parsing the expressions again).
+    pub fn note_alert_labels(&mut self) {
+        self.alert_labels = Some(routing::file_alerts(self));
     }
 
     fn rules_mut(&mut self) -> impl Iterator<Item = &mut Rule> {
@@ -330,6 +340,29 @@ impl Project {
         self.alerts_cache
             .0
             .get_or_init(|| routing::rule_alerts(self))
+    }
+
+    /// Take the alert labels noted at load into [`Project::rule_alerts`], when every file with
+    /// alerts has them.
+    pub fn adopt_alert_labels(&mut self) {
+        let noted = self.files.iter().all(|f| {
+            f.alert_labels.is_some()
+                || rules_of(std::slice::from_ref(f)).all(|r| r.rule.kind != RuleKind::Alert)
+        });
+        let mut all = Vec::new();
+        for f in &mut self.files {
+            if let Some(v) = f.alert_labels.take() {
+                all.extend(v);
+            }
+        }
+        if noted {
+            // copied in one go: labels made file by file while loading lie scattered among the
+            // rules, and routing tens of thousands of alerts through a deep tree compares their
+            // names over and over
+            let packed: Vec<routing::AlertLabels> = all.to_vec();
+            drop(all);
+            let _ = self.alerts_cache.0.set(packed);
+        }
     }
 
     pub fn alerts(&self) -> impl Iterator<Item = RuleRef<'_>> {

@@ -663,47 +663,63 @@ pub fn universe_with<'a>(
     std::borrow::Cow::Owned(out)
 }
 
+/// The alerts of the rule files with their labels, in order. Files are done in parallel: each
+/// alert's expression is parsed again (the model keeps only its text) for its labels.
 pub(crate) fn rule_alerts(project: &crate::model::Project) -> Vec<AlertLabels> {
+    use rayon::prelude::*;
+    project
+        .files
+        .par_iter()
+        .flat_map_iter(file_alerts)
+        .collect()
+}
+
+/// The alerts of one file with their labels, in order.
+pub(crate) fn file_alerts(f: &crate::model::FileModel) -> Vec<AlertLabels> {
+    crate::model::rules_of(std::slice::from_ref(f))
+        .filter(|r| r.rule.kind == crate::parse::prom_rules::RuleKind::Alert)
+        .filter_map(alert_labels)
+        .collect()
+}
+
+/// An alert with what is known of its labels (`None` for an alert without a name).
+fn alert_labels(r: crate::model::RuleRef) -> Option<AlertLabels> {
     use crate::parse::promql::{output_labels, Presence};
-    let mut out = Vec::new();
-    for r in project.alerts() {
-        let rule = r.rule;
-        if rule.name.value.is_empty() {
-            continue;
-        }
-        let mut labels = BTreeMap::new();
-        let mut open = true;
-        if let Some(Ok(parsed)) = rule.expr.as_ref().map(|e| &e.parsed) {
-            let info = output_labels(parsed.materialized().expr(), &|_| None);
-            open = info.open && !info.empty;
-            for name in &info.known {
-                let may_be_absent = !matches!(info.presence(name), Presence::Yes);
-                labels.insert(name.clone(), LabelValue::Unknown { may_be_absent });
-            }
-            for name in &info.removed {
-                labels.insert(name.clone(), LabelValue::Known(String::new()));
-            }
-        }
-        labels.remove("__name__");
-        for p in &rule.labels {
-            let v = if p.templated {
-                LabelValue::Unknown {
-                    may_be_absent: true,
-                }
-            } else {
-                LabelValue::Known(p.value.value.clone())
-            };
-            labels.insert(p.key.value.clone(), v);
-        }
-        labels.remove("alertname");
-        out.push(AlertLabels {
-            alertname: rule.name.value.clone(),
-            labels: labels.into_iter().collect(),
-            open,
-            origin: Some((r.file, rule.anchor())),
-        });
+    let rule = r.rule;
+    if rule.name.value.is_empty() {
+        return None;
     }
-    out
+    let mut labels = BTreeMap::new();
+    let mut open = true;
+    if let Some(Ok(parsed)) = rule.expr.as_ref().map(|e| &e.parsed) {
+        let info = output_labels(parsed.materialized().expr(), &|_| None);
+        open = info.open && !info.empty;
+        for name in &info.known {
+            let may_be_absent = !matches!(info.presence(name), Presence::Yes);
+            labels.insert(name.clone(), LabelValue::Unknown { may_be_absent });
+        }
+        for name in &info.removed {
+            labels.insert(name.clone(), LabelValue::Known(String::new()));
+        }
+    }
+    labels.remove("__name__");
+    for p in &rule.labels {
+        let v = if p.templated {
+            LabelValue::Unknown {
+                may_be_absent: true,
+            }
+        } else {
+            LabelValue::Known(p.value.value.clone())
+        };
+        labels.insert(p.key.value.clone(), v);
+    }
+    labels.remove("alertname");
+    Some(AlertLabels {
+        alertname: rule.name.value.clone(),
+        labels: labels.into_iter().collect(),
+        open,
+        origin: Some((r.file, rule.anchor())),
+    })
 }
 
 /// The routing tree of an Alertmanager config, with matchers (new syntax and legacy `match`/
