@@ -413,7 +413,8 @@ pub trait Check: Sync + Send {
     /// Whether the check's findings on a file depend on nothing but that file and the
     /// configuration (a per-file check): it then runs as soon as the file is parsed, with the
     /// trees of the parse, and its findings wait in the model ([`crate::model::FileModel::early`]).
-    /// What only these checks read is freed after they ran (the annotations).
+    /// What only these checks read is freed after they ran (the annotations). At load the
+    /// project holds that file alone, without sources: text is read through [`Ctx::src`].
     fn at_load(&self) -> bool {
         false
     }
