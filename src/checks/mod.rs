@@ -271,11 +271,9 @@ fn tree_of<'a>(
 impl FileTrees {
     pub fn new(project: &Project, index: usize) -> FileTrees {
         let f = &project.files[index];
-        let rules = f.rule_docs.iter().flat_map(|d| d.groups.iter());
         FileTrees {
             index,
-            rules: rules
-                .flat_map(|g| g.rules.iter())
+            rules: crate::model::rules_of(std::slice::from_ref(f))
                 .map(|_| std::sync::OnceLock::new())
                 .collect(),
             extra: f
@@ -406,9 +404,9 @@ pub trait Check: Sync + Send {
     /// that file's rules and expressions, read through [`Ctx::rules`], [`Ctx::alerts`],
     /// [`Ctx::parsed_rules`] (with their syntax trees, [`FileTrees`]) and [`Ctx::files`], and
     /// from what it computes once from the whole project ([`Ctx::once`]). Every check that
-    /// reads syntax trees is one: the model keeps no trees.
+    /// reads syntax trees is one: the model keeps no trees. A check run at load is one.
     fn per_file(&self) -> bool {
-        false
+        self.at_load()
     }
     /// Whether the check's findings on a file depend on nothing but that file and the
     /// configuration (a per-file check): it then runs as soon as the file is parsed, with the

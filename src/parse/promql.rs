@@ -2328,6 +2328,31 @@ topk by (cluster, instance, node) (1,
         assert_eq!(parsed.span_of(parsed.expr()), Some(0..16));
     }
 
+    #[test]
+    fn a_released_tree_is_parsed_again_with_its_spans() {
+        let text = "sum by (job) (rate(http_requests_total{code=~\"5..\"}[5m])) > 1";
+        let mut parsed = parse(text).unwrap();
+        let before = parsed.expr().to_string();
+        assert!(matches!(
+            parsed.materialized(),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        parsed.release();
+        assert!(parsed.tree().is_none());
+        assert_eq!(parsed.text(), text);
+        let again = parsed.materialized();
+        assert!(matches!(again, std::borrow::Cow::Owned(_)));
+        assert_eq!(again.expr().to_string(), before);
+        let Expr::Binary(b) = again.expr() else {
+            panic!("not a comparison: {:?}", again.expr());
+        };
+        assert_eq!(
+            again.op_span_of(again.expr()).and_then(|s| text.get(s)),
+            Some(">")
+        );
+        assert_eq!(again.span_of(&b.rhs).and_then(|s| text.get(s)), Some("1"));
+    }
+
     fn error_at(text: &str) -> (String, &str) {
         let err = parse(text)
             .err()

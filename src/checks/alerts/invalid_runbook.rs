@@ -70,10 +70,6 @@ impl Check for InvalidRunbook {
         "alerts/invalid-runbook"
     }
 
-    fn per_file(&self) -> bool {
-        true
-    }
-
     fn at_load(&self) -> bool {
         true
     }

@@ -9,10 +9,6 @@ impl Check for MissingAnnotation {
         "alerts/missing-annotation"
     }
 
-    fn per_file(&self) -> bool {
-        true
-    }
-
     fn at_load(&self) -> bool {
         true
     }

@@ -11,10 +11,6 @@ impl Check for MissingFor {
         "alerts/missing-for"
     }
 
-    fn per_file(&self) -> bool {
-        true
-    }
-
     fn at_load(&self) -> bool {
         true
     }

@@ -10,10 +10,6 @@ impl Check for MissingRunbook {
         "alerts/missing-runbook"
     }
 
-    fn per_file(&self) -> bool {
-        true
-    }
-
     fn at_load(&self) -> bool {
         true
     }

@@ -42,10 +42,6 @@ impl Check for NoCondition {
         "alerts/no-condition"
     }
 
-    fn per_file(&self) -> bool {
-        true
-    }
-
     fn at_load(&self) -> bool {
         true
     }

@@ -15,10 +15,6 @@ impl Check for Template {
         "alerts/template"
     }
 
-    fn per_file(&self) -> bool {
-        true
-    }
-
     fn at_load(&self) -> bool {
         true
     }

@@ -11,10 +11,6 @@ impl Check for UnboundedLabel {
         "alerts/unbounded-label"
     }
 
-    fn per_file(&self) -> bool {
-        true
-    }
-
     fn at_load(&self) -> bool {
         true
     }

@@ -52,10 +52,6 @@ impl Check for HistogramQuantile {
         "promql/histogram-quantile"
     }
 
-    fn per_file(&self) -> bool {
-        true
-    }
-
     fn at_load(&self) -> bool {
         true
     }

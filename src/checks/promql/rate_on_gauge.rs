@@ -47,10 +47,6 @@ impl Check for RateOnGauge {
         "promql/rate-on-gauge"
     }
 
-    fn per_file(&self) -> bool {
-        true
-    }
-
     fn at_load(&self) -> bool {
         true
     }
