@@ -11,9 +11,9 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::engine::Resolved;
+use crate::engine::Findings;
 
-pub fn write(findings: &[Resolved]) -> String {
+pub fn write(findings: &Findings) -> String {
     let mut entries: Vec<(&str, &str, String)> = findings
         .iter()
         .map(|f| (&*f.path, f.check, f.fingerprint.to_string()))

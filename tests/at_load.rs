@@ -10,7 +10,7 @@ use obsgate::config::Config;
 use obsgate::engine::{self, CheckOptions};
 use obsgate::source::discover::Filter;
 
-fn both_ways(path: PathBuf) -> Vec<obsgate::engine::Resolved> {
+fn both_ways(path: PathBuf) -> obsgate::engine::Findings {
     let config = Config::default();
     let opts = CheckOptions {
         paths: vec![path.clone()],

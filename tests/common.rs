@@ -28,12 +28,8 @@ pub fn run(paths: &[PathBuf], config: Option<&str>) -> Outcome {
 
 /// Render the findings of one check (or all) in a format, without colour.
 pub fn render(format: Format, outcome: &Outcome, only: Option<&str>) -> String {
-    let findings: Vec<_> = outcome
-        .findings
-        .iter()
-        .filter(|f| only.is_none_or(|id| f.check == id))
-        .cloned()
-        .collect();
+    let mut findings = outcome.findings.clone();
+    findings.retain(|f| only.is_none_or(|id| f.check == id));
     report::render(
         format,
         &outcome.project,

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use obsgate::config::Config;
-use obsgate::engine::{self, Resolved};
+use obsgate::engine::{self, Findings, Resolved};
 use obsgate::model::Project;
 use obsgate::parse::gotemplate::{self, FuncSet, ParseOptions};
 use obsgate::parse::{am_template, exposition, promql, shell};
@@ -49,7 +49,7 @@ fn write_in(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 /// Render what a user would see (the graphical text report slices the source at every span).
-fn render(project: &Project, findings: &[Resolved]) {
+fn render(project: &Project, findings: &Findings) {
     let style = Style {
         color: false,
         width: 100,
@@ -67,7 +67,7 @@ pub fn check_file(name: &str, text: &str) -> Vec<Resolved> {
         .expect("an explicit, readable file always loads");
     let findings = engine::run_checks(&project, &Config::default(), None);
     render(&project, &findings);
-    findings
+    findings.into_iter().collect()
 }
 
 /// A YAML double-quoted scalar holding `s` exactly (non-ASCII and control characters escaped).
@@ -302,7 +302,7 @@ pub fn exposition(text: &str) -> Vec<Resolved> {
     ]);
     let findings = engine::run_checks(&project, &Config::default(), None);
     render(&project, &findings);
-    findings
+    findings.into_iter().collect()
 }
 
 /// The project `obsgate_config` checks with the fuzzed config: the seed fixtures.
@@ -366,7 +366,7 @@ pub fn obsgate_config(text: &str) -> Result<Vec<Resolved>, Vec<obsgate::config::
     match engine::check(&opts) {
         Ok(outcome) => {
             render(&outcome.project, &outcome.findings);
-            Ok(outcome.findings)
+            Ok(outcome.findings.into_iter().collect())
         }
         // an invalid include/exclude glob: a usage error, reported as such
         Err(_) => Ok(Vec::new()),

@@ -4,9 +4,9 @@
 
 use serde_json::json;
 
-use crate::engine::Resolved;
+use crate::engine::Findings;
 
-pub fn write(w: &mut dyn std::io::Write, findings: &[Resolved]) -> std::io::Result<()> {
+pub fn write(w: &mut dyn std::io::Write, findings: &Findings) -> std::io::Result<()> {
     let issues = super::Streamed(|| {
         findings.iter().map(|f| {
             json!({

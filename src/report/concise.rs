@@ -1,10 +1,10 @@
 //! `path:line:col: severity[check] message`, one finding per line (like compilers and actionlint).
 
-use crate::engine::Resolved;
+use crate::engine::Findings;
 
 use std::io::{self, Write};
 
-pub fn write(w: &mut dyn Write, findings: &[Resolved]) -> io::Result<()> {
+pub fn write(w: &mut dyn Write, findings: &Findings) -> io::Result<()> {
     for f in findings {
         writeln!(
             w,

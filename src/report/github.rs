@@ -2,7 +2,7 @@
 //! title=T::message` line per finding, shown as annotations on the pull request. Values are
 //! escaped as the runner requires (`%`, CR, LF in the message; also `:` and `,` in properties).
 
-use crate::engine::Resolved;
+use crate::engine::Findings;
 
 fn data(s: &str) -> String {
     s.replace('%', "%25")
@@ -14,7 +14,7 @@ fn property(s: &str) -> String {
     data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-pub fn write(w: &mut dyn std::io::Write, findings: &[Resolved]) -> std::io::Result<()> {
+pub fn write(w: &mut dyn std::io::Write, findings: &Findings) -> std::io::Result<()> {
     for f in findings {
         let mut message = f.message.clone();
         if let Some(h) = &f.help {

@@ -13,11 +13,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::engine::Resolved;
+use crate::engine::{Findings, Resolved};
 use crate::model::Project;
 
 /// The document with an empty `findings` array, which [`write`] fills as it goes.
-fn skeleton(project: &Project, findings: &[Resolved]) -> serde_json::Map<String, Value> {
+fn skeleton(project: &Project, findings: &Findings) -> serde_json::Map<String, Value> {
     let mut by_severity: BTreeMap<&str, usize> = BTreeMap::new();
     let mut by_check: BTreeMap<&str, usize> = BTreeMap::new();
     for f in findings {
@@ -72,7 +72,7 @@ fn finding(f: &Resolved) -> Value {
 /// keys in the map's own, sorted order, as a `Value` writes them).
 struct Streaming<'a> {
     skeleton: &'a serde_json::Map<String, Value>,
-    findings: &'a [Resolved],
+    findings: &'a Findings,
 }
 
 impl serde::Serialize for Streaming<'_> {
@@ -129,7 +129,7 @@ fn probe_section(project: &Project) -> Vec<Value> {
 pub fn write(
     w: &mut dyn std::io::Write,
     project: &Project,
-    findings: &[Resolved],
+    findings: &Findings,
 ) -> std::io::Result<()> {
     serde_json::to_writer_pretty(
         &mut *w,

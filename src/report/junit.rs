@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::engine::Resolved;
+use crate::engine::{Findings, Resolved};
 use crate::model::Project;
 
 pub fn write(
     w: &mut dyn std::io::Write,
     project: &Project,
-    findings: &[Resolved],
+    findings: &Findings,
 ) -> std::io::Result<()> {
     let mut report = Report::new("obsgate");
     let mut by_file: BTreeMap<&str, BTreeMap<&str, Vec<&Resolved>>> = BTreeMap::new();

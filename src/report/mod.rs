@@ -10,7 +10,7 @@ pub mod text;
 
 use std::io::{self, Write};
 
-use crate::engine::Resolved;
+use crate::engine::Findings;
 use crate::model::Project;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -51,7 +51,7 @@ pub fn write(
     format: Format,
     w: &mut dyn Write,
     project: &Project,
-    findings: &[Resolved],
+    findings: &Findings,
     style: Style,
 ) -> io::Result<()> {
     match format {
@@ -66,7 +66,7 @@ pub fn write(
 }
 
 /// The report as a string (tests; the CLI streams it with [`write`]).
-pub fn render(format: Format, project: &Project, findings: &[Resolved], style: Style) -> String {
+pub fn render(format: Format, project: &Project, findings: &Findings, style: Style) -> String {
     let mut buf = Vec::new();
     // a Vec takes every write, and the reporters' data always serializes
     let _ = write(format, &mut buf, project, findings, style);

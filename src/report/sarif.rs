@@ -10,7 +10,7 @@ use serde_sarif::sarif::{
 };
 
 use crate::checks::registry;
-use crate::engine::Resolved;
+use crate::engine::{Findings, Resolved};
 use crate::model::Project;
 
 fn level(s: crate::checks::Severity) -> ResultLevel {
@@ -47,7 +47,7 @@ struct SarifOut<'a, F> {
 pub fn write(
     w: &mut dyn std::io::Write,
     project: &Project,
-    findings: &[Resolved],
+    findings: &Findings,
 ) -> std::io::Result<()> {
     let rules: Vec<ReportingDescriptor> = registry::metas()
         .iter()

@@ -10,7 +10,7 @@ use miette::{
 
 use super::Style;
 use crate::checks::Severity;
-use crate::engine::Resolved;
+use crate::engine::{Findings, Resolved};
 use crate::model::Project;
 use crate::source::FileId;
 
@@ -154,7 +154,7 @@ impl Diagnostic for Diag<'_> {
 pub fn write(
     w: &mut dyn std::io::Write,
     project: &Project,
-    findings: &[Resolved],
+    findings: &Findings,
     style: Style,
 ) -> std::io::Result<()> {
     let theme = if style.color {

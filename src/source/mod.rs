@@ -14,32 +14,44 @@ pub type Span = Range<usize>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FileId(pub u32);
 
-/// Line starts of a text, for byte offset -> 1-based (line, column) conversion.
+/// Line starts of a text, for byte offset -> 1-based (line, column) conversion. Offsets are
+/// kept as `u32` (half the memory of a large run's index): a file read is at most
+/// [`discover::MAX_FILE_SIZE`] bytes, and a text of 4 GiB or more saturates rather than wraps.
 #[derive(Debug, Clone)]
 pub struct LineIndex {
-    starts: Vec<usize>,
+    starts: Vec<u32>,
+}
+
+fn narrow(offset: usize) -> u32 {
+    u32::try_from(offset).unwrap_or(u32::MAX)
 }
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
-        let mut starts = vec![0];
+        // counted first: grown by doubling, a large file's index would keep up to twice its size
+        let mut starts = Vec::with_capacity(1 + text.bytes().filter(|b| *b == b'\n').count());
+        starts.push(0);
         starts.extend(
             text.bytes()
                 .enumerate()
                 .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
+                .map(|(i, _)| narrow(i + 1)),
         );
         LineIndex { starts }
+    }
+
+    fn start(&self, i: usize) -> Option<usize> {
+        self.starts.get(i).map(|&s| s as usize)
     }
 
     /// 1-based line and 1-based column (in Unicode scalar values) of a byte offset.
     pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
         let offset = offset.min(text.len());
-        let line = match self.starts.binary_search(&offset) {
+        let line = match self.starts.binary_search(&narrow(offset)) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let start = self.starts[line];
+        let start = (self.starts[line] as usize).min(offset);
         let mut end = offset;
         while !text.is_char_boundary(end) {
             end -= 1;
@@ -50,10 +62,10 @@ impl LineIndex {
 
     /// Byte offset of a 1-based (line, column-in-chars) position, clamped to the text.
     pub fn offset(&self, text: &str, line: usize, col: usize) -> usize {
-        let Some(&start) = self.starts.get(line.saturating_sub(1)) else {
+        let Some(start) = self.start(line.saturating_sub(1)) else {
             return text.len();
         };
-        let line_end = self.starts.get(line).copied().unwrap_or(text.len());
+        let line_end = self.start(line).unwrap_or(text.len());
         text[start..line_end]
             .char_indices()
             .nth(col.saturating_sub(1))
@@ -63,12 +75,8 @@ impl LineIndex {
 
     /// Byte range of a 1-based line, without its line break.
     pub fn line_span(&self, text: &str, line: usize) -> Span {
-        let start = self
-            .starts
-            .get(line.saturating_sub(1))
-            .copied()
-            .unwrap_or(text.len());
-        let mut end = self.starts.get(line).copied().unwrap_or(text.len());
+        let start = self.start(line.saturating_sub(1)).unwrap_or(text.len());
+        let mut end = self.start(line).unwrap_or(text.len());
         let bytes = text.as_bytes();
         while end > start && matches!(bytes[end - 1], b'\n' | b'\r') {
             end -= 1;
