@@ -73,10 +73,11 @@ fn template_options() -> ParseOptions<'static> {
 pub struct RuleExpr {
     /// The YAML scalar holding the expression.
     pub span: Span,
-    pub parsed: Result<Parsed, PromqlError>,
+    /// The error boxed: rare, and twice the size of a parsed expression.
+    pub parsed: Result<Parsed, Box<PromqlError>>,
     /// The text when it did not parse; a parsed expression's text is kept once, in `parsed`
     /// (tens of thousands of rules would otherwise hold every expression twice).
-    unparsed: String,
+    unparsed: Box<str>,
 }
 
 impl RuleExpr {
@@ -86,12 +87,12 @@ impl RuleExpr {
             Ok(p) => RuleExpr {
                 span: text.span,
                 parsed: Ok(p),
-                unparsed: String::new(),
+                unparsed: Box::default(),
             },
             Err((e, value)) => RuleExpr {
                 span: text.span,
-                parsed: Err(e),
-                unparsed: value,
+                parsed: Err(Box::new(e)),
+                unparsed: value.into_boxed_str(),
             },
         }
     }

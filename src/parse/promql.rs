@@ -94,7 +94,7 @@ pub fn parse_owned(expr: String) -> Result<Parsed, (PromqlError, String)> {
         return Err((e, expr));
     }
     match pp::parse(&expr) {
-        Ok(tree) => Ok(Parsed::new(expr, Box::new(tree))),
+        Ok(tree) => Ok(Parsed::new(expr, tree)),
         Err(message) => {
             let span = locate_error(&expr, &message);
             Err((
@@ -107,11 +107,6 @@ pub fn parse_owned(expr: String) -> Result<Parsed, (PromqlError, String)> {
             ))
         }
     }
-}
-
-/// The tree of a text that parsed before ([`Parsed::materialized`]).
-fn parse_tree(expr: &str) -> Option<Box<Expr>> {
-    pp::parse(expr).ok().map(Box::new)
 }
 
 /// An error for an expression with more operators or aggregations than the upstream parser
@@ -150,19 +145,34 @@ fn too_complex(expr: &str) -> Option<PromqlError> {
 /// never holds every tree at once.
 #[derive(Debug)]
 pub struct Parsed {
-    /// The syntax tree; `None` once released.
-    tree: Option<Box<Expr>>,
-    text: String,
-    /// Computed on first use: most expressions never need a position.
+    /// The syntax tree with its node spans; `None` once released.
+    tree: Option<Box<Tree>>,
+    text: Box<str>,
+}
+
+/// A syntax tree and the spans of its nodes, computed on first use (most expressions never
+/// need a position). Kept together: a released expression holds neither (a large rule set
+/// keeps tens of thousands of released ones).
+#[derive(Debug)]
+struct Tree {
+    expr: Expr,
     spans: std::sync::OnceLock<HashMap<usize, NodeSpans>>,
+}
+
+impl Tree {
+    fn new(expr: Expr) -> Box<Tree> {
+        Box::new(Tree {
+            expr,
+            spans: std::sync::OnceLock::new(),
+        })
+    }
 }
 
 impl Clone for Parsed {
     fn clone(&self) -> Self {
         Parsed {
-            tree: self.tree.clone(),
+            tree: self.tree.as_ref().map(|t| Tree::new(t.expr.clone())),
             text: self.text.clone(),
-            spans: std::sync::OnceLock::new(),
         }
     }
 }
@@ -171,11 +181,10 @@ impl Clone for Parsed {
 static RELEASED: Expr = Expr::NumberLiteral(promql_parser::parser::NumberLiteral { val: f64::NAN });
 
 impl Parsed {
-    fn new(text: String, expr: Box<Expr>) -> Self {
+    fn new(text: String, expr: Expr) -> Self {
         Parsed {
-            tree: Some(expr),
-            text,
-            spans: std::sync::OnceLock::new(),
+            tree: Some(Tree::new(expr)),
+            text: text.into_boxed_str(),
         }
     }
 
@@ -185,18 +194,17 @@ impl Parsed {
             self.tree.is_some(),
             "a released syntax tree was read: use `Parsed::materialized`"
         );
-        self.tree.as_deref().unwrap_or(&RELEASED)
+        self.tree.as_ref().map_or(&RELEASED, |t| &t.expr)
     }
 
     /// The syntax tree, unless released.
     pub fn tree(&self) -> Option<&Expr> {
-        self.tree.as_deref()
+        self.tree.as_ref().map(|t| &t.expr)
     }
 
     /// Free the syntax tree and its spans, keeping the text.
     pub fn release(&mut self) {
         self.tree = None;
-        self.spans = std::sync::OnceLock::new();
     }
 
     /// This expression with its tree: itself, or the text parsed again once released (the text
@@ -205,13 +213,20 @@ impl Parsed {
         if self.tree.is_some() {
             return std::borrow::Cow::Borrowed(self);
         }
-        let tree = parse_tree(&self.text).unwrap_or_else(|| Box::new(RELEASED.clone()));
-        std::borrow::Cow::Owned(Parsed::new(self.text.clone(), tree))
+        let tree = pp::parse(&self.text).unwrap_or_else(|_| RELEASED.clone());
+        std::borrow::Cow::Owned(Parsed {
+            tree: Some(Tree::new(tree)),
+            text: self.text.clone(),
+        })
     }
 
     fn spans(&self) -> &HashMap<usize, NodeSpans> {
-        self.spans
-            .get_or_init(|| compute_spans(&self.text, self.expr()))
+        static NONE: std::sync::OnceLock<HashMap<usize, NodeSpans>> = std::sync::OnceLock::new();
+        match &self.tree {
+            Some(t) => t.spans.get_or_init(|| compute_spans(&self.text, &t.expr)),
+            // a released tree has no nodes to ask about
+            None => NONE.get_or_init(HashMap::new),
+        }
     }
 
     /// The expression text the spans refer to.
