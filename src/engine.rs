@@ -43,10 +43,10 @@ pub struct Resolved {
     pub severity: Severity,
     /// The outer file's displayed path, shared by its findings.
     pub path: Arc<str>,
-    pub line: usize,
-    pub column: usize,
-    pub end_line: usize,
-    pub end_column: usize,
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
     pub message: String,
     pub help: Option<std::borrow::Cow<'static, str>>,
     pub fingerprint: Fingerprint,
@@ -54,7 +54,7 @@ pub struct Resolved {
     pub span: Span,
     pub label: Option<std::borrow::Cow<'static, str>>,
     /// Secondary locations, resolved to their outer files.
-    pub labels: Vec<crate::checks::Label>,
+    pub labels: Box<[crate::checks::Label]>,
     pub context: crate::checks::Context,
 }
 
@@ -571,7 +571,7 @@ fn run_checks_with(
                 };
                 let mut keep = true;
                 for (s, used) in list.iter_mut() {
-                    if s.covers(f.check, f.line) {
+                    if s.covers(f.check, f.line as usize) {
                         *used = true;
                         keep = false;
                     }
@@ -642,8 +642,12 @@ fn resolve_one(
     {
         span.end -= 1;
     }
+    // a file is at most 32 MiB (`discover::MAX_FILE_SIZE`): its lines and columns fit in 32 bits
+    let n32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let (line, column) = src.line_col(span.start);
     let (end_line, end_column) = src.line_col(span.end.max(span.start));
+    let (line, column, end_line, end_column) =
+        (n32(line), n32(column), n32(end_line), n32(end_column));
     let mut labels = f.labels;
     for l in &mut labels {
         (l.file, l.span) = sources.resolve(l.file, &l.span);
@@ -662,7 +666,7 @@ fn resolve_one(
         file,
         span,
         label: f.label,
-        labels,
+        labels: labels.into_boxed_slice(),
         context: f.context,
     }
 }
@@ -774,7 +778,7 @@ pub fn check_with(
 mod tests {
     use super::*;
 
-    fn finding(path: &str, line: usize, check: &'static str, message: &str) -> Resolved {
+    fn finding(path: &str, line: u32, check: &'static str, message: &str) -> Resolved {
         Resolved {
             check,
             severity: Severity::Warning,
@@ -787,14 +791,14 @@ mod tests {
             help: None,
             fingerprint: Fingerprint::default(),
             file: FileId(0),
-            span: line..line + 1,
+            span: line as usize..line as usize + 1,
             label: None,
-            labels: Vec::new(),
+            labels: Box::default(),
             context: crate::checks::Context::default(),
         }
     }
 
-    fn order(f: &Findings) -> Vec<(String, usize, &'static str, String)> {
+    fn order(f: &Findings) -> Vec<(String, u32, &'static str, String)> {
         f.iter()
             .map(|r| (r.path.to_string(), r.line, r.check, r.message.clone()))
             .collect()

@@ -145,7 +145,7 @@ fn heredocs_that_are_not_files_are_quiet() {
     )
     .unwrap();
     let outcome = common::run(std::slice::from_ref(&ci), None);
-    let found: Vec<(&str, usize)> = outcome.findings.iter().map(|f| (f.check, f.line)).collect();
+    let found: Vec<(&str, u32)> = outcome.findings.iter().map(|f| (f.check, f.line)).collect();
     assert_eq!(
         found,
         vec![("obsgate/unreadable-file", 14)],

@@ -10,7 +10,7 @@ fn seed(name: &str) -> std::path::PathBuf {
     common::root().join("fixtures/seed").join(name)
 }
 
-fn at(outcome: &obsgate::engine::Outcome, check: &str) -> Vec<usize> {
+fn at(outcome: &obsgate::engine::Outcome, check: &str) -> Vec<u32> {
     outcome
         .findings
         .iter()
@@ -47,7 +47,7 @@ fn pipeline_alone_shows_every_problem_at_its_line() {
         vec![259, 263, 267, 623, 624, 631, 632],
         "{report}"
     );
-    let msg = |check: &str, line: usize| -> String {
+    let msg = |check: &str, line: u32| -> String {
         outcome
             .findings
             .iter()
@@ -111,7 +111,7 @@ fn embedded_files_get_the_findings_of_the_extracted_files() {
         &[seed("alerting-rules.yml"), seed("alertmanager-config.yml")],
         None,
     );
-    let have: BTreeSet<(String, usize, usize)> = embedded
+    let have: BTreeSet<(String, u32, u32)> = embedded
         .findings
         .iter()
         .map(|f| (f.check.to_string(), f.line, f.column))
@@ -122,7 +122,7 @@ fn embedded_files_get_the_findings_of_the_extracted_files() {
         // heredoc bodies are indented by 6 columns in the pipeline
         let want = (
             f.check.to_string(),
-            f.line + body_start(&pipeline_text, name) - 1,
+            f.line + body_start(&pipeline_text, name) as u32 - 1,
             f.column + 6,
         );
         if !have.contains(&want) {

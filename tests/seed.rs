@@ -45,7 +45,7 @@ fn seed_alerting_rules() {
         7
     );
     // each at its own rule: distinct lines
-    let lines: BTreeSet<usize> = outcome
+    let lines: BTreeSet<u32> = outcome
         .findings
         .iter()
         .filter(|f| f.check == "alerts/missing-runbook")
@@ -82,7 +82,7 @@ fn seed_directory() {
     );
     // the Alertmanager config: `subject`/`body` are not email_configs fields (amtool agrees),
     // and the PagerDuty routing key is a template reading a field that does not exist
-    let am = |check: &str| -> Vec<(usize, usize)> {
+    let am = |check: &str| -> Vec<(u32, u32)> {
         outcome
             .findings
             .iter()

@@ -87,7 +87,8 @@ impl std::fmt::Display for Severity {
 pub struct Label {
     pub file: FileId,
     pub span: Span,
-    pub message: String,
+    /// Fixed texts are not copied (like [`Finding::label`]).
+    pub message: Cow<'static, str>,
 }
 
 /// Machine-readable details of a finding (`alert`, `label`, ...), serialized as a JSON object
@@ -188,12 +189,20 @@ impl Finding {
         self
     }
 
-    pub fn also(mut self, file: FileId, span: Span, message: impl Into<String>) -> Finding {
+    pub fn also(
+        mut self,
+        file: FileId,
+        span: Span,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Finding {
         self.labels.reserve_exact(1);
         self.labels.push(Label {
             file,
             span,
-            message: exact(message.into()),
+            message: match message.into() {
+                Cow::Owned(s) => Cow::Owned(exact(s)),
+                fixed => fixed,
+            },
         });
         self
     }

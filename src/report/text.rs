@@ -142,7 +142,7 @@ impl Diagnostic for Diag<'_> {
         {
             if *file == f.file {
                 labels.push(LabeledSpan::new_with_span(
-                    Some(message.clone()),
+                    Some(message.to_string()),
                     (span.start, span.end - span.start),
                 ));
             }

@@ -22,6 +22,12 @@ impl Check for MissingRunbook {
             .option_str("required_from")
             .and_then(|s| AlertLevel::parse(&s))
             .unwrap_or(AlertLevel::Info);
+        // the default annotation's text is not copied into every finding
+        let here: std::borrow::Cow<'static, str> = if annotation == "runbook_url" {
+            "no `runbook_url` here".into()
+        } else {
+            format!("no `{annotation}` here").into()
+        };
         let mut out = Vec::new();
         for r in cx.alerts() {
             let rule = r.rule;
@@ -47,7 +53,7 @@ impl Check for MissingRunbook {
             .help(format!("add `{annotation}: https://<runbooks>/{}` under `annotations:`", slug(&rule.name.value)))
             .ctx("alert", rule.name.value.clone());
             if let Some(k) = &rule.annotations_key {
-                f = f.also(r.file, k.clone(), format!("no `{annotation}` here"));
+                f = f.also(r.file, k.clone(), here.clone());
             }
             out.push(f);
         }
