@@ -95,7 +95,7 @@ pub struct Label {
 /// with its keys in order. A few entries at most: a sorted list, not a map, because a finding
 /// is created for every rule of a large set and a `BTreeMap` node alone is over 500 bytes.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Context(Vec<(&'static str, serde_json::Value)>);
+pub struct Context(Box<[(&'static str, serde_json::Value)]>);
 
 impl Context {
     /// Set `key` (replacing an earlier value).
@@ -103,9 +103,12 @@ impl Context {
         match self.0.binary_search_by(|(k, _)| (*k).cmp(key)) {
             Ok(i) => self.0[i].1 = value,
             Err(i) => {
-                // grown one entry at a time: a first push would reserve room for four
-                self.0.reserve_exact(1);
-                self.0.insert(i, (key, value));
+                // grown one entry at a time (a first push would reserve room for four), and
+                // boxed: a large run keeps tens of thousands
+                let mut entries = std::mem::take(&mut self.0).into_vec();
+                entries.reserve_exact(1);
+                entries.insert(i, (key, value));
+                self.0 = entries.into_boxed_slice();
             }
         }
     }

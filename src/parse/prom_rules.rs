@@ -126,7 +126,6 @@ pub struct Rule {
     /// ([`crate::model::FileModel::release_trees`]).
     pub enforces: Option<Box<crate::model::thresholds::Enforcement>>,
     pub labels: Vec<Pair>,
-    pub labels_key: Option<Span>,
     pub annotations: Vec<Pair>,
     pub annotations_key: Option<Span>,
 }
@@ -448,7 +447,6 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
     let mut for_ = None;
     let mut keep = None;
     let mut labels = Vec::new();
-    let mut labels_key = None;
     let mut annotations = Vec::new();
     let mut annotations_key = None;
     for (k, v) in r.entries() {
@@ -458,10 +456,7 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
             "expr" => expr_node = Some((k.span.clone(), v)),
             "for" => for_ = cx.duration(v, "for"),
             "keep_firing_for" => keep = cx.duration(v, "keep_firing_for"),
-            "labels" => {
-                labels = cx.pairs(v, "labels", true);
-                labels_key = Some(k.span.clone());
-            }
+            "labels" => labels = cx.pairs(v, "labels", true),
             "annotations" => {
                 annotations = cx.pairs(v, "annotations", true);
                 annotations_key = Some(k.span.clone());
@@ -634,7 +629,6 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
         keep_firing_for: keep.map(Box::new),
         enforces: None,
         labels,
-        labels_key,
         annotations,
         annotations_key,
     })
