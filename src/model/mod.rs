@@ -172,7 +172,7 @@ impl FileModel {
     /// ([`crate::checks::Check::at_load`]).
     pub fn release_annotations(&mut self) {
         for r in self.rules_mut() {
-            r.annotations = Vec::new();
+            r.annotations = None;
         }
     }
 

@@ -126,13 +126,31 @@ pub struct Rule {
     /// ([`crate::model::FileModel::release_trees`]).
     pub enforces: Option<Box<crate::model::thresholds::Enforcement>>,
     pub labels: Vec<Pair>,
-    pub annotations: Vec<Pair>,
-    pub annotations_key: Option<Span>,
+    /// Boxed, and freed once the checks that read annotations ran
+    /// ([`crate::model::FileModel::release_annotations`]): a large rule set has tens of
+    /// thousands of rules.
+    pub annotations: Option<Box<Annotations>>,
+}
+
+/// A rule's `annotations:`.
+#[derive(Debug)]
+pub struct Annotations {
+    /// The `annotations` key.
+    pub key: Span,
+    pub pairs: Vec<Pair>,
 }
 
 impl Rule {
     pub fn annotation(&self, name: &str) -> Option<&Pair> {
-        self.annotations.iter().find(|p| p.key.value == name)
+        self.annotation_pairs().iter().find(|p| p.key.value == name)
+    }
+    /// The rule's annotations (none once released).
+    pub fn annotation_pairs(&self) -> &[Pair] {
+        self.annotations.as_ref().map_or(&[], |a| &a.pairs)
+    }
+    /// Where `annotations:` is written, if it is.
+    pub fn annotations_key(&self) -> Option<&Span> {
+        self.annotations.as_ref().map(|a| &a.key)
     }
     pub fn label(&self, name: &str) -> Option<&Pair> {
         self.labels.iter().find(|p| p.key.value == name)
@@ -629,7 +647,11 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
         keep_firing_for: keep.map(Box::new),
         enforces: None,
         labels,
-        annotations,
-        annotations_key,
+        annotations: annotations_key.map(|key| {
+            Box::new(Annotations {
+                key,
+                pairs: annotations,
+            })
+        }),
     })
 }

@@ -51,7 +51,7 @@ impl Check for MissingAnnotation {
             .help(format!("add {} under `annotations:`", missing.iter().map(|m| format!("`{m}: ...`")).collect::<Vec<_>>().join(" and ")))
             .ctx("alert", r.rule.name.value.clone())
             .ctx("missing", missing.clone());
-            if let Some(k) = &r.rule.annotations_key {
+            if let Some(k) = r.rule.annotations_key() {
                 f = f.also(r.file, k.clone(), "annotations");
             }
             out.push(f);

@@ -52,7 +52,7 @@ impl Check for MissingRunbook {
             .label("alert defined here")
             .help(format!("add `{annotation}: https://<runbooks>/{}` under `annotations:`", slug(&rule.name.value)))
             .ctx("alert", rule.name.value.clone());
-            if let Some(k) = &rule.annotations_key {
+            if let Some(k) = rule.annotations_key() {
                 f = f.also(r.file, k.clone(), here.clone());
             }
             out.push(f);

@@ -27,7 +27,7 @@ impl Check for Template {
             }
             let info = output_labels(parsed.expr(), &|_| None::<BTreeSet<String>>);
             let src = cx.src(r.file);
-            for p in r.rule.labels.iter().chain(r.rule.annotations.iter()) {
+            for p in r.rule.labels.iter().chain(r.rule.annotation_pairs()) {
                 for reference in p.references() {
                     let RefKind::Label(name) = &reference.kind else {
                         continue;
