@@ -119,9 +119,9 @@ pub struct Rule {
     /// The rule's mapping (first key to last value).
     pub span: Span,
     pub expr: Option<RuleExpr>,
-    pub for_: Option<Duration>,
+    pub for_: Option<RuleDuration>,
     /// Boxed: rarely written, and a large rule set has tens of thousands of rules.
-    pub keep_firing_for: Option<Box<Duration>>,
+    pub keep_firing_for: Option<Box<RuleDuration>>,
     /// An alert's threshold, read from its expression's syntax tree before the tree is released
     /// ([`crate::model::FileModel::release_trees`]).
     pub enforces: Option<Box<crate::model::thresholds::Enforcement>>,
@@ -130,6 +130,24 @@ pub struct Rule {
     /// ([`crate::model::FileModel::release_annotations`]): a large rule set has tens of
     /// thousands of rules.
     pub annotations: Option<Box<Annotations>>,
+}
+
+/// A rule's `for` or `keep_firing_for`: where the value is written (its text is the source's
+/// there) and the duration it gives, `None` when invalid (reported when parsed). Without a copy
+/// of the text: most alerts of a large rule set have a `for`.
+#[derive(Debug, Clone)]
+pub struct RuleDuration {
+    pub span: Span,
+    pub value: Option<scalar::PromDuration>,
+}
+
+impl From<Duration> for RuleDuration {
+    fn from(d: Duration) -> RuleDuration {
+        RuleDuration {
+            span: d.text.span,
+            value: d.value,
+        }
+    }
 }
 
 /// A rule's `annotations:`.
@@ -472,8 +490,8 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
             "alert" => alert = cx.string(v, "alert").map(|s| (k.span.clone(), s)),
             "record" => record = cx.string(v, "record").map(|s| (k.span.clone(), s)),
             "expr" => expr_node = Some((k.span.clone(), v)),
-            "for" => for_ = cx.duration(v, "for"),
-            "keep_firing_for" => keep = cx.duration(v, "keep_firing_for"),
+            "for" => for_ = cx.duration(v, "for").map(RuleDuration::from),
+            "keep_firing_for" => keep = cx.duration(v, "keep_firing_for").map(RuleDuration::from),
             "labels" => labels = cx.pairs(v, "labels", true),
             "annotations" => {
                 annotations = cx.pairs(v, "annotations", true);
@@ -563,7 +581,7 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
         if let Some(f) = &for_ {
             if f.value.is_some_and(|d| d.0 > 0) {
                 cx.err(
-                    f.text.span.clone(),
+                    f.span.clone(),
                     "invalid field `for` in recording rule",
                     Some("`for` only applies to alerting rules"),
                 );
@@ -572,7 +590,7 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
         if let Some(f) = &keep {
             if f.value.is_some_and(|d| d.0 > 0) {
                 cx.err(
-                    f.text.span.clone(),
+                    f.span.clone(),
                     "invalid field `keep_firing_for` in recording rule",
                     Some("`keep_firing_for` only applies to alerting rules"),
                 );
