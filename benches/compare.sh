@@ -45,7 +45,8 @@ peak_mb() {
   local f
   f=$(mktemp)
   /usr/bin/time -o "$f" -f '%M' "$@" >/dev/null 2>&1 || true
-  # the last line: GNU time first notes a non-zero exit status (findings make obsgate exit 1)
+  # the last line, in MiB (GNU time gives KiB; it first notes a non-zero exit status, and
+  # findings make obsgate exit 1)
   tail -1 "$f" | awk '{printf "%.1f", $1/1024}'
   rm -f "$f"
 }
@@ -66,7 +67,7 @@ for input in "$DATA/awesome-all.yml" "$DATA/large"; do
   orss=$(peak_mb "$BIN" check "$input" --format concise)
   prss=$(peak_mb promtool check rules "${files[@]}")
   size=$(du -sh "$input" | cut -f1)
-  printf '%-34s %10s %10s %8s %10s %10s\n' "$(basename "$input") ($size)" "$o" "$p" "$(ratio "$o" "$p")" "${orss}MB" "${prss}MB"
+  printf '%-34s %10s %10s %8s %10s %10s\n' "$(basename "$input") ($size)" "$o" "$p" "$(ratio "$o" "$p")" "${orss}MiB" "${prss}MiB"
 done
 echo
 printf '%-34s %10s %10s %8s\n' input "obsgate" "YAML only" "x floor"
@@ -82,7 +83,7 @@ printf 'one small file (%s): obsgate %s ms, promtool %s ms (process start includ
 o=$(median_ms "$BIN" check "$DATA/large" "$DATA/deep-alertmanager.yml" --format concise)
 rss=$(peak_mb "$BIN" check "$DATA/large" "$DATA/deep-alertmanager.yml" --format concise)
 # routes: the root and every `- matchers:` entry under it (not the inhibit rules' matchers)
-printf 'large set + deep Alertmanager tree (%s routes): %s ms, %s MB\n' \
+printf 'large set + deep Alertmanager tree (%s routes): %s ms, %s MiB\n' \
   "$(( $(grep -c '^ *- matchers:' "$DATA/deep-alertmanager.yml") + 1 ))" "$o" "$rss"
 
 if [ "$LOAD" = 1 ]; then
