@@ -125,12 +125,16 @@ impl Findings {
                     .push(list);
                 continue;
             }
+            // in the order the paths first appear (an index by path: a list can hold
+            // findings of thousands of files)
             let mut pieces: Vec<(Arc<str>, Vec<Resolved>)> = Vec::new();
+            let mut index: HashMap<Arc<str>, usize> = HashMap::new();
             for f in list {
-                match pieces.iter_mut().find(|(p, _)| *p == f.path) {
-                    Some((_, v)) => v.push(f),
-                    None => pieces.push((Arc::clone(&f.path), vec![f])),
-                }
+                let i = *index.entry(Arc::clone(&f.path)).or_insert_with(|| {
+                    pieces.push((Arc::clone(&f.path), Vec::new()));
+                    pieces.len() - 1
+                });
+                pieces[i].1.push(f);
             }
             for (path, v) in pieces {
                 by_path.entry(path).or_default().push(v);
