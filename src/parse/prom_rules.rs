@@ -132,9 +132,9 @@ pub struct Rule {
     pub annotations: Option<Box<Annotations>>,
 }
 
-/// A rule's `for` or `keep_firing_for`: where the value is written (its text is the source's
-/// there) and the duration it gives, `None` when invalid (reported when parsed). Without a copy
-/// of the text: most alerts of a large rule set have a `for`.
+/// A rule's `for` or `keep_firing_for`: where the value is written and the duration it gives
+/// (`None` when invalid, which is reported when parsed). The text itself is not copied (it is
+/// in the source at `span`): most alerts of a large rule set have a `for`.
 #[derive(Debug, Clone)]
 pub struct RuleDuration {
     pub span: Span,
