@@ -252,11 +252,7 @@ impl<'a> AtLoad<'a> {
                     scope: Some(&trees),
                     state,
                 };
-                let sev = severity_for(self.config, r.check.id());
-                early.extend(r.check.run(&cx).into_iter().map(|mut f| {
-                    f.severity = sev(&f);
-                    resolve_one(sources, &path_of, f)
-                }));
+                early.extend(run_resolved(r.check, &cx, sources, &path_of));
             }
         }
         let mut model = alone.files.pop().expect("the file just added");
@@ -451,6 +447,20 @@ fn severity_for(config: &Config, id: &'static str) -> impl Fn(&Finding) -> Sever
     }
 }
 
+/// A check's findings, each given its severity and resolved to its outer file as it comes.
+fn run_resolved<'s>(
+    check: &dyn crate::checks::Check,
+    cx: &Ctx<'_>,
+    sources: &'s crate::source::Sources,
+    path_of: &'s dyn Fn(FileId) -> Arc<str>,
+) -> impl Iterator<Item = Resolved> + 's {
+    let sev = severity_for(cx.config, check.id());
+    check.run(cx).into_iter().map(move |mut f| {
+        f.severity = sev(&f);
+        resolve_one(sources, path_of, f)
+    })
+}
+
 /// The checks of the catalogue that run: those selected by `only` and not turned off.
 fn enabled_checks(config: &Config, only: Option<&[String]>) -> Vec<&'static registry::Registered> {
     registry::REGISTRY
@@ -498,7 +508,6 @@ fn run_checks_with(
         .iter()
         .map(|_| std::sync::OnceLock::new())
         .collect();
-    let severity = |id| severity_for(config, id);
     let path_of = &|id: FileId| Arc::clone(&paths[id.0 as usize]);
     // each check's findings are resolved as they come: a large run has tens of thousands, and
     // only one form of each is kept
@@ -512,11 +521,7 @@ fn run_checks_with(
             scope: None,
             state: &state,
         };
-        let sev = severity(r.check.id());
-        r.check.run(&cx).into_iter().map(move |mut f| {
-            f.severity = sev(&f);
-            resolve_one(&project.sources, path_of, f)
-        })
+        run_resolved(r.check, &cx, &project.sources, path_of)
     });
     let files: Vec<usize> = if per_file.is_empty() {
         Vec::new()
@@ -543,11 +548,7 @@ fn run_checks_with(
                 scope: Some(&trees),
                 state,
             };
-            let sev = severity(r.check.id());
-            out.extend(r.check.run(&cx).into_iter().map(|mut f| {
-                f.severity = sev(&f);
-                resolve_one(&project.sources, path_of, f)
-            }));
+            out.extend(run_resolved(r.check, &cx, &project.sources, path_of));
         }
         out
     });
@@ -584,13 +585,7 @@ fn run_checks_with(
             });
         }
         if unused_enabled {
-            let default = registry::meta("obsgate/unused-suppression")
-                .map(|m| m.severity)
-                .unwrap_or(Severity::Warning);
-            let sev = match config.level("obsgate/unused-suppression") {
-                Some(Level::On(s)) => s,
-                _ => default,
-            };
+            let sev = severity_for(config, "obsgate/unused-suppression");
             let mut files: Vec<_> = by_file.into_iter().collect();
             files.sort_by_key(|(f, _)| *f);
             let mut unused = Vec::new();
@@ -619,7 +614,7 @@ fn run_checks_with(
                     let mut f = Finding::new("obsgate/unused-suppression", file, s.span.clone(), message).help(
                         "remove the comment: the problem it silenced is gone, or it is on the wrong line (it covers its own line and, alone on a line, the next one)",
                     );
-                    f.severity = sev;
+                    f.severity = sev(&f);
                     unused.push(resolve_one(&project.sources, path_of, f));
                 }
             }
