@@ -202,7 +202,12 @@ pub fn alerting_strategy(project: &Project, extra: &[crate::config::ExtraAlert])
 
     let rule_names: BTreeSet<(bool, String)> = project
         .rules()
-        .map(|r| (r.rule.kind == RuleKind::Alert, r.rule.name.value.clone()))
+        .map(|r| {
+            (
+                r.rule.kind == RuleKind::Alert,
+                r.rule.name.value.to_string(),
+            )
+        })
         .collect();
     let mut severities: Vec<String> = Vec::new();
     let mut categories: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -212,7 +217,7 @@ pub fn alerting_strategy(project: &Project, extra: &[crate::config::ExtraAlert])
                 .labels
                 .iter()
                 .find(|p| p.key.value == k)
-                .map(|p| p.value.value.clone())
+                .map(|p| p.value.value.to_string())
         };
         if let Some(s) = label("severity") {
             if !severities.contains(&s) && !s.contains("{{") {
@@ -226,7 +231,7 @@ pub fn alerting_strategy(project: &Project, extra: &[crate::config::ExtraAlert])
         categories
             .entry(cat)
             .or_default()
-            .insert(r.rule.name.value.clone());
+            .insert(r.rule.name.value.to_string());
     }
     let rank = |s: &str| match s {
         "critical" | "page" => 0,

@@ -406,7 +406,7 @@ impl Project {
 /// Classify and parse one source's YAML text.
 pub fn parse_file(
     file: FileId,
-    text: &str,
+    text: &std::sync::Arc<str>,
     lines: &crate::source::LineIndex,
     path: &str,
 ) -> FileModel {
@@ -641,11 +641,11 @@ fn collect_secret_keys(
                     if let Some(value) = v.go_string(src) {
                         out.push((
                             crate::parse::fields::SStr {
-                                value: k.name.clone(),
+                                value: k.name.as_str().into(),
                                 span: k.span.clone(),
                             },
                             crate::parse::fields::SStr {
-                                value,
+                                value: value.into(),
                                 span: v.span.clone(),
                             },
                         ));
@@ -672,7 +672,7 @@ fn collect_secret_keys(
 pub fn parse_embedded(
     file: FileId,
     key: &str,
-    text: &str,
+    text: &std::sync::Arc<str>,
     lines: &crate::source::LineIndex,
     substituted: &[crate::source::Span],
     unresolved: bool,

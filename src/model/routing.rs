@@ -709,13 +709,13 @@ fn alert_labels(r: crate::model::RuleRef) -> Option<AlertLabels> {
                 may_be_absent: true,
             }
         } else {
-            LabelValue::Known(p.value.value.clone())
+            LabelValue::Known(p.value.value.to_string())
         };
-        labels.insert(p.key.value.clone(), v);
+        labels.insert(p.key.value.to_string(), v);
     }
     labels.remove("alertname");
     Some(AlertLabels {
-        alertname: rule.name.value.clone(),
+        alertname: rule.name.value.to_string(),
         labels: labels.into_iter().collect(),
         open,
         origin: Some((r.file, rule.anchor())),
@@ -739,11 +739,11 @@ fn tree_node(file: FileId, route: &crate::parse::alertmanager::Route) -> RouteNo
     RouteNode {
         matchers,
         continue_: route.continue_.as_ref().is_some_and(|(c, _)| *c),
-        receiver: route.receiver.as_ref().map(|r| r.value.clone()),
+        receiver: route.receiver.as_ref().map(|r| r.value.to_string()),
         group_by: route
             .group_by
             .as_ref()
-            .map(|g| g.iter().map(|s| s.value.clone()).collect()),
+            .map(|g| g.iter().map(|s| s.value.to_string()).collect()),
         timings: [
             &route.group_wait,
             &route.group_interval,
@@ -825,7 +825,7 @@ pub fn inhibit_of(rule: &crate::parse::alertmanager::InhibitRule) -> Inhibit {
     Inhibit {
         source: side(&rule.source_matchers, "source_"),
         target: side(&rule.target_matchers, "target_"),
-        equal: rule.equal.iter().map(|e| e.value.clone()).collect(),
+        equal: rule.equal.iter().map(|e| e.value.to_string()).collect(),
     }
 }
 

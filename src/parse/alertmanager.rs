@@ -120,13 +120,13 @@ impl Route {
             for (k, v) in &l.entries {
                 out.push(SMatcher {
                     matcher: Matcher {
-                        name: k.value.clone(),
+                        name: k.value.to_string(),
                         op: if l.regex {
                             MatchOp::Regex
                         } else {
                             MatchOp::Equal
                         },
-                        value: v.value.clone(),
+                        value: v.value.to_string(),
                         span: 0..0,
                     },
                     span: k.span.start..v.span.end,
@@ -1202,7 +1202,7 @@ impl Cx<'_> {
 
     fn scalar_sstr(&self, v: &Node) -> Option<SStr> {
         v.go_string(self.src).map(|value| SStr {
-            value,
+            value: value.into(),
             span: v.span.clone(),
         })
     }
@@ -1266,7 +1266,7 @@ impl Cx<'_> {
 
 fn sstr_key(k: &Key) -> SStr {
     SStr {
-        value: k.name.clone(),
+        value: k.name.as_str().into(),
         span: k.span.clone(),
     }
 }
@@ -1563,7 +1563,7 @@ fn receiver(cx: &mut Cx, node: &Node) -> Option<Receiver> {
                 "add `name: <receiver name>`; routes refer to receivers by name",
             );
             SStr {
-                value: String::new(),
+                value: Default::default(),
                 span,
             }
         }
@@ -1608,7 +1608,7 @@ fn time_interval(cx: &mut Cx, node: &Node, legacy: bool, list: &str) -> Option<T
                 "add `name: <interval name>`; routes refer to intervals by name",
             );
             SStr {
-                value: String::new(),
+                value: Default::default(),
                 span,
             }
         }
@@ -2278,7 +2278,7 @@ fn integration(cx: &mut Cx, cfg: &AmConfig, i: &Integration) {
             } else {
                 strategy
                     .as_ref()
-                    .map(|s| s.value.clone())
+                    .map(|s| s.value.to_string())
                     .unwrap_or_default()
             };
             if present_path(i, "threaded_options") && eff != "thread" {

@@ -62,7 +62,7 @@ pub fn detect(doc: &Node, path: &str) -> bool {
 
 fn sstr(n: &Node, src: &str) -> Option<SStr> {
     n.is_scalar().then(|| SStr {
-        value: n.go_string(src).unwrap_or_default(),
+        value: n.go_string(src).unwrap_or_default().into(),
         span: n.span.clone(),
     })
 }
@@ -87,7 +87,7 @@ fn pairs(n: &Node, src: &str) -> Vec<(SStr, SStr)> {
         .filter_map(|(k, v)| {
             Some((
                 SStr {
-                    value: k.name.clone(),
+                    value: k.name.as_str().into(),
                     span: k.span.clone(),
                 },
                 sstr(v, src)?,
@@ -136,7 +136,7 @@ pub fn parse_doc(doc: &Node, src: &str) -> Analysis {
             if let Some(ch) = v.get("channels") {
                 a.strategy.push((
                     SStr {
-                        value: sev,
+                        value: sev.into(),
                         span: k.span.clone(),
                     },
                     strings(ch, src),

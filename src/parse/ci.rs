@@ -172,14 +172,14 @@ fn sstr(n: &Node, src: &str) -> Option<SStr> {
         return None;
     }
     Some(SStr {
-        value: n.go_string(src)?,
+        value: n.go_string(src)?.into(),
         span: n.span.clone(),
     })
 }
 
 fn key_str(k: &crate::parse::yaml::Key) -> SStr {
     SStr {
-        value: k.name.clone(),
+        value: k.name.as_str().into(),
         span: k.span.clone(),
     }
 }
@@ -309,7 +309,12 @@ fn script_block(
 
 fn values_of(vars: &[CiVar]) -> Vec<(String, String)> {
     vars.iter()
-        .filter_map(|v| Some((v.name.value.clone(), v.value.as_ref()?.value.clone())))
+        .filter_map(|v| {
+            Some((
+                v.name.value.to_string(),
+                v.value.as_ref()?.value.to_string(),
+            ))
+        })
         .collect()
 }
 
@@ -342,7 +347,7 @@ fn extends_of(job: &Node) -> Vec<SStr> {
             .as_str()
             .map(|s| {
                 vec![SStr {
-                    value: s.to_string(),
+                    value: s.into(),
                     span: n.span.clone(),
                 }]
             })
@@ -352,7 +357,7 @@ fn extends_of(job: &Node) -> Vec<SStr> {
             .iter()
             .filter_map(|i| {
                 Some(SStr {
-                    value: i.as_str()?.to_string(),
+                    value: i.as_str()?.into(),
                     span: i.span.clone(),
                 })
             })

@@ -3,7 +3,7 @@
 use crate::parse::scalar::ScalarStyle;
 use crate::parse::scalar::{self, PromDuration};
 use crate::parse::yaml::{Key, Node, Value};
-use crate::source::Span;
+use crate::source::{Span, Text};
 
 /// A problem found while parsing a file, reported by the check named in `check`.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,7 +21,8 @@ pub struct Issue {
 /// A string scalar with the span of the scalar as written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SStr {
-    pub value: String,
+    /// A range of the source when written verbatim (see [`Text`]).
+    pub value: Text,
     pub span: Span,
 }
 
@@ -65,6 +66,8 @@ pub struct Duration {
 /// bad durations) as an [`Issue`] of one check, at its position.
 pub struct Reader<'a> {
     pub src: &'a str,
+    /// The source as the run holds it, when the strings read may be ranges of it ([`Text`]).
+    shared: Option<&'a std::sync::Arc<str>>,
     pub check: &'static str,
     /// Help shown with unknown-field problems (what the consuming program does with them).
     pub unknown_help: &'static str,
@@ -75,9 +78,39 @@ impl<'a> Reader<'a> {
     pub fn new(src: &'a str, check: &'static str, unknown_help: &'static str) -> Reader<'a> {
         Reader {
             src,
+            shared: None,
             check,
             unknown_help,
             issues: Vec::new(),
+        }
+    }
+
+    /// A reader whose strings written verbatim in `src` are ranges of it, not copies (for a
+    /// model kept for the whole run, such as a rule file's).
+    pub fn shared(
+        src: &'a std::sync::Arc<str>,
+        check: &'static str,
+        unknown_help: &'static str,
+    ) -> Reader<'a> {
+        Reader {
+            shared: Some(src),
+            ..Reader::new(src, check, unknown_help)
+        }
+    }
+
+    /// The text of a scalar's `value` written at `span`: a range of the source when possible.
+    pub fn text(&self, span: &Span, value: &str) -> Text {
+        match self.shared {
+            Some(src) => Text::within(src, span, value),
+            None => Text::from(value),
+        }
+    }
+
+    /// A key with its span.
+    pub fn key(&self, key: &Key) -> SStr {
+        SStr {
+            value: self.text(&key.span, &key.name),
+            span: key.span.clone(),
         }
     }
 
@@ -140,16 +173,16 @@ impl<'a> Reader<'a> {
                     });
                 }
                 Some(SStr {
-                    value: raw,
+                    value: self.text(&node.span, &raw),
                     span: node.span.clone(),
                 })
             }
             Value::Null => Some(SStr {
-                value: String::new(),
+                value: Text::default(),
                 span: node.span.clone(),
             }),
             Value::Str(s) => Some(SStr {
-                value: s.clone(),
+                value: self.text(&node.span, s),
                 span: node.span.clone(),
             }),
         }

@@ -12,7 +12,7 @@ use crate::parse::gotemplate::{self, FuncSet, ParseOptions, Reference};
 use crate::parse::promql::{self, Parsed, PromqlError};
 use crate::parse::scalar;
 use crate::parse::yaml::{Node, Value};
-use crate::source::Span;
+use crate::source::{Span, Text};
 use rayon::prelude::*;
 
 /// Prometheus prepends these variable definitions to every rule template.
@@ -77,7 +77,7 @@ pub struct RuleExpr {
     pub parsed: Result<Parsed, Box<PromqlError>>,
     /// The text when it did not parse; a parsed expression's text is kept once, in `parsed`
     /// (tens of thousands of rules would otherwise hold every expression twice).
-    unparsed: Box<str>,
+    unparsed: Text,
 }
 
 impl RuleExpr {
@@ -87,12 +87,12 @@ impl RuleExpr {
             Ok(p) => RuleExpr {
                 span: text.span,
                 parsed: Ok(p),
-                unparsed: Box::default(),
+                unparsed: Text::default(),
             },
             Err((e, value)) => RuleExpr {
                 span: text.span,
                 parsed: Err(Box::new(e)),
-                unparsed: value.into_boxed_str(),
+                unparsed: value,
             },
         }
     }
@@ -225,16 +225,18 @@ const RULE_KEYS: &[&str] = &[
 
 struct Ctx<'a> {
     r: Reader<'a>,
+    text: &'a std::sync::Arc<str>,
 }
 
 impl<'a> Ctx<'a> {
-    fn new(src: &'a str) -> Ctx<'a> {
+    fn new(src: &'a std::sync::Arc<str>) -> Ctx<'a> {
         Ctx {
-            r: Reader::new(
+            r: Reader::shared(
                 src,
                 "rules/syntax",
                 "Prometheus refuses to load a rule file with unknown fields",
             ),
+            text: src,
         }
     }
 }
@@ -265,10 +267,7 @@ impl Ctx<'_> {
                     let templated =
                         templates && (value.value.contains("{{") || value.value.contains("}}"));
                     out.push(Pair {
-                        key: SStr {
-                            value: k.name.clone(),
-                            span: k.span.clone(),
-                        },
+                        key: self.key(k),
                         value,
                         templated,
                         refs: Box::default(),
@@ -306,8 +305,9 @@ pub fn detect(doc: &Node) -> Option<Flavor> {
     }
 }
 
-/// Parse one rule document. Returns the model and the problems found.
-pub fn parse_doc(doc: &Node, flavor: Flavor, src: &str) -> (RuleDoc, Vec<Issue>) {
+/// Parse one rule document. Returns the model and the problems found. Names, expressions and
+/// labels written verbatim are kept as ranges of `src` ([`Text`]).
+pub fn parse_doc(doc: &Node, flavor: Flavor, src: &std::sync::Arc<str>) -> (RuleDoc, Vec<Issue>) {
     let mut cx = Ctx::new(src);
     let root = match flavor {
         Flavor::Plain => Some(doc),
@@ -406,7 +406,7 @@ fn parse_group(cx: &mut Ctx, g: &Node) -> Option<Group> {
                 Value::Null => {}
                 Value::Seq(items) => {
                     // rules are independent: parse them (PromQL, templates) in parallel, keep order
-                    let src = cx.src;
+                    let src = cx.text;
                     let parsed: Vec<(Option<Rule>, Vec<Issue>)> = items
                         .par_iter()
                         .map(|r| {
@@ -440,7 +440,7 @@ fn parse_group(cx: &mut Ctx, g: &Node) -> Option<Group> {
                 Some("add `name: <group name>`"),
             );
             SStr {
-                value: String::new(),
+                value: Text::default(),
                 span,
             }
         }
@@ -523,7 +523,7 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
             (
                 RuleKind::Alert,
                 SStr {
-                    value: String::new(),
+                    value: Text::default(),
                     span: head.clone(),
                 },
             )
@@ -672,4 +672,30 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
             })
         }),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verbatim_strings_are_ranges_of_the_source() {
+        let src: std::sync::Arc<str> = std::sync::Arc::from(
+            "groups:\n- name: g\n  rules:\n  - alert: HighLoad\n    expr: 'load > 2'\n    labels:\n      severity: \"page\"\n      team: 'it''s'\n",
+        );
+        let lines = crate::source::LineIndex::new(&src);
+        let docs = crate::parse::yaml::parse_documents(&src, &lines).unwrap();
+        let (doc, issues) = parse_doc(&docs[0], Flavor::Plain, &src);
+        assert!(issues.is_empty(), "{issues:?}");
+        let rule = &doc.groups[0].rules[0];
+        assert!(rule.name.value.is_shared());
+        assert_eq!(rule.name.value, "HighLoad");
+        assert_eq!(rule.expr.as_ref().unwrap().text(), "load > 2");
+        let label = |k: &str| &rule.labels.iter().find(|p| p.key.value == k).unwrap().value;
+        assert!(label("severity").value.is_shared());
+        assert!(rule.labels.iter().all(|p| p.key.value.is_shared()));
+        // an escaped quote: the value is not in the source as such
+        assert!(!label("team").value.is_shared());
+        assert_eq!(label("team").value, "it's");
+    }
 }

@@ -8,6 +8,7 @@
 //! * [`output_labels`] infers which labels the series of an expression's result can carry,
 //!   following the evaluation rules of the Prometheus engine.
 
+use crate::source::Text;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::mem::Discriminant;
@@ -85,11 +86,11 @@ impl std::error::Error for PromqlError {}
 /// a dangling operator, the function name of a call with wrong arguments, ... and the whole
 /// expression otherwise.
 pub fn parse(expr: &str) -> Result<Parsed, PromqlError> {
-    parse_owned(expr.to_string()).map_err(|(e, _)| e)
+    parse_owned(expr.into()).map_err(|(e, _)| e)
 }
 
-/// [`parse`] of an owned text, which the result keeps (given back with an error).
-pub fn parse_owned(expr: String) -> Result<Parsed, (PromqlError, String)> {
+/// [`parse`] of a text the result keeps (given back with an error).
+pub fn parse_owned(expr: Text) -> Result<Parsed, (PromqlError, Text)> {
     if let Some(e) = too_complex(&expr) {
         return Err((e, expr));
     }
@@ -147,7 +148,8 @@ fn too_complex(expr: &str) -> Option<PromqlError> {
 pub struct Parsed {
     /// The syntax tree with its node spans; `None` once released.
     tree: Option<Box<Tree>>,
-    text: Box<str>,
+    /// A range of the rule file when written verbatim there.
+    text: Text,
 }
 
 /// A syntax tree and the spans of its nodes, computed on first use (most expressions never
@@ -181,10 +183,10 @@ impl Clone for Parsed {
 static RELEASED: Expr = Expr::NumberLiteral(promql_parser::parser::NumberLiteral { val: f64::NAN });
 
 impl Parsed {
-    fn new(text: String, expr: Expr) -> Self {
+    fn new(text: Text, expr: Expr) -> Self {
         Parsed {
             tree: Some(Tree::new(expr)),
-            text: text.into_boxed_str(),
+            text,
         }
     }
 

@@ -3,9 +3,13 @@
 //! a heredoc inside `.gitlab-ci.yml`); it carries the map back to its outer file.
 
 pub mod discover;
+mod text;
+
+pub use text::Text;
 
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A byte range into a source's text.
 pub type Span = Range<usize>;
@@ -128,7 +132,8 @@ pub struct SourceFile {
     /// Path as shown to the user (relative to the working directory when possible, `/` separators).
     pub path: String,
     pub fs_path: PathBuf,
-    pub text: String,
+    /// Shared with the [`Text`]s of the file's model that are written verbatim in it.
+    pub text: Arc<str>,
     pub lines: LineIndex,
     pub origin: Option<Origin>,
 }
@@ -159,7 +164,7 @@ impl Sources {
             id,
             path,
             fs_path,
-            text,
+            text: Arc::from(text),
             lines,
             origin,
         });

@@ -34,7 +34,7 @@ fn template_files(
             complete = false;
             continue;
         };
-        let p = Path::new(&pat.value);
+        let p = Path::new(pat.value.as_str());
         if p.is_absolute() {
             complete = false;
             continue;

@@ -42,7 +42,7 @@ fn own(d: &Option<crate::parse::fields::Duration>) -> Option<Eff> {
     let d = d.as_ref()?;
     Some(Eff {
         value: d.value?,
-        text: d.text.value.clone(),
+        text: d.text.value.to_string(),
         span: Some(d.text.span.clone()),
     })
 }

@@ -161,8 +161,10 @@ impl Drift {
                 .filter(|r| norm(&r.rule.name.value) == wanted)
                 .collect();
             let Some(real) = same_name.first() else {
-                let names: BTreeSet<String> =
-                    alerts.iter().map(|r| r.rule.name.value.clone()).collect();
+                let names: BTreeSet<String> = alerts
+                    .iter()
+                    .map(|r| r.rule.name.value.to_string())
+                    .collect();
                 out.push(
                     Finding::new(
                         id,
@@ -209,7 +211,12 @@ impl Drift {
             let names: BTreeSet<(bool, String)> = cx
                 .project
                 .rules()
-                .map(|r| (r.rule.kind == RuleKind::Alert, r.rule.name.value.clone()))
+                .map(|r| {
+                    (
+                        r.rule.kind == RuleKind::Alert,
+                        r.rule.name.value.to_string(),
+                    )
+                })
                 .collect();
             if *claimed != names.len() as i64 {
                 out.push(
@@ -235,11 +242,11 @@ impl Drift {
                     .labels
                     .iter()
                     .find(|p| p.key.value == "severity")
-                    .map(|p| p.value.value.clone())
+                    .map(|p| p.value.value.to_string())
             })
             .collect();
         for s in &a.severity_levels {
-            if !used.contains(&s.value) {
+            if !used.contains(s.value.as_str()) {
                 out.push(
                     Finding::new(
                         id,
@@ -258,10 +265,13 @@ impl Drift {
             }
         }
         // alert names in categories
-        let names: BTreeSet<String> = alerts.iter().map(|r| r.rule.name.value.clone()).collect();
+        let names: BTreeSet<String> = alerts
+            .iter()
+            .map(|r| r.rule.name.value.to_string())
+            .collect();
         for cat in &a.alert_categories {
             for item in &cat.items {
-                if !names.contains(&item.value) {
+                if !names.contains(item.value.as_str()) {
                     out.push(
                         Finding::new(
                             id,
@@ -303,7 +313,7 @@ impl Drift {
             .flat_map(|r| r.integrations.iter().map(|i| i.kind.to_string()))
             .collect();
         for c in &a.channels {
-            if !kinds.contains(&c.value) {
+            if !kinds.contains(c.value.as_str()) {
                 out.push(
                     Finding::new(
                         id,
@@ -369,7 +379,7 @@ impl Drift {
         // per-severity channels
         for (sev, channels) in &a.strategy {
             let r = severity_routing(am, tree, &eff, &universe, &sev.value);
-            let claimed: BTreeSet<String> = channels.iter().map(|c| c.value.clone()).collect();
+            let claimed: BTreeSet<String> = channels.iter().map(|c| c.value.to_string()).collect();
             if r.alerts == 0 {
                 out.push(
                     Finding::new(

@@ -45,7 +45,7 @@ impl Check for Missing {
                 cx.project
                     .rules()
                     .filter(|r| r.rule.kind == crate::parse::prom_rules::RuleKind::Record)
-                    .map(|r| r.rule.name.value.clone()),
+                    .map(|r| r.rule.name.value.to_string()),
             );
             let targets = targets.into_iter().collect::<Vec<_>>().join(", ");
             (exposed, targets)

@@ -5,11 +5,12 @@ use std::collections::HashMap;
 
 use crate::checks::{Check, Ctx, Finding};
 use crate::parse::prom_rules::RuleKind;
+use crate::source::Text;
 
 pub struct Duplicate;
 
 /// Identity of a rule: kind, name, sorted static labels and the normalised expression.
-type RuleKey = (RuleKind, String, Vec<(String, String)>, String);
+type RuleKey = (RuleKind, Text, Vec<(Text, Text)>, String);
 
 impl Check for Duplicate {
     fn id(&self) -> &'static str {
@@ -37,7 +38,7 @@ impl Check for Duplicate {
             {
                 continue;
             }
-            let mut labels: Vec<(String, String)> = r
+            let mut labels: Vec<(Text, Text)> = r
                 .rule
                 .labels
                 .iter()
