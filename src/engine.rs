@@ -47,8 +47,8 @@ pub struct Resolved {
     pub column: u32,
     pub end_line: u32,
     pub end_column: u32,
-    pub message: String,
-    pub help: Option<std::borrow::Cow<'static, str>>,
+    pub message: crate::checks::Msg,
+    pub help: Option<crate::checks::Msg>,
     pub fingerprint: Fingerprint,
     pub file: FileId,
     pub span: Span,
@@ -279,9 +279,14 @@ pub fn load_checking(
             message: e.message,
         });
     }
-    let read: Vec<(PathBuf, bool, Result<String, ReadProblem>)> = candidates
+    // each text is made the run's shared copy by the worker that read it (a copy made later, by
+    // the main thread, would free the read buffer on another thread than its own)
+    let read: Vec<(PathBuf, bool, Result<Arc<str>, ReadProblem>)> = candidates
         .into_par_iter()
-        .map(|c| (c.path.clone(), c.explicit, discover::read_text(&c.path)))
+        .map(|c| {
+            let text = discover::read_text(&c.path).map(Arc::from);
+            (c.path.clone(), c.explicit, text)
+        })
         .collect();
     let mut project = Project {
         base: base.to_path_buf(),
@@ -799,7 +804,7 @@ mod tests {
 
     fn order(f: &Findings) -> Vec<(String, u32, &'static str, String)> {
         f.iter()
-            .map(|r| (r.path.to_string(), r.line, r.check, r.message.clone()))
+            .map(|r| (r.path.to_string(), r.line, r.check, r.message.to_string()))
             .collect()
     }
 
@@ -849,8 +854,8 @@ mod tests {
             ]
         );
         // the tie keeps its input order; the duplicate in c.yml is gone
-        assert_eq!(sorted[2].help.as_deref(), Some("first"));
-        assert_eq!(sorted[3].help.as_deref(), Some("second"));
+        assert_eq!(sorted[2].help, Some("first".into()));
+        assert_eq!(sorted[3].help, Some("second".into()));
         let mut kept = sorted.clone();
         kept.retain(|f| f.path.as_ref() != "b.yml");
         assert_eq!(kept.len(), 3);

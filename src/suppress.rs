@@ -81,7 +81,7 @@ mod tests {
         let id = s.add(
             "a.yml".into(),
             "a.yml".into(),
-            "# obsgate: ignore-file alerts/missing-for\n- alert: X # obsgate: ignore alerts/missing-runbook, alerts/missing-annotation -- tracked in OPS-1\n  # obsgate: ignore rules/duplicate\nexpr: 'a # obsgate: nothing'\n".into(),
+            "# obsgate: ignore-file alerts/missing-for\n- alert: X # obsgate: ignore alerts/missing-runbook, alerts/missing-annotation -- tracked in OPS-1\n  # obsgate: ignore rules/duplicate\nexpr: 'a # obsgate: nothing'\n",
             None,
         );
         let sup = scan(s.get(id));

@@ -52,7 +52,7 @@ fn pipeline_alone_shows_every_problem_at_its_line() {
             .findings
             .iter()
             .find(|f| f.check == check && f.line == line)
-            .map(|f| f.message.clone())
+            .map(|f| f.message.to_string())
             .unwrap_or_default()
     };
     assert!(msg("pipeline/check-cannot-fail", 259).contains("`head`"));

@@ -10,6 +10,7 @@ pub mod artifacts;
 pub mod labels;
 pub mod meta;
 pub mod metrics;
+mod msg;
 pub mod obsgate;
 pub mod pipeline;
 pub mod probe;
@@ -24,7 +25,9 @@ use std::borrow::Cow;
 
 use crate::config::Config;
 use crate::model::Project;
-use crate::source::{FileId, Span};
+use crate::source::{FileId, Span, Text};
+
+pub use msg::Msg;
 
 pub use meta::Meta;
 
@@ -148,10 +151,10 @@ pub struct Finding {
     pub severity: Severity,
     pub file: FileId,
     pub span: Span,
-    pub message: String,
+    pub message: Msg,
     /// What the underline says, e.g. "alert defined here". Fixed texts are not copied.
     pub label: Option<Cow<'static, str>>,
-    pub help: Option<Cow<'static, str>>,
+    pub help: Option<Msg>,
     pub labels: Vec<Label>,
     pub context: Context,
     /// Reported one level below the check's default unless the user configured the check's severity.
@@ -159,18 +162,13 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(
-        check: &'static str,
-        file: FileId,
-        span: Span,
-        message: impl Into<String>,
-    ) -> Finding {
+    pub fn new(check: &'static str, file: FileId, span: Span, message: impl Into<Msg>) -> Finding {
         Finding {
             check,
             severity: Severity::Error,
             file,
             span,
-            message: exact(message.into()),
+            message: message.into(),
             label: None,
             help: None,
             labels: Vec::new(),
@@ -179,11 +177,15 @@ impl Finding {
         }
     }
 
+    /// A fixed help text is not copied.
     pub fn help(mut self, help: impl Into<Cow<'static, str>>) -> Finding {
-        self.help = Some(match help.into() {
-            Cow::Owned(s) => Cow::Owned(exact(s)),
-            fixed => fixed,
-        });
+        self.help = Some(help.into().into());
+        self
+    }
+
+    /// A help text made of a template and one value ([`Msg::fill`]).
+    pub fn help_fill(mut self, template: &'static str, value: impl Into<Text>) -> Finding {
+        self.help = Some(Msg::fill(template, value));
         self
     }
 

@@ -259,7 +259,7 @@ mod tests {
         let e = &emb[0];
         assert!(e.text.starts_with("route:\n  receiver: \"x\""));
         let mut sources = Sources::default();
-        let outer = sources.add("s.yaml".into(), "s.yaml".into(), src.into(), None);
+        let outer = sources.add("s.yaml".into(), "s.yaml".into(), src, None);
         let inner = sources.add(
             "s.yaml#x".into(),
             "s.yaml".into(),

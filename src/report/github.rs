@@ -16,10 +16,10 @@ fn property(s: &str) -> String {
 
 pub fn write(w: &mut dyn std::io::Write, findings: &Findings) -> std::io::Result<()> {
     for f in findings {
-        let mut message = f.message.clone();
+        let mut message = f.message.to_string();
         if let Some(h) = &f.help {
             message.push_str("\nhelp: ");
-            message.push_str(h);
+            message.push_str(&h.text());
         }
         writeln!(
             w,

@@ -111,10 +111,10 @@ pub fn write(
                     .build(),
             )
             .build();
-        let mut text = f.message.clone();
+        let mut text = f.message.to_string();
         if let Some(h) = &f.help {
             text.push_str("\nhelp: ");
-            text.push_str(h);
+            text.push_str(&h.text());
         }
         let mut fp = BTreeMap::new();
         fp.insert("obsgate/v1".to_string(), f.fingerprint.to_string());

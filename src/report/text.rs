@@ -92,13 +92,13 @@ impl SourceCode for Excerpts {
 
 impl fmt::Debug for Diag<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.f.message)
+        fmt::Display::fmt(&self.f.message, f)
     }
 }
 
 impl fmt::Display for Diag<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.f.message)
+        fmt::Display::fmt(&self.f.message, f)
     }
 }
 

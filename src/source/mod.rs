@@ -155,16 +155,17 @@ impl Sources {
         &mut self,
         path: String,
         fs_path: PathBuf,
-        text: String,
+        text: impl Into<Arc<str>>,
         origin: Option<Origin>,
     ) -> FileId {
+        let text = text.into();
         let id = FileId(self.files.len() as u32);
         let lines = LineIndex::new(&text);
         self.files.push(SourceFile {
             id,
             path,
             fs_path,
-            text: Arc::from(text),
+            text,
             lines,
             origin,
         });
@@ -232,16 +233,11 @@ mod tests {
     #[test]
     fn virtual_sources_map_to_outer() {
         let mut s = Sources::default();
-        let outer = s.add(
-            "ci.yml".into(),
-            "ci.yml".into(),
-            "0123456789abcdef".into(),
-            None,
-        );
+        let outer = s.add("ci.yml".into(), "ci.yml".into(), "0123456789abcdef", None);
         let inner = s.add(
             "ci.yml#embedded".into(),
             "ci.yml".into(),
-            "3456ab".into(),
+            "3456ab",
             Some(Origin {
                 outer,
                 segments: vec![(0, 3, 4), (4, 10, 2)],

@@ -1,7 +1,7 @@
 //! `alerts/missing-runbook`: an alert without a `runbook_url` annotation.
 
 use super::AlertLevel;
-use crate::checks::{Check, Ctx, Finding};
+use crate::checks::{Check, Ctx, Finding, Msg};
 
 pub struct MissingRunbook;
 
@@ -23,7 +23,8 @@ impl Check for MissingRunbook {
             .and_then(|s| AlertLevel::parse(&s))
             .unwrap_or(AlertLevel::Info);
         // the default annotation's text is not copied into every finding
-        let here: std::borrow::Cow<'static, str> = if annotation == "runbook_url" {
+        let default = annotation == "runbook_url";
+        let here: std::borrow::Cow<'static, str> = if default {
             "no `runbook_url` here".into()
         } else {
             format!("no `{annotation}` here").into()
@@ -40,18 +41,31 @@ impl Check for MissingRunbook {
             {
                 continue;
             }
-            let mut f = Finding::new(
-                self.id(),
-                r.file,
-                rule.anchor(),
-                format!(
-                    "alert `{}` has no `{annotation}` annotation: whoever is paged by it has no documented first step",
-                    rule.name.value
-                ),
-            )
-            .label("alert defined here")
-            .help(format!("add `{annotation}: https://<runbooks>/{}` under `annotations:`", slug(&rule.name.value)))
-            .ctx("alert", rule.name.value.clone());
+            // with the default annotation, the texts are templates filled in when shown: a large
+            // rule set without runbooks has a finding for every alert
+            let f = if default {
+                Finding::new(
+                    self.id(),
+                    r.file,
+                    rule.anchor(),
+                    Msg::fill("alert `{}` has no `runbook_url` annotation: whoever is paged by it has no documented first step", rule.name.value.clone()),
+                )
+                .help_fill("add `runbook_url: https://<runbooks>/{}` under `annotations:`", slug(&rule.name.value))
+            } else {
+                Finding::new(
+                    self.id(),
+                    r.file,
+                    rule.anchor(),
+                    format!(
+                        "alert `{}` has no `{annotation}` annotation: whoever is paged by it has no documented first step",
+                        rule.name.value
+                    ),
+                )
+                .help(format!("add `{annotation}: https://<runbooks>/{}` under `annotations:`", slug(&rule.name.value)))
+            };
+            let mut f = f
+                .label("alert defined here")
+                .ctx("alert", rule.name.value.clone());
             if let Some(k) = rule.annotations_key() {
                 f = f.also(r.file, k.clone(), here.clone());
             }
