@@ -98,11 +98,64 @@ pub struct Label {
 /// with its keys in order. A few entries at most: a sorted list, not a map, because a finding
 /// is created for every rule of a large set and a `BTreeMap` node alone is over 500 bytes.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Context(Box<[(&'static str, serde_json::Value)]>);
+pub struct Context(Box<[(&'static str, CtxValue)]>);
+
+/// A value of a finding's [`Context`]: a text read from a source (an alert's name, most often:
+/// kept as it is, a range of the source, not copied), or any JSON value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CtxValue {
+    Text(Text),
+    Json(serde_json::Value),
+}
+
+impl CtxValue {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            CtxValue::Text(t) => Some(t),
+            CtxValue::Json(v) => v.as_str(),
+        }
+    }
+}
+
+impl From<Text> for CtxValue {
+    fn from(t: Text) -> CtxValue {
+        CtxValue::Text(t)
+    }
+}
+
+impl<T: Into<serde_json::Value>> From<T> for CtxValue {
+    fn from(v: T) -> CtxValue {
+        CtxValue::Json(v.into())
+    }
+}
+
+impl PartialEq<&str> for CtxValue {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == Some(*other)
+    }
+}
+
+impl PartialEq<serde_json::Value> for CtxValue {
+    fn eq(&self, other: &serde_json::Value) -> bool {
+        match self {
+            CtxValue::Text(t) => other.as_str() == Some(t.as_str()),
+            CtxValue::Json(v) => v == other,
+        }
+    }
+}
+
+impl serde::Serialize for CtxValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            CtxValue::Text(t) => t.serialize(s),
+            CtxValue::Json(v) => v.serialize(s),
+        }
+    }
+}
 
 impl Context {
     /// Set `key` (replacing an earlier value).
-    pub fn insert(&mut self, key: &'static str, value: serde_json::Value) {
+    pub fn insert(&mut self, key: &'static str, value: CtxValue) {
         match self.0.binary_search_by(|(k, _)| (*k).cmp(key)) {
             Ok(i) => self.0[i].1 = value,
             Err(i) => {
@@ -116,7 +169,7 @@ impl Context {
         }
     }
 
-    pub fn get(&self, key: &str) -> Option<&serde_json::Value> {
+    pub fn get(&self, key: &str) -> Option<&CtxValue> {
         self.0
             .binary_search_by(|(k, _)| (*k).cmp(key))
             .ok()
@@ -125,9 +178,9 @@ impl Context {
 }
 
 impl std::ops::Index<&str> for Context {
-    type Output = serde_json::Value;
+    type Output = CtxValue;
     /// Like a map's index: panics when `key` is not set.
-    fn index(&self, key: &str) -> &serde_json::Value {
+    fn index(&self, key: &str) -> &CtxValue {
         self.get(key)
             .unwrap_or_else(|| panic!("no `{key}` in the finding's context"))
     }
@@ -212,7 +265,7 @@ impl Finding {
         self
     }
 
-    pub fn ctx(mut self, key: &'static str, value: impl Into<serde_json::Value>) -> Finding {
+    pub fn ctx(mut self, key: &'static str, value: impl Into<CtxValue>) -> Finding {
         self.context.insert(key, value.into());
         self
     }

@@ -190,12 +190,6 @@ impl Ord for Text {
     }
 }
 
-impl From<Text> for serde_json::Value {
-    fn from(t: Text) -> Self {
-        serde_json::Value::String(t.into())
-    }
-}
-
 impl serde::Serialize for Text {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
