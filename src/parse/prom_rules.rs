@@ -73,11 +73,23 @@ fn template_options() -> ParseOptions<'static> {
 pub struct RuleExpr {
     /// The YAML scalar holding the expression.
     pub span: Span,
-    /// The error boxed: rare, and twice the size of a parsed expression.
-    pub parsed: Result<Parsed, Box<PromqlError>>,
-    /// The text when it did not parse; a parsed expression's text is kept once, in `parsed`
-    /// (tens of thousands of rules would otherwise hold every expression twice).
-    unparsed: Text,
+    /// The error boxed with the text: rare, and twice the size of a parsed expression (a
+    /// parsed expression's text is kept in `parsed`).
+    pub parsed: Result<Parsed, Box<Unparsed>>,
+}
+
+/// An expression that did not parse: the error, and the text.
+#[derive(Debug)]
+pub struct Unparsed {
+    pub error: PromqlError,
+    pub text: Text,
+}
+
+impl std::ops::Deref for Unparsed {
+    type Target = PromqlError;
+    fn deref(&self) -> &PromqlError {
+        &self.error
+    }
 }
 
 impl RuleExpr {
@@ -87,12 +99,13 @@ impl RuleExpr {
             Ok(p) => RuleExpr {
                 span: text.span,
                 parsed: Ok(p),
-                unparsed: Text::default(),
             },
-            Err((e, value)) => RuleExpr {
+            Err((error, written)) => RuleExpr {
                 span: text.span,
-                parsed: Err(Box::new(e)),
-                unparsed: value,
+                parsed: Err(Box::new(Unparsed {
+                    error,
+                    text: written,
+                })),
             },
         }
     }
@@ -101,7 +114,7 @@ impl RuleExpr {
     pub fn text(&self) -> &str {
         match &self.parsed {
             Ok(p) => p.text(),
-            Err(_) => &self.unparsed,
+            Err(u) => &u.text,
         }
     }
 
