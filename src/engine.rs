@@ -279,8 +279,8 @@ pub fn load_checking(
             message: e.message,
         });
     }
-    // each text is made the run's shared copy by the worker that read it (a copy made later, by
-    // the main thread, would free the read buffer on another thread than its own)
+    // each text becomes the run's shared copy (`Arc<str>`, which the models' `Text`s point into)
+    // in the worker that read it: the copies are made in parallel
     let read: Vec<(PathBuf, bool, Result<Arc<str>, ReadProblem>)> = candidates
         .into_par_iter()
         .map(|c| {

@@ -52,9 +52,15 @@ impl Msg {
 }
 
 impl From<String> for Msg {
-    /// Kept in a buffer of its own length: `format!` reserves about twice its fixed text.
+    /// Kept in a buffer of its own length: `format!` reserves about twice its fixed text, and
+    /// a large run keeps tens of thousands of findings (copying is cheaper than the slack, and an
+    /// allocator may keep a shrunk buffer in place).
     fn from(s: String) -> Msg {
-        Msg(Repr::Owned(s.into_boxed_str()))
+        Msg(Repr::Owned(if s.capacity() > s.len() {
+            s.as_str().into()
+        } else {
+            s.into_boxed_str()
+        }))
     }
 }
 

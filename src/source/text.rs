@@ -77,8 +77,14 @@ impl From<&str> for Text {
 }
 
 impl From<String> for Text {
+    /// In a buffer of its own length (a copy when `s` has room to spare: an allocator may keep
+    /// a shrunk buffer in place).
     fn from(s: String) -> Self {
-        Text(Repr::Owned(s.into_boxed_str()))
+        Text(Repr::Owned(if s.capacity() > s.len() {
+            s.as_str().into()
+        } else {
+            s.into_boxed_str()
+        }))
     }
 }
 
