@@ -52,15 +52,9 @@ impl Msg {
 }
 
 impl From<String> for Msg {
-    /// Kept in a buffer of its own length: `format!` reserves about twice its fixed text, and
-    /// a large run keeps tens of thousands of findings (copying is cheaper than the slack, and an
-    /// allocator may keep a shrunk buffer in place).
+    /// Kept in a buffer of its own length ([`crate::source::exact`]).
     fn from(s: String) -> Msg {
-        Msg(Repr::Owned(if s.capacity() > s.len() {
-            s.as_str().into()
-        } else {
-            s.into_boxed_str()
-        }))
+        Msg(Repr::Owned(crate::source::exact(s)))
     }
 }
 

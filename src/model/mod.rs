@@ -640,10 +640,7 @@ fn collect_secret_keys(
                 if v.is_scalar() && crate::parse::ci::secret_name(&k.name) {
                     if let Some(value) = v.go_string(src) {
                         out.push((
-                            crate::parse::fields::SStr {
-                                value: k.name.as_str().into(),
-                                span: k.span.clone(),
-                            },
+                            crate::parse::fields::SStr::from(k),
                             crate::parse::fields::SStr {
                                 value: value.into(),
                                 span: v.span.clone(),

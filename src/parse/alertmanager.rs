@@ -836,7 +836,7 @@ impl Cx<'_> {
                 .iter()
                 .filter_map(|(k, v)| {
                     let value = self.string(v, &format!("{field}.{}", k.name))?;
-                    Some((sstr_key(k), value))
+                    Some((SStr::from(k), value))
                 })
                 .collect(),
             _ => {
@@ -1261,13 +1261,6 @@ impl Cx<'_> {
                 "write the SMTP port explicitly, e.g. `smtp.example.org:587`",
             );
         }
-    }
-}
-
-fn sstr_key(k: &Key) -> SStr {
-    SStr {
-        value: k.name.as_str().into(),
-        span: k.span.clone(),
     }
 }
 

@@ -84,15 +84,7 @@ fn listed(n: &Node, src: &str) -> Vec<Listed> {
 fn pairs(n: &Node, src: &str) -> Vec<(SStr, SStr)> {
     n.entries()
         .iter()
-        .filter_map(|(k, v)| {
-            Some((
-                SStr {
-                    value: k.name.as_str().into(),
-                    span: k.span.clone(),
-                },
-                sstr(v, src)?,
-            ))
-        })
+        .filter_map(|(k, v)| Some((SStr::from(k), sstr(v, src)?)))
         .collect()
 }
 

@@ -177,13 +177,6 @@ fn sstr(n: &Node, src: &str) -> Option<SStr> {
     })
 }
 
-fn key_str(k: &crate::parse::yaml::Key) -> SStr {
-    SStr {
-        value: k.name.as_str().into(),
-        span: k.span.clone(),
-    }
-}
-
 /// The comment at the end of the line a node ends on (`VALUE  # comment`).
 fn line_comment(src: &str, end: usize) -> Option<String> {
     let rest = src.get(end..)?;
@@ -210,7 +203,7 @@ fn map_vars(node: &Node, src: &str, scope: &str, job: Option<&str>, out: &mut Ve
             _ => line_comment(src, v.span.end),
         };
         out.push(CiVar {
-            name: key_str(k),
+            name: SStr::from(k),
             value,
             scope: scope.to_string(),
             job: job.map(str::to_string),
@@ -386,7 +379,7 @@ pub fn parse_doc(doc: &Node, kind: CiKind, src: &str) -> (CiFile, Vec<Issue>) {
             let global = values_of(&file.vars);
             for (id, job) in doc.get("jobs").map(Node::entries).unwrap_or(&[]) {
                 file.jobs.push(Job {
-                    name: key_str(id),
+                    name: SStr::from(id),
                     hidden: false,
                     stage: None,
                     extends: Vec::new(),
@@ -507,7 +500,7 @@ fn parse_gitlab(doc: &Node, src: &str, file: &mut CiFile, issues: &mut Vec<Issue
         }
         let hidden = k.name.starts_with('.');
         file.jobs.push(Job {
-            name: key_str(k),
+            name: SStr::from(k),
             hidden,
             stage: job.get("stage").and_then(|n| sstr(n, src)),
             extends: extends_of(job),

@@ -26,6 +26,16 @@ pub struct SStr {
     pub span: Span,
 }
 
+impl From<&Key> for SStr {
+    /// A mapping key and its span (a copy of the name; [`Reader::key`] may share it).
+    fn from(key: &Key) -> SStr {
+        SStr {
+            value: key.name.as_str().into(),
+            span: key.span.clone(),
+        }
+    }
+}
+
 impl SStr {
     /// Map a byte range of `value` to the source, through quoting/folding of the scalar.
     pub fn inner_span(&self, src: &str, inner: &Span) -> Span {

@@ -5,7 +5,7 @@
 pub mod discover;
 mod text;
 
-pub use text::Text;
+pub use text::{exact, Text};
 
 use std::ops::Range;
 use std::path::PathBuf;

@@ -76,30 +76,22 @@ impl From<&str> for Text {
     }
 }
 
+/// `s` in a buffer of its own length, for a text kept for the whole run: `format!` reserves
+/// about twice its fixed text, and a large run keeps tens of thousands of findings and names.
+/// A copy when `s` has room to spare (cheaper than the slack, and an allocator may keep a shrunk
+/// buffer in place).
+pub fn exact(s: String) -> Box<str> {
+    if s.capacity() > s.len() {
+        s.as_str().into()
+    } else {
+        s.into_boxed_str()
+    }
+}
+
 impl From<String> for Text {
-    /// In a buffer of its own length (a copy when `s` has room to spare: an allocator may keep
-    /// a shrunk buffer in place).
+    /// In a buffer of its own length ([`exact`]).
     fn from(s: String) -> Self {
-        Text(Repr::Owned(if s.capacity() > s.len() {
-            s.as_str().into()
-        } else {
-            s.into_boxed_str()
-        }))
-    }
-}
-
-impl From<Box<str>> for Text {
-    fn from(s: Box<str>) -> Self {
-        Text(Repr::Owned(s))
-    }
-}
-
-impl From<Text> for String {
-    fn from(t: Text) -> Self {
-        match t.0 {
-            Repr::Owned(s) => s.into_string(),
-            Repr::Shared { .. } => t.as_str().to_string(),
-        }
+        Text(Repr::Owned(exact(s)))
     }
 }
 
@@ -242,7 +234,6 @@ mod tests {
         assert_eq!(shared, owned);
         assert_eq!(format!("{shared:?}"), format!("{:?}", "name"));
         assert_eq!(shared.to_string(), "name");
-        assert_eq!(String::from(shared.clone()), "name");
         let mut h = std::collections::HashSet::new();
         h.insert(shared);
         assert!(h.contains("name"));

@@ -2,6 +2,7 @@
 
 use super::AlertLevel;
 use crate::checks::{Check, Ctx, Finding, Msg};
+use crate::source::Text;
 
 pub struct MissingRunbook;
 
@@ -23,8 +24,7 @@ impl Check for MissingRunbook {
             .and_then(|s| AlertLevel::parse(&s))
             .unwrap_or(AlertLevel::Info);
         // the default annotation's text is not copied into every finding
-        let default = annotation == "runbook_url";
-        let here: std::borrow::Cow<'static, str> = if default {
+        let here: std::borrow::Cow<'static, str> = if annotation == "runbook_url" {
             "no `runbook_url` here".into()
         } else {
             format!("no `{annotation}` here").into()
@@ -41,31 +41,11 @@ impl Check for MissingRunbook {
             {
                 continue;
             }
-            // with the default annotation, the texts are templates filled in when shown: a large
-            // rule set without runbooks has a finding for every alert
-            let f = if default {
-                Finding::new(
-                    self.id(),
-                    r.file,
-                    rule.anchor(),
-                    Msg::fill("alert `{}` has no `runbook_url` annotation: whoever is paged by it has no documented first step", rule.name.value.clone()),
-                )
-                .help_fill("add `runbook_url: https://<runbooks>/{}` under `annotations:`", slug(&rule.name.value))
-            } else {
-                Finding::new(
-                    self.id(),
-                    r.file,
-                    rule.anchor(),
-                    format!(
-                        "alert `{}` has no `{annotation}` annotation: whoever is paged by it has no documented first step",
-                        rule.name.value
-                    ),
-                )
-                .help(format!("add `{annotation}: https://<runbooks>/{}` under `annotations:`", slug(&rule.name.value)))
-            };
-            let mut f = f
+            let (message, help) = texts(&annotation, &rule.name.value);
+            let mut f = Finding::new(self.id(), r.file, rule.anchor(), message)
                 .label("alert defined here")
                 .ctx("alert", rule.name.value.clone());
+            f.help = Some(help);
             if let Some(k) = rule.annotations_key() {
                 f = f.also(r.file, k.clone(), here.clone());
             }
@@ -73,6 +53,25 @@ impl Check for MissingRunbook {
         }
         out
     }
+}
+
+const MESSAGE: &str = "alert `{}` has no `runbook_url` annotation: whoever is paged by it has no documented first step";
+const HELP: &str = "add `runbook_url: https://<runbooks>/{}` under `annotations:`";
+
+/// The message and help for alert `name`. With the default annotation they are templates filled
+/// in when shown (a large rule set without runbooks has a finding for every alert); with another
+/// one, the same texts naming it, written out.
+fn texts(annotation: &str, name: &Text) -> (Msg, Msg) {
+    let slug = slug(name);
+    if annotation == "runbook_url" {
+        return (Msg::fill(MESSAGE, name.clone()), Msg::fill(HELP, slug));
+    }
+    let named = |template: &str, value: &str| {
+        let (before, after) = template.split_once("{}").unwrap_or((template, ""));
+        let swap = |s: &str| s.replacen("runbook_url", annotation, 1);
+        Msg::from(format!("{}{value}{}", swap(before), swap(after)))
+    };
+    (named(MESSAGE, name), named(HELP, &slug))
 }
 
 /// `HighErrorRate` -> `high-error-rate`, for the suggested URL.
@@ -102,5 +101,28 @@ mod tests {
         assert_eq!(super::slug("HighErrorRate"), "high-error-rate");
         assert_eq!(super::slug("HighCPUUsage"), "high-cpu-usage");
         assert_eq!(super::slug("KubePodCrashLooping"), "kube-pod-crash-looping");
+    }
+
+    #[test]
+    fn texts_name_the_annotation() {
+        let name = crate::source::Text::from("HighLoad");
+        let (message, help) = super::texts("runbook_url", &name);
+        assert_eq!(
+            message.to_string(),
+            "alert `HighLoad` has no `runbook_url` annotation: whoever is paged by it has no documented first step"
+        );
+        assert_eq!(
+            help.to_string(),
+            "add `runbook_url: https://<runbooks>/high-load` under `annotations:`"
+        );
+        let (message, help) = super::texts("playbook", &name);
+        assert_eq!(
+            message.to_string(),
+            "alert `HighLoad` has no `playbook` annotation: whoever is paged by it has no documented first step"
+        );
+        assert_eq!(
+            help.to_string(),
+            "add `playbook: https://<runbooks>/high-load` under `annotations:`"
+        );
     }
 }
