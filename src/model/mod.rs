@@ -414,28 +414,47 @@ pub fn parse_file(
     let mut model = FileModel::new(file, FileKind::Unknown);
     let docs = match yaml::parse_documents(text, lines) {
         Ok(d) => d,
-        Err(e) => {
-            model.kind = FileKind::Unreadable;
-            let check = if sniff_rules(text, name_hint) {
-                "rules/syntax"
-            } else if sniff_alertmanager(text) {
-                alertmanager::CHECK
-            } else {
-                "obsgate/unreadable-file"
-            };
-            model.issues.push(Issue {
-                check,
-                message: format!("invalid YAML: {}", e.message),
-                span: e.span,
-                help: Some("fix the YAML syntax; nothing in this file was checked".into()),
-                downgrade: false,
-                related: Vec::new(),
-            });
-            return model;
-        }
+        Err(e) => match gitlab_last_wins(text, lines, path) {
+            // GitLab keeps the last of duplicate keys: the file is audited as GitLab reads it
+            Some((docs, dups)) => {
+                for d in dups {
+                    model.issues.push(Issue {
+                        check: "pipeline/syntax",
+                        message: format!("`{}` is written twice in this mapping: GitLab keeps the last one and ignores this one", crate::secrets::redact_in(&d.name)),
+                        span: d.ignored,
+                        help: Some("remove one of the two keys (or merge their content): a reader of the file cannot tell which one applies".into()),
+                        downgrade: true,
+                        related: vec![(d.kept, "this one applies".into())],
+                    });
+                }
+                docs
+            }
+            None => {
+                model.kind = FileKind::Unreadable;
+                let check = if sniff_rules(text, name_hint) {
+                    "rules/syntax"
+                } else if sniff_alertmanager(text) {
+                    alertmanager::CHECK
+                } else {
+                    "obsgate/unreadable-file"
+                };
+                model.issues.push(Issue {
+                    check,
+                    message: format!("invalid YAML: {}", e.message),
+                    span: e.span,
+                    help: Some("fix the YAML syntax; nothing in this file was checked".into()),
+                    downgrade: false,
+                    related: Vec::new(),
+                });
+                return model;
+            }
+        },
     };
     let mut plain_docs = 0;
-    for doc in &docs {
+    // a GitLab CI `spec:` header document: the inputs of the document after it
+    let spec =
+        (docs.len() == 2 && crate::parse::ci::is_spec_header(&docs[0])).then(|| docs[0].clone());
+    for doc in docs.iter().skip(usize::from(spec.is_some())) {
         if let Some(flavor) = prom_rules::detect(doc) {
             if flavor == prom_rules::Flavor::Plain {
                 plain_docs += 1;
@@ -517,7 +536,9 @@ pub fn parse_file(
                 });
             }
             model.analysis = Some(a);
-        } else if let Some(kind) = crate::parse::ci::detect(doc, path) {
+        } else if let Some(kind) = crate::parse::ci::detect(doc, path).or_else(|| {
+            (spec.is_some() && doc.is_map()).then_some(crate::parse::ci::CiKind::GitlabCi)
+        }) {
             model.kind = match kind {
                 crate::parse::ci::CiKind::GitlabCi => FileKind::GitlabCi,
                 crate::parse::ci::CiKind::GithubWorkflow => FileKind::GithubWorkflow,
@@ -525,24 +546,11 @@ pub fn parse_file(
             };
             let (mut ci, issues) = crate::parse::ci::parse_doc(doc, kind, text);
             if kind == crate::parse::ci::CiKind::GitlabCi {
-                // GitLab's own schema; where a precise problem was already found (a script
-                // item read as a mapping), the schema's vaguer error about the same place is not
-                // repeated
-                for e in crate::parse::ci_schema::validate(doc, text) {
-                    let overlaps = issues
-                        .iter()
-                        .any(|i| i.span.start >= e.span.start && i.span.end <= e.span.end);
-                    if !overlaps {
-                        model.issues.push(Issue {
-                            check: "pipeline/syntax",
-                            message: e.message,
-                            span: e.span,
-                            help: Some("GitLab rejects a pipeline that does not match its CI schema; see https://docs.gitlab.com/ci/yaml/".into()),
-                            downgrade: false,
-                            related: Vec::new(),
-                        });
-                    }
-                }
+                // validated as part of its pipeline, once assembled (checks::pipeline::syntax)
+                ci.gitlab = Some(Box::new(crate::parse::ci::GitlabDocs {
+                    doc: doc.clone(),
+                    spec: spec.clone(),
+                }));
             }
             model.issues.extend(issues);
             model.scripts.append(&mut ci.scripts);
@@ -554,6 +562,22 @@ pub fn parse_file(
         }
     }
     model
+}
+
+/// A file YAML rejects only for a duplicate key, read as GitLab reads it (the last key wins), when
+/// it is a GitLab CI file; `None` otherwise (the YAML error stands: Prometheus, Alertmanager and
+/// GitHub reject duplicate keys).
+fn gitlab_last_wins(
+    text: &str,
+    lines: &crate::source::LineIndex,
+    path: &str,
+) -> Option<(Vec<yaml::Node>, Vec<yaml::DuplicateKey>)> {
+    let (docs, dups) = yaml::parse_documents_last_wins(text, lines).ok()?;
+    let header = docs.len() == 2 && crate::parse::ci::is_spec_header(&docs[0]);
+    let doc = docs.get(usize::from(header))?;
+    let gitlab = crate::parse::ci::detect(doc, path) == Some(crate::parse::ci::CiKind::GitlabCi)
+        || (header && doc.is_map());
+    (gitlab && !dups.is_empty()).then_some((docs, dups))
 }
 
 /// Files written by heredocs in CI scripts (`cat > rules.yml <<'EOF'`), with their bytes mapped

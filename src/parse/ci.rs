@@ -111,6 +111,21 @@ pub struct CiFile {
     /// GitLab `include:` entries that are not local (project, remote, template, component).
     pub includes_other: usize,
     pub scripts: Vec<ScriptBlock>,
+    /// A GitLab CI file's documents, kept to assemble the pipeline it belongs to
+    /// ([`crate::parse::gitlab`]).
+    pub gitlab: Option<Box<GitlabDocs>>,
+}
+
+/// The YAML of a GitLab CI file: the pipeline document and its `spec:` header, if any.
+#[derive(Debug, Clone)]
+pub struct GitlabDocs {
+    pub doc: Node,
+    pub spec: Option<Node>,
+}
+
+/// Is this document a `spec:` header (GitLab CI/YAML "`spec`": the first of two documents)?
+pub fn is_spec_header(doc: &Node) -> bool {
+    doc.entries().len() == 1 && doc.get("spec").is_some()
 }
 
 /// GitLab's stages when a pipeline declares none.
@@ -131,6 +146,46 @@ const GITLAB_KEYWORDS: &[&str] = &[
     "spec",
 ];
 
+/// Job keywords that mark a hidden key as a GitLab job template.
+const TEMPLATE_KEYWORDS: &[&str] = &[
+    "script",
+    "before_script",
+    "after_script",
+    "extends",
+    "stage",
+    "tags",
+    "rules",
+    "only",
+    "except",
+    "needs",
+    "artifacts",
+    "retry",
+    "interruptible",
+    "allow_failure",
+    "dependencies",
+    "resource_group",
+];
+
+/// A top-level `include:` in GitLab's shape: local paths to YAML files, or entries keyed
+/// `local`/`project`/`remote`/`template`/`component`.
+fn gitlab_includes(doc: &Node) -> bool {
+    let Some(inc) = doc.get("include") else {
+        return false;
+    };
+    let entries: Vec<&Node> = match &inc.value {
+        Value::Seq(s) => s.iter().collect(),
+        _ => vec![inc],
+    };
+    !entries.is_empty()
+        && entries.iter().all(|e| match &e.value {
+            Value::Str(s) => s.ends_with(".yml") || s.ends_with(".yaml"),
+            Value::Map(_) => ["local", "project", "remote", "template", "component"]
+                .iter()
+                .any(|k| e.get(k).is_some()),
+            _ => false,
+        })
+}
+
 /// Recognise a CI file by content (with the path as a hint).
 pub fn detect(doc: &Node, path: &str) -> Option<CiKind> {
     if !doc.is_map() {
@@ -144,16 +199,33 @@ pub fn detect(doc: &Node, path: &str) -> Option<CiKind> {
     if (file == "action.yml" || file == "action.yaml") && doc.get("runs").is_some() {
         return Some(CiKind::GithubAction);
     }
+    // jobs, and templates (hidden jobs) of files that hold only templates for others to include
     let jobs_with_script = doc
         .entries()
         .iter()
         .filter(|(k, v)| {
             !GITLAB_KEYWORDS.contains(&k.name.as_str())
-                && !k.name.starts_with('.')
-                && v.get("script").is_some()
+                && (v.get("script").is_some()
+                    || (k.name.starts_with('.')
+                        && (v.get("before_script").is_some() || v.get("extends").is_some())))
         })
         .count();
-    if file == ".gitlab-ci.yml" || file.ends_with(".gitlab-ci.yml") || jobs_with_script > 0 {
+    let gitlab_name = file.starts_with(".gitlab-ci")
+        || file.ends_with(".gitlab-ci.yml")
+        || file.ends_with(".gitlab-ci.yaml")
+        || p.contains(".gitlab/ci/");
+    // templates: hidden keys (`.name:`, GitLab's own convention) holding job keywords
+    let templates = doc
+        .entries()
+        .iter()
+        .filter(|(k, v)| {
+            k.name.starts_with('.')
+                && v.entries()
+                    .iter()
+                    .any(|(jk, _)| TEMPLATE_KEYWORDS.contains(&jk.name.as_str()))
+        })
+        .count();
+    if gitlab_name || jobs_with_script > 0 || templates > 0 || gitlab_includes(doc) {
         return Some(CiKind::GitlabCi);
     }
     // a workflow outside .github/workflows (`on:` is read as the key "on" or, by YAML 1.1 tools, true)
@@ -368,6 +440,7 @@ pub fn parse_doc(doc: &Node, kind: CiKind, src: &str) -> (CiFile, Vec<Issue>) {
         includes_local: Vec::new(),
         includes_other: 0,
         scripts: Vec::new(),
+        gitlab: None,
     };
     let mut issues = Vec::new();
     match kind {

@@ -9,8 +9,8 @@ use jsonschema::paths::LocationSegment;
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value as Json;
 
-use crate::parse::yaml::{Node, Value};
-use crate::source::Span;
+use crate::parse::gitlab::{GNode, GValue, Pipeline};
+use crate::source::{FileId, Span};
 
 const SCHEMA: &str = include_str!("../../schemas/vendor/gitlab-ci.json");
 
@@ -36,105 +36,91 @@ fn compiled() -> Option<&'static Compiled> {
 /// A schema problem at a position.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SchemaError {
+    pub file: FileId,
     pub span: Span,
-    /// Where in the document, e.g. `build.artifacts.expire_in`.
+    /// Where in the pipeline, e.g. `build.artifacts.expire_in`.
     pub path: String,
     /// The instance path as segments (keys and indices as strings).
     pub segments: Vec<String>,
     pub message: String,
 }
 
-/// The YAML tree as JSON, for the validator.
-pub fn to_json(node: &Node, depth: usize) -> Json {
-    if depth > 200 {
-        return Json::Null;
-    }
-    match &node.value {
-        Value::Null => Json::Null,
-        Value::Bool(b) => Json::Bool(*b),
-        Value::Int(i) => Json::from(*i),
-        Value::Float(f) => serde_json::Number::from_f64(*f)
-            .map(Json::Number)
-            .unwrap_or(Json::Null),
-        Value::Str(s) => Json::String(s.clone()),
-        Value::Seq(items) => Json::Array(items.iter().map(|n| to_json(n, depth + 1)).collect()),
-        Value::Map(entries) => {
-            let mut m = serde_json::Map::new();
-            for (k, v) in entries {
-                m.insert(k.name.clone(), to_json(v, depth + 1));
-            }
-            Json::Object(m)
-        }
-    }
-}
-
-/// The document as GitLab validates it: `!reference [job, key, ...]` tags resolved within the
-/// file (GitLab resolves them before validating); references to other files are recorded so
-/// that errors under them are not reported.
-fn to_json_resolved(
-    node: &Node,
-    root: &Node,
-    src: &str,
+/// The assembled pipeline as JSON for the validator: hidden keys (templates, anchors) left out
+/// (GitLab validates only what runs); unknown content as `null`, its path recorded.
+fn to_json(
+    node: &GNode,
     path: &mut Vec<String>,
-    unresolved: &mut Vec<Vec<String>>,
+    unknown: &mut Vec<Vec<String>>,
     depth: usize,
 ) -> Json {
     if depth > 200 {
         return Json::Null;
     }
     match &node.value {
-        Value::Seq(items) if crate::parse::ci::tag_before(node, src) == Some("!reference") => {
-            let mut target = Some(root);
-            for key in items.iter().filter_map(Node::as_str) {
-                target = target.and_then(|t| t.get(key));
-            }
-            match target {
-                // a reference to a reference is resolved once more at most (depth guard)
-                Some(t) if depth < 100 => {
-                    to_json_resolved(t, root, src, path, unresolved, depth + 50)
-                }
-                _ => {
-                    unresolved.push(path.clone());
-                    Json::Null
-                }
-            }
+        GValue::Null => Json::Null,
+        GValue::Bool(b) => Json::Bool(*b),
+        GValue::Int(i) => Json::from(*i),
+        GValue::Float(f) => serde_json::Number::from_f64(*f)
+            .map(Json::Number)
+            .unwrap_or(Json::Null),
+        GValue::Str(s) => Json::String(s.clone()),
+        GValue::Ref(_) | GValue::Unknown => {
+            unknown.push(path.clone());
+            Json::Null
         }
-        Value::Seq(items) => Json::Array(
+        GValue::Seq(items) => Json::Array(
             items
                 .iter()
                 .enumerate()
                 .map(|(i, n)| {
                     path.push(i.to_string());
-                    let j = to_json_resolved(n, root, src, path, unresolved, depth + 1);
+                    let j = to_json(n, path, unknown, depth + 1);
                     path.pop();
                     j
                 })
                 .collect(),
         ),
-        Value::Map(entries) => {
+        GValue::Map(entries) => {
             let mut m = serde_json::Map::new();
             for (k, v) in entries {
+                if depth == 0 && k.name.starts_with('.') {
+                    continue;
+                }
                 path.push(k.name.clone());
-                m.insert(
-                    k.name.clone(),
-                    to_json_resolved(v, root, src, path, unresolved, depth + 1),
-                );
+                m.insert(k.name.clone(), to_json(v, path, unknown, depth + 1));
                 path.pop();
             }
             Json::Object(m)
         }
-        _ => to_json(node, depth),
     }
 }
 
-/// Validate a GitLab CI document. Empty when the schema cannot be loaded (never happens with
-/// the vendored file; a unit test guards it).
-pub fn validate(doc: &Node, src: &str) -> Vec<SchemaError> {
+/// Does a string under `include` name its location with a variable? (Docs: "Use variables with
+/// `include`": GitLab expands them first, so the schema's URL and path patterns do not apply.)
+fn has_variable(node: &GNode) -> bool {
+    match &node.value {
+        GValue::Str(s) => s.contains('$'),
+        GValue::Seq(items) => items.iter().any(has_variable),
+        GValue::Map(entries) => entries.iter().any(|(_, v)| has_variable(v)),
+        _ => false,
+    }
+}
+
+/// Validate an assembled pipeline against GitLab's schema (what GitLab validates after
+/// assembly). `certain_only`: some of the pipeline is out of sight (an include obsgate cannot
+/// read, or the file is a fragment included from elsewhere), so only what no other file can
+/// change is reported; the jobs in `incomplete` are judged that way too.
+pub fn validate(p: &Pipeline, certain_only: bool) -> Vec<SchemaError> {
     let Some(c) = compiled() else {
         return Vec::new();
     };
-    let mut unresolved = Vec::new();
-    let instance = to_json_resolved(doc, doc, src, &mut Vec::new(), &mut unresolved, 0);
+    let mut unknown = Vec::new();
+    let instance = to_json(&p.config, &mut Vec::new(), &mut unknown, 0);
+    if let Some(inc) = p.config.get("include") {
+        if has_variable(inc) {
+            unknown.push(vec!["include".to_string()]);
+        }
+    }
     let mut out: Vec<SchemaError> = Vec::new();
     for top in c.validator.iter_errors(&instance) {
         let e = most_specific(&top);
@@ -146,23 +132,47 @@ pub fn validate(doc: &Node, src: &str) -> Vec<SchemaError> {
                 LocationSegment::Index(i) => i.to_string(),
             })
             .collect();
-        // under a `!reference` to another file: its content is unknown here
-        if unresolved
-            .iter()
-            .any(|u| segments.len() >= u.len() && segments[..u.len()] == u[..])
+        // under (or around) content obsgate cannot know
+        let related = |u: &Vec<String>| {
+            let n = u.len().min(segments.len());
+            segments[..n] == u[..n]
+        };
+        if unknown.iter().any(related) {
+            continue;
+        }
+        // GitLab itself accepts empty lists where the schema asks for one item (`artifacts:
+        // paths: []` to drop a template's paths); only an empty script is refused
+        if matches!(e.kind(), ValidationErrorKind::MinItems { .. })
+            && !segments.iter().any(|s| s.ends_with("script"))
         {
             continue;
         }
-        let (node, key) = locate(doc, &segments);
+        let (node, key) = locate(&p.config, &segments);
+        let incomplete = certain_only
+            || segments
+                .first()
+                .is_some_and(|j| p.incomplete.iter().any(|i| i == j));
+        if incomplete {
+            // another file may add keys to a mapping (a missing required key, a `oneOf` that a
+            // key from elsewhere satisfies); a value written here is final
+            let uncertain = match e.kind() {
+                ValidationErrorKind::Required { .. } => true,
+                ValidationErrorKind::AdditionalProperties { .. } => false,
+                _ => node.is_map(),
+            };
+            if uncertain || segments.is_empty() {
+                continue;
+            }
+        }
         let path = human_path(&segments);
-        let (span, message) = match e.kind() {
+        let (at, message) = match e.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 let name = unexpected.first().cloned().unwrap_or_default();
-                let key_span = node
+                let key_at = node
                     .entries()
                     .iter()
                     .find(|(k, _)| k.name == name)
-                    .map(|(k, _)| k.span.clone());
+                    .map(|(k, _)| (k.file, k.span.clone()));
                 let valid = allowed_properties(&c.schema, e.schema_path().as_str());
                 let hint = crate::parse::closest(
                     &name,
@@ -171,12 +181,12 @@ pub fn validate(doc: &Node, src: &str) -> Vec<SchemaError> {
                 .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();
                 (
-                    key_span.unwrap_or_else(|| key.clone().unwrap_or(node.span.clone())),
+                    key_at.unwrap_or_else(|| key.clone().unwrap_or((node.file, node.span.clone()))),
                     format!("unknown key `{name}` in {}{hint}", where_(&path)),
                 )
             }
             ValidationErrorKind::Required { property } => (
-                key.clone().unwrap_or(node.span.clone()),
+                key.clone().unwrap_or((node.file, node.span.clone())),
                 format!(
                     "{} is missing the required key `{}`",
                     where_(&path),
@@ -193,11 +203,12 @@ pub fn validate(doc: &Node, src: &str) -> Vec<SchemaError> {
                 if let Some(d) = desc {
                     msg.push_str(&format!(" ({d})"));
                 }
-                (node.span.clone(), msg)
+                ((node.file, node.span.clone()), msg)
             }
         };
         let err = SchemaError {
-            span,
+            file: at.0,
+            span: at.1,
             path,
             segments,
             message,
@@ -235,20 +246,20 @@ fn most_specific<'e>(e: &'e ValidationError<'e>) -> &'e ValidationError<'e> {
     }
 }
 
-/// The node at an instance path, and the span of the key naming it (when it is a map value).
-fn locate<'a>(doc: &'a Node, segments: &[String]) -> (&'a Node, Option<Span>) {
+/// The node at an instance path, and the key naming it (when it is a map value).
+fn locate<'a>(doc: &'a GNode, segments: &[String]) -> (&'a GNode, Option<(FileId, Span)>) {
     let mut node = doc;
     let mut key = None;
     for s in segments {
         match &node.value {
-            Value::Map(entries) => match entries.iter().find(|(k, _)| &k.name == s) {
+            GValue::Map(entries) => match entries.iter().find(|(k, _)| &k.name == s) {
                 Some((k, v)) => {
-                    key = Some(k.span.clone());
+                    key = Some((k.file, k.span.clone()));
                     node = v;
                 }
                 None => break,
             },
-            Value::Seq(items) => match s.parse::<usize>().ok().and_then(|i| items.get(i)) {
+            GValue::Seq(items) => match s.parse::<usize>().ok().and_then(|i| items.get(i)) {
                 Some(v) => {
                     key = None;
                     node = v;
@@ -326,11 +337,19 @@ fn allowed_properties(schema: &Json, pointer: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::gitlab::{assemble, CiSource};
     use crate::source::LineIndex;
 
     fn errors(src: &str) -> Vec<SchemaError> {
         let docs = crate::parse::yaml::parse_documents(src, &LineIndex::new(src)).unwrap();
-        validate(&docs[0], src)
+        let sources = [CiSource {
+            file: FileId(0),
+            path: ".gitlab-ci.yml",
+            src,
+            doc: &docs[0],
+            spec: None,
+        }];
+        validate(&assemble(&sources, 0), false)
     }
 
     #[test]
@@ -373,15 +392,20 @@ mod tests {
             ".rules:\n  if: $CI_COMMIT_BRANCH\nbuild:\n  script: [make]\n  rules:\n    - if: !reference [.rules, if]\n",
         );
         assert_eq!(e, vec![]);
-        // to another file: unknown, not an error
-        let e =
-            errors("build:\n  script: [make]\n  rules:\n    - if: !reference [.elsewhere, if]\n");
-        assert_eq!(e, vec![]);
-        // a reference that resolves to the wrong type is still reported
-        let e = errors(
-            ".rules:\n  if: [a, b]\nbuild:\n  script: [make]\n  rules:\n    - if: !reference [.rules, if]\n",
-        );
+        // a reference that resolves to the wrong type is reported at its definition
+        let src = ".rules:\n  if: [a, b]\nbuild:\n  script: [make]\n  rules:\n    - if: !reference [.rules, if]\n";
+        let e = errors(src);
         assert_eq!(e.len(), 1, "{e:?}");
+        assert!(src[e[0].span.clone()].starts_with("[a, b"), "{e:?}");
+    }
+
+    #[test]
+    fn an_error_in_a_template_is_reported_in_the_template() {
+        let src = ".tpl:\n  when: sometimes\njob:\n  extends: .tpl\n  script: [x]\n";
+        let e = errors(src);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(&src[e[0].span.clone()], "sometimes");
+        assert_eq!(e[0].path, "job.when");
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod ci;
 pub mod ci_schema;
 pub mod exposition;
 pub mod fields;
+pub mod gitlab;
 pub mod gotemplate;
 pub mod k8s;
 pub mod metric_defs;

@@ -304,6 +304,68 @@ pub fn parse_documents(src: &str, lines: &LineIndex) -> Result<Vec<Node>, YamlEr
     }
 }
 
+/// A key written twice in one mapping: the span of the one that is ignored and of the one kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DuplicateKey {
+    pub name: String,
+    pub ignored: Span,
+    pub kept: Span,
+}
+
+/// Parse every document as a loader that keeps the last of duplicate keys does (Ruby's Psych,
+/// which GitLab uses): each mapping keeps the last value of a key written twice, and the
+/// duplicates are listed. Merged (`<<`) entries are overridden as usual, never listed.
+pub fn parse_documents_last_wins(
+    src: &str,
+    lines: &LineIndex,
+) -> Result<(Vec<Node>, Vec<DuplicateKey>), YamlError> {
+    let mut o = options_for(src.len());
+    o.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
+    match serde_saphyr::from_multiple_with_options::<Spanned<Raw>>(src, o) {
+        Ok(docs) => {
+            let mut docs: Vec<Node> = docs.into_iter().map(|d| convert(d, src, lines)).collect();
+            let mut dups = Vec::new();
+            for d in &mut docs {
+                keep_last(d, &mut dups, 0);
+            }
+            Ok((docs, dups))
+        }
+        Err(e) => Err(to_yaml_error(&e, src, lines)),
+    }
+}
+
+fn keep_last(node: &mut Node, dups: &mut Vec<DuplicateKey>, depth: usize) {
+    if depth > 200 {
+        return;
+    }
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| keep_last(n, dups, depth + 1)),
+        Value::Map(entries) => {
+            let mut i = 0;
+            while i < entries.len() {
+                let later = entries[i + 1..]
+                    .iter()
+                    .position(|(k, _)| k.name == entries[i].0.name);
+                match later {
+                    Some(j) => {
+                        let (k, _) = entries.remove(i);
+                        dups.push(DuplicateKey {
+                            name: k.name,
+                            ignored: k.span,
+                            kept: entries[i + j].0.span.clone(),
+                        });
+                    }
+                    None => i += 1,
+                }
+            }
+            entries
+                .iter_mut()
+                .for_each(|(_, v)| keep_last(v, dups, depth + 1));
+        }
+        _ => {}
+    }
+}
+
 fn to_yaml_error(e: &serde_saphyr::Error, src: &str, lines: &LineIndex) -> YamlError {
     let (start, end) = match e.location() {
         Some(loc) => loc_offset(&loc, src, lines),
@@ -389,6 +451,28 @@ mod tests {
         let src = "a: [1,\n";
         let e = parse(src).unwrap_err();
         assert!(!e.message.is_empty());
+    }
+
+    #[test]
+    fn duplicate_keys_last_wins() {
+        let src = "a: 1\nb:\n  c: p\n  c: q\na: 2\nm: &m {k: 1}\nn:\n  <<: *m\n  k: 2\n";
+        let (docs, dups) = parse_documents_last_wins(src, &LineIndex::new(src)).unwrap();
+        assert_eq!(docs[0].get("a").unwrap().value, Value::Int(2));
+        assert_eq!(
+            docs[0].get("b").unwrap().get("c").map(|n| n.value.clone()),
+            Some(Value::Str("q".into())),
+            "{:?}",
+            docs[0]
+        );
+        assert_eq!(
+            docs[0].get("n").unwrap().get("k").unwrap().value,
+            Value::Int(2)
+        );
+        let found: Vec<(&str, usize, usize)> = dups
+            .iter()
+            .map(|d| (d.name.as_str(), d.ignored.start, d.kept.start))
+            .collect();
+        assert_eq!(found, vec![("a", 0, 22), ("c", 10, 17)]);
     }
 
     #[test]

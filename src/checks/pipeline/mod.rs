@@ -5,82 +5,69 @@ pub mod check_cannot_fail;
 pub mod sleep_wait;
 pub mod syntax;
 
-use crate::model::{FileKind, FileModel, Project};
-use crate::parse::ci::CiFile;
+use crate::model::{FileKind, Project};
+use crate::parse::gitlab::{assemble, CiSource, Pipeline};
 
-/// The GitLab CI files of a run with the local files each one includes (transitively), so that
-/// stages and `extends` templates are looked up across the pipeline as GitLab assembles it.
-pub struct GitlabPipeline<'a> {
-    pub root: &'a FileModel,
-    pub ci: &'a CiFile,
-    /// The file and every local file it includes (that this run found).
-    pub members: Vec<(&'a FileModel, &'a CiFile)>,
-    /// Included by another GitLab file of this run (then that file's stages apply).
-    pub included: bool,
-    /// Includes something obsgate cannot see (project/remote/template/component, or a local
-    /// file outside the run): stages and templates may come from there.
-    pub open: bool,
+/// A GitLab pipeline of the run, assembled as GitLab assembles it.
+pub struct GitlabPipeline {
+    /// Index of the main file in [`gitlab_sources`].
+    pub root: usize,
+    pub pipeline: Pipeline,
+    /// A complete pipeline: its main file is a pipeline GitLab runs (`.gitlab-ci.yml`, or a file
+    /// that declares its own `stages:`), no other file of the run includes it, and everything it
+    /// includes is in sight. Only a complete pipeline is judged on what could come from
+    /// elsewhere (stages, templates, required keys); the others only on what is certain.
+    pub complete: bool,
 }
 
-fn include_matches(pattern: &str, path: &str) -> bool {
-    let p = pattern.trim_start_matches("./").trim_start_matches('/');
-    let path = path.replace('\\', "/");
-    if p.contains('*') {
-        globset::Glob::new(&format!("**/{p}"))
-            .map(|g| g.compile_matcher().is_match(&path))
-            .unwrap_or(false)
-    } else {
-        path == p || path.ends_with(&format!("/{p}"))
-    }
-}
-
-pub fn gitlab_pipelines(project: &Project) -> Vec<GitlabPipeline<'_>> {
-    let files: Vec<(&FileModel, &CiFile)> = project
+/// The GitLab CI files of the run, as the assembler reads them.
+pub fn gitlab_sources(project: &Project) -> Vec<CiSource<'_>> {
+    project
         .files
         .iter()
         .filter(|f| f.kind == FileKind::GitlabCi)
-        .filter_map(|f| Some((f, f.ci.as_ref()?)))
+        .filter_map(|f| {
+            let g = f.ci.as_ref()?.gitlab.as_ref()?;
+            let s = project.sources.get(f.file);
+            Some(CiSource {
+                file: f.file,
+                path: &s.path,
+                src: &s.text,
+                doc: &g.doc,
+                spec: g.spec.as_ref(),
+            })
+        })
+        .collect()
+}
+
+/// Every GitLab pipeline of the run: each file that no other file of the run includes is the
+/// main file of one (a fragment included by nothing here is assembled alone, and judged only
+/// on what is certain).
+pub fn gitlab_pipelines(sources: &[CiSource<'_>]) -> Vec<GitlabPipeline> {
+    let assembled: Vec<Pipeline> = (0..sources.len()).map(|i| assemble(sources, i)).collect();
+    // a file included by another is judged as part of the pipeline that includes it
+    let included: Vec<bool> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            assembled
+                .iter()
+                .enumerate()
+                .any(|(j, p)| j != i && p.files.iter().skip(1).any(|f| *f == s.file))
+        })
         .collect();
-    let path = |f: &FileModel| project.sources.get(f.file).path.clone();
-    let included_by = |pat: &str| -> Vec<usize> {
-        (0..files.len())
-            .filter(|&i| include_matches(pat, &path(files[i].0)))
-            .collect()
-    };
     let mut out = Vec::new();
-    for (i, &(f, ci)) in files.iter().enumerate() {
-        let included = files.iter().enumerate().any(|(j, (_, other))| {
-            j != i
-                && other
-                    .includes_local
-                    .iter()
-                    .any(|p| include_matches(&p.value, &path(f)))
-        });
-        let mut members = vec![i];
-        let mut open = false;
-        let mut k = 0;
-        while k < members.len() {
-            let (_, m) = files[members[k]];
-            open |= m.includes_other > 0;
-            for inc in &m.includes_local {
-                let found = included_by(&inc.value);
-                if found.is_empty() {
-                    open = true;
-                }
-                for j in found {
-                    if !members.contains(&j) {
-                        members.push(j);
-                    }
-                }
-            }
-            k += 1;
+    for (i, p) in assembled.into_iter().enumerate() {
+        if included[i] {
+            continue;
         }
+        let name = sources[i].path.rsplit('/').next().unwrap_or("");
+        let main = name == ".gitlab-ci.yml" || sources[i].doc.get("stages").is_some();
+        let complete = main && !p.open && sources[i].spec.is_none();
         out.push(GitlabPipeline {
-            root: f,
-            ci,
-            members: members.into_iter().map(|m| files[m]).collect(),
-            included,
-            open,
+            root: i,
+            pipeline: p,
+            complete,
         });
     }
     out
