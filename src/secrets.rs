@@ -308,6 +308,56 @@ fn contains_var(t: &str) -> bool {
         .is_match(t)
 }
 
+/// Does a literal value have the shape of a secret? A secret-bearing name is not enough: a URL
+/// without credentials, an identifier (a C macro name, an artifact name, a variable that names
+/// another variable), a path or a reference into a secret manager (`quay-io:token`,
+/// `kv/data/ci#token`) is not one. A value is when it holds a known credential format, or is a
+/// single token that mixes character classes (letters with digits or symbols) or is long and
+/// random-looking.
+pub fn shaped_like_secret(v: &str) -> bool {
+    let t = v.trim().trim_matches(|c| c == '"' || c == '\'');
+    if !scan_text(t).is_empty() {
+        return true;
+    }
+    if t.chars().any(char::is_whitespace) || t.len() < 6 {
+        return false;
+    }
+    if t.contains("://") {
+        return url_carries_secret(t);
+    }
+    // words joined by separators, each word letters only: identifiers, names, manager paths
+    let words_only = t
+        .split(|c: char| matches!(c, '-' | '_' | '.' | ':' | '/' | '#' | '@'))
+        .all(|w| w.chars().all(|c| c.is_ascii_alphabetic()));
+    let upper_snake = t
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    // a path with several segments (a secret manager reference, a file in the repository)
+    let path_like = t.matches('/').count() >= 2 && !t.contains("//");
+    if words_only || upper_snake || path_like {
+        return false;
+    }
+    let letters = t.chars().any(|c| c.is_ascii_alphabetic());
+    let digits = t.chars().any(|c| c.is_ascii_digit());
+    let symbols = t.chars().any(|c| !c.is_ascii_alphanumeric());
+    (letters && (digits || symbols)) || (t.len() >= 16 && shannon_entropy(t) >= 3.5)
+}
+
+fn shannon_entropy(s: &str) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    for c in s.chars() {
+        *counts.entry(c).or_insert(0usize) += 1;
+    }
+    let n = s.chars().count() as f64;
+    counts
+        .values()
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
 /// Literal secrets in CI variables/environment whose names say they hold secrets: `(file index,
 /// variable)` pairs with the verdict.
 pub fn ci_secret_values(
@@ -325,7 +375,10 @@ pub fn ci_secret_values(
             {
                 continue;
             }
-            out.push((f.file, v, is_placeholder(&value.value)));
+            let placeholder = is_placeholder(&value.value);
+            if placeholder || shaped_like_secret(&value.value) {
+                out.push((f.file, v, placeholder));
+            }
         }
     }
     out
@@ -605,6 +658,31 @@ mod tests {
             ["Slack token", "GitHub token", "password in a URL"]
         );
         assert!(scan_text("global: glimpse-of-a-word-that-is-long-enough").is_empty());
+    }
+
+    #[test]
+    fn values_shaped_like_secrets() {
+        for v in [
+            "s3cr3t-Passw0rd!",
+            "rt-7f3a9c1e5b2d4f60",
+            "hunter2x",
+            "https://user:Pa55word@db.acme.io/x",
+            "ghp_0123456789abcdefABCDEF0123456789abcd",
+        ] {
+            assert!(shaped_like_secret(v), "{v}");
+        }
+        // identifiers, names, URLs without credentials, secret-manager references
+        for v in [
+            "QUAY_USERNAME=quay-io:username\nQUAY_PASSWORD=quay-io:token",
+            "quay-io:token",
+            "CONFIG_SIGNING_KEY_PATH",
+            "release-signing-key",
+            "https://registry.acme.io/v2/",
+            "projects/ci/secrets/deploy-token/versions/latest",
+            "secret",
+        ] {
+            assert!(!shaped_like_secret(v), "{v}");
+        }
     }
 
     #[test]

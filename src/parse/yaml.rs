@@ -219,7 +219,8 @@ fn loc_offset(loc: &serde_saphyr::Location, src: &str, lines: &LineIndex) -> (us
 }
 
 fn convert(raw: Spanned<Raw>, src: &str, lines: &LineIndex) -> Node {
-    let (start, end) = loc_offset(&raw.referenced, src, lines);
+    // where the node is written: for a node an alias (`*x`, `<<: *x`) repeats, at its anchor
+    let (start, end) = loc_offset(&raw.defined, src, lines);
     match raw.value {
         Raw::Null => Node {
             value: Value::Null,
@@ -258,7 +259,7 @@ fn convert(raw: Spanned<Raw>, src: &str, lines: &LineIndex) -> Node {
             let entries: Vec<(Key, Node)> = entries
                 .into_iter()
                 .map(|(k, v)| {
-                    let (ks, ke) = loc_offset(&k.referenced, src, lines);
+                    let (ks, ke) = loc_offset(&k.defined, src, lines);
                     (
                         Key {
                             name: k.value,
@@ -451,6 +452,16 @@ mod tests {
         let src = "a: [1,\n";
         let e = parse(src).unwrap_err();
         assert!(!e.message.is_empty());
+    }
+
+    #[test]
+    fn aliased_nodes_are_where_their_anchor_is() {
+        let src = "a: &x\n  s: [one, two]\nb:\n  <<: *x\nc: *x\n";
+        let d = parse(src).unwrap();
+        for k in ["a", "b", "c"] {
+            let s = d[0].get(k).unwrap().get("s").unwrap();
+            assert_eq!(&src[s.items()[0].span.clone()], "one", "{k}");
+        }
     }
 
     #[test]

@@ -7,34 +7,109 @@ use crate::parse::shell::{self, Command, CompoundKind, Script};
 
 pub struct SleepWait;
 
-/// A command that starts something in the background, as written.
-fn starts_service(cmd: &Command) -> Option<String> {
-    let words: Vec<&str> = cmd.words.iter().map(|w| w.text.as_str()).collect();
-    // named by its first words, never by options or values that might carry credentials
-    let text = words
+/// The first words of a command, never options or values that might carry credentials.
+fn name_of(cmd: &Command) -> String {
+    cmd.words
         .iter()
+        .map(|w| w.text.as_str())
         .take_while(|w| !w.starts_with('-') && !w.contains('=') && !w.contains('$'))
         .take(3)
-        .copied()
         .collect::<Vec<_>>()
-        .join(" ");
+        .join(" ")
+}
+
+/// The first argument that is not an option: a subcommand (`docker compose up`, `pg_ctl start`).
+fn has_subcommand(words: &[&str], sub: &str) -> bool {
+    words.iter().skip(1).any(|w| *w == sub)
+}
+
+/// Programs whose `start` runs in the foreground (`npm start` blocks until the app exits).
+const FOREGROUND_START: &[&str] = &["npm", "yarn", "pnpm", "bun", "deno", "mix", "rails", "make"];
+
+/// A command that starts something that keeps running after it returns, as written: a
+/// background job (`&`), a detached container, a service manager's start, a daemon flag
+/// (`--daemon`, `--detach`), a `start` subcommand (`pg_ctl start`, `minikube start`).
+fn starts_service(cmd: &Command) -> Option<String> {
+    let words: Vec<&str> = cmd.words.iter().map(|w| w.text.as_str()).collect();
     if cmd.background {
-        return Some(text);
+        return Some(name_of(cmd));
     }
     let prog = shell::program_name(cmd)?;
     let detached = words.iter().any(|w| *w == "-d" || *w == "--detach");
+    // `docker compose up -d --wait` / `helm install --wait` return once the service is ready
+    let waits = words
+        .iter()
+        .any(|w| *w == "--wait" || w.starts_with("--wait=") || *w == "--atomic");
     let up = match prog {
-        "docker" | "podman" => {
-            (words.contains(&"run") && detached)
-                || (words.contains(&"compose") && words.contains(&"up") && detached)
+        "docker" | "podman" | "nerdctl" => {
+            (has_subcommand(&words, "run") && detached)
+                || (has_subcommand(&words, "compose")
+                    && has_subcommand(&words, "up")
+                    && detached
+                    && !waits)
+                || has_subcommand(&words, "start")
         }
-        "docker-compose" => words.contains(&"up") && detached,
-        "systemctl" | "service" => words.contains(&"start") || words.contains(&"restart"),
-        "kubectl" => words.contains(&"apply") || words.contains(&"rollout"),
-        "helm" => words.contains(&"install") || words.contains(&"upgrade"),
-        _ => false,
+        "docker-compose" | "podman-compose" => has_subcommand(&words, "up") && detached && !waits,
+        "systemctl" | "service" => {
+            has_subcommand(&words, "start") || has_subcommand(&words, "restart")
+        }
+        "kubectl" => has_subcommand(&words, "apply") || has_subcommand(&words, "create"),
+        "helm" => {
+            (has_subcommand(&words, "install") || has_subcommand(&words, "upgrade")) && !waits
+        }
+        p if FOREGROUND_START.contains(&p) => false,
+        _ => {
+            words.iter().skip(1).any(|w| {
+                matches!(
+                    *w,
+                    "--daemon" | "--daemonize" | "-daemon" | "--detach" | "--background"
+                )
+            }) || words.get(1) == Some(&"start")
+        }
     };
-    up.then_some(text)
+    up.then(|| name_of(cmd))
+}
+
+/// A command that waits until a started service is ready (or gives up): after it, a `sleep` is
+/// not a wait for start.
+fn polls_readiness(cmd: &Command) -> bool {
+    let words: Vec<&str> = cmd.words.iter().map(|w| w.text.as_str()).collect();
+    let Some(prog) = shell::program_name(cmd) else {
+        return false;
+    };
+    match prog {
+        "curl" => words.iter().any(|w| w.starts_with("--retry")),
+        "wget" => words
+            .iter()
+            .any(|w| w.starts_with("--tries") || w.starts_with("--retry")),
+        "kubectl" => {
+            (has_subcommand(&words, "rollout") && has_subcommand(&words, "status"))
+                || has_subcommand(&words, "wait")
+        }
+        "wait-for-it" | "wait-for-it.sh" | "wait-for" | "dockerize" | "pg_isready"
+        | "mysqladmin" | "redis-cli" => true,
+        "docker" | "podman" => has_subcommand(&words, "wait") || has_subcommand(&words, "inspect"),
+        "obsgate" => has_subcommand(&words, "probe"),
+        _ => prog.starts_with("wait"),
+    }
+}
+
+/// A command that stops what was started: a `sleep` after it is not a wait for start.
+fn stops_service(cmd: &Command) -> bool {
+    let words: Vec<&str> = cmd.words.iter().map(|w| w.text.as_str()).collect();
+    let Some(prog) = shell::program_name(cmd) else {
+        return false;
+    };
+    let any = |subs: &[&str]| subs.iter().any(|s| has_subcommand(&words, s));
+    match prog {
+        "kill" | "pkill" | "killall" => true,
+        "docker" | "podman" | "nerdctl" => any(&["stop", "kill", "rm", "down"]),
+        "docker-compose" | "podman-compose" => any(&["down", "stop", "kill"]),
+        "systemctl" | "service" => any(&["stop"]),
+        "kubectl" => any(&["delete"]),
+        "helm" => any(&["uninstall", "delete"]),
+        _ => words.get(1) == Some(&"stop"),
+    }
 }
 
 fn sleep_seconds(cmd: &Command) -> Option<f64> {
@@ -68,7 +143,9 @@ impl Check for SleepWait {
     }
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
-        let mut out = Vec::new();
+        let mut out: Vec<Finding> = Vec::new();
+        // a `sleep` written once (in an anchor that many jobs merge) is reported once
+        let mut seen = std::collections::HashSet::new();
         for f in &cx.project.files {
             // the scripts of one job run in sequence (before_script, script): a service started
             // by one item is still starting in the next
@@ -85,6 +162,13 @@ impl Check for SleepWait {
                         started = Some((what, b, c.span.clone()));
                         continue;
                     }
+                    // a readiness poll (a loop that polls, or a command that waits) or a stop:
+                    // what follows does not wait for the start
+                    let polls = in_loop(&script, c) && sleep_seconds(c).is_none();
+                    if started.is_some() && (polls || polls_readiness(c) || stops_service(c)) {
+                        started = None;
+                        continue;
+                    }
                     let Some(secs) = sleep_seconds(c) else {
                         continue;
                     };
@@ -95,11 +179,16 @@ impl Check for SleepWait {
                         continue;
                     };
                     let arg = c.words.get(1).map(|w| w.text.as_str()).unwrap_or("");
+                    let at = b.file_span(&c.span);
+                    if !seen.insert((f.file, at.start, at.end)) {
+                        started = None;
+                        continue;
+                    }
                     out.push(
                         Finding::new(
                             self.id(),
                             f.file,
-                            b.file_span(&c.span),
+                            at,
                             format!(
                                 "`sleep {arg}` waits a fixed time for `{what}` to come up: on a slow runner the checks that follow run before it is ready (and fail, or pass against nothing), on a fast one the job just waits"
                             ),
