@@ -327,7 +327,7 @@ pub fn shaped_like_secret(v: &str) -> bool {
     }
     // words joined by separators, each word letters only: identifiers, names, manager paths
     let words_only = t
-        .split(|c: char| matches!(c, '-' | '_' | '.' | ':' | '/' | '#' | '@'))
+        .split(['-', '_', '.', ':', '/', '#', '@'])
         .all(|w| w.chars().all(|c| c.is_ascii_alphabetic()));
     let upper_snake = t
         .chars()
