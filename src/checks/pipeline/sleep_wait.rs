@@ -23,6 +23,12 @@ fn has_subcommand(words: &[&str], sub: &str) -> bool {
     words.iter().skip(1).any(|w| *w == sub)
 }
 
+/// Programs that print or filter the word `start`, never start anything.
+const TEXT_TOOLS: &[&str] = &[
+    "echo", "printf", "grep", "egrep", "sed", "awk", "cut", "tr", "cat", "tee", "logger", "test",
+    "[", "jq", "yq", "git",
+];
+
 /// Programs whose `start` runs in the foreground (`npm start` blocks until the app exits).
 const FOREGROUND_START: &[&str] = &["npm", "yarn", "pnpm", "bun", "deno", "mix", "rails", "make"];
 
@@ -57,14 +63,14 @@ fn starts_service(cmd: &Command) -> Option<String> {
         "helm" => {
             (has_subcommand(&words, "install") || has_subcommand(&words, "upgrade")) && !waits
         }
-        p if FOREGROUND_START.contains(&p) => false,
+        p if FOREGROUND_START.contains(&p) || TEXT_TOOLS.contains(&p) => false,
         _ => {
             words.iter().skip(1).any(|w| {
                 matches!(
                     *w,
                     "--daemon" | "--daemonize" | "-daemon" | "--detach" | "--background"
                 )
-            }) || words.get(1) == Some(&"start")
+            }) || has_subcommand(&words, "start")
         }
     };
     up.then(|| name_of(cmd))
