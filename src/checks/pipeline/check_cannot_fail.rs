@@ -7,7 +7,7 @@
 use crate::checks::{Check, Ctx, Finding};
 use crate::model::{FileKind, FileModel};
 use crate::parse::ci::ScriptBlock;
-use crate::parse::shell::{self, Command, Connector, Part, Script, ShellOptions};
+use crate::parse::shell::{self, Command, CompoundKind, Connector, Part, Script, ShellOptions};
 
 pub struct CheckCannotFail;
 
@@ -174,6 +174,87 @@ const SINKS: &[&str] = &[
     "python", "python3", "yq",
 ];
 
+/// A `curl` target that is a health check or a reload: its HTTP status is the verdict
+/// (Prometheus' and Alertmanager's `/-/reload`, `/-/healthy`, `/-/ready`; `/health`, `/healthz`,
+/// `/ready`, `/readyz`, `/livez`). Returns the path as written (never the host or credentials).
+fn status_endpoint(cmd: &Command) -> Option<String> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r"(/-/(?:reload|healthy|ready)|/(?:health|healthz|healthcheck|ready|readyz|livez))(?:[/?#]|$)")
+            .expect("endpoint regex")
+    });
+    cmd.words
+        .iter()
+        .skip(1)
+        .filter(|w| !w.text.starts_with('-'))
+        .find_map(|w| re.captures(&w.text).map(|c| c[1].to_string()))
+}
+
+/// A formatter run as a step: it rewrites the files (or lists them) and exits 0 whatever it
+/// found. `None` when it runs in check mode.
+fn formatter_that_passes(cmd: &Command) -> Option<&'static str> {
+    let prog = shell::program_name(cmd)?;
+    let words: Vec<&str> = cmd.words.iter().map(|w| w.text.as_str()).collect();
+    let has = |w: &str| {
+        words
+            .iter()
+            .any(|x| *x == w || x.starts_with(&format!("{w}=")))
+    };
+    let sub = |w: &str| words.iter().skip(1).any(|x| *x == w);
+    // `cargo fmt --version`: prints a version, formats nothing
+    if ["--version", "-V", "--help", "-h", "version", "help"]
+        .iter()
+        .any(|w| has(w))
+    {
+        return None;
+    }
+    match prog {
+        "go" if sub("fmt") => Some("go fmt"),
+        "gofmt" if !has("-d") => Some("gofmt"),
+        "cargo" if sub("fmt") && !has("--check") => Some("cargo fmt"),
+        "rustfmt" if !has("--check") => Some("rustfmt"),
+        "black" if !has("--check") => Some("black"),
+        "isort" if !has("--check") && !has("--check-only") && !has("-c") => Some("isort"),
+        "terraform" | "tofu" if sub("fmt") && !has("-check") && !has("--check") => {
+            Some(if prog == "tofu" {
+                "tofu fmt"
+            } else {
+                "terraform fmt"
+            })
+        }
+        "prettier" if has("--write") || has("-w") => Some("prettier --write"),
+        _ => None,
+    }
+}
+
+/// `git diff --exit-code` / `git diff --quiet`: fails when a formatter changed something.
+fn diff_check(cmd: &Command) -> bool {
+    shell::program_name(cmd) == Some("git")
+        && cmd.words.iter().any(|w| w.text == "diff")
+        && cmd
+            .words
+            .iter()
+            .any(|w| w.text == "--exit-code" || w.text == "--quiet")
+}
+
+/// A command that probes whether something is up.
+fn probe(cmd: &Command) -> bool {
+    matches!(
+        shell::program_name(cmd),
+        Some(
+            "curl"
+                | "wget"
+                | "nc"
+                | "pg_isready"
+                | "mysqladmin"
+                | "redis-cli"
+                | "grpc_health_probe"
+                | "test"
+                | "["
+        )
+    )
+}
+
 impl Check for CheckCannotFail {
     fn id(&self) -> &'static str {
         "pipeline/check-cannot-fail"
@@ -196,8 +277,18 @@ impl Check for CheckCannotFail {
                 },
                 _ => ShellOptions::default(),
             };
+            // jobs that fail when a formatter changed a file (`git diff --exit-code`)
+            let diffed: std::collections::HashSet<&Option<String>> = f
+                .scripts
+                .iter()
+                .filter(|b| shell::parse(&b.text).commands.iter().any(diff_check))
+                .map(|b| &b.job)
+                .collect();
             for b in &f.scripts {
                 self.block(f, b, initial, &mut out);
+                if b.job.is_some() && !diffed.contains(&b.job) {
+                    self.formatters(f, b, &mut out);
+                }
             }
         }
         out
@@ -205,6 +296,40 @@ impl Check for CheckCannotFail {
 }
 
 impl CheckCannotFail {
+    /// `go fmt ./...` as a CI step: it rewrites the files in the runner's checkout and exits 0,
+    /// so the step is green however badly the code is formatted.
+    fn formatters(&self, f: &FileModel, b: &ScriptBlock, out: &mut Vec<Finding>) {
+        let script = shell::parse(&b.text);
+        for c in &script.commands {
+            let Some(tool) = formatter_that_passes(c) else {
+                continue;
+            };
+            let fix = match tool {
+                "go fmt" | "gofmt" => {
+                    "`test -z \"$(gofmt -l .)\"` (fails and lists the files that need formatting)"
+                }
+                "cargo fmt" => "`cargo fmt --check`",
+                "rustfmt" => "`rustfmt --check`",
+                "black" => "`black --check .`",
+                "isort" => "`isort --check-only .`",
+                "terraform fmt" | "tofu fmt" => "`terraform fmt -check -recursive`",
+                _ => "`prettier --check .`",
+            };
+            out.push(
+                Finding::new(
+                    self.id(),
+                    f.file,
+                    b.file_span(&c.span),
+                    format!(
+                        "`{tool}` formats the files in the runner's checkout and exits 0 whatever it found: as a check, this step always passes"
+                    ),
+                )
+                .label("always exits 0")
+                .help(format!("run it in check mode instead: {fix}; or follow it with `git diff --exit-code`")),
+            );
+        }
+    }
+
     fn block(&self, f: &FileModel, b: &ScriptBlock, initial: ShellOptions, out: &mut Vec<Finding>) {
         let script = shell::parse(&b.text);
         let id = self.id();
@@ -265,6 +390,174 @@ impl CheckCannotFail {
                 .help("add `--fail` (`curl -fsS URL | ...`) so an HTTP error fails the step, or verify the endpoint with `obsgate probe --target URL`"),
             );
             reported.push(i);
+        }
+        // curl without --fail on a reload or health endpoint, its status not read otherwise
+        for (i, c) in script.commands.iter().enumerate() {
+            if reported.contains(&i)
+                || shell::program_name(c) != Some("curl")
+                || shell::has_flag(c, 'f', &["fail", "fail-with-body", "fail-early"])
+                || c.after == Connector::Pipe
+                || c.words
+                    .iter()
+                    .any(|w| w.text == "-w" || w.text.starts_with("--write-out"))
+            {
+                continue;
+            }
+            let Some(endpoint) = status_endpoint(c) else {
+                continue;
+            };
+            let prog_span = c
+                .words
+                .first()
+                .map(|w| w.span.clone())
+                .unwrap_or(c.span.clone());
+            let what = if endpoint.ends_with("reload") {
+                "a reload that fails (a config the server refuses answers 500)"
+            } else {
+                "a service that is down or not ready (500, 503)"
+            };
+            out.push(
+                Finding::new(
+                    id,
+                    f.file,
+                    span(&prog_span),
+                    format!(
+                        "`curl` without `--fail` on `{endpoint}`: an HTTP error still exits 0, so this step passes on {what}"
+                    ),
+                )
+                .label("no --fail")
+                .help("add `--fail` (`curl -fsS ...`) so an HTTP error fails the step"),
+            );
+            reported.push(i);
+        }
+        // `exit $RESULT` where RESULT is only ever set to 0
+        if let Some(last) = script.commands.last().filter(|c| c.context.is_empty()) {
+            let var = (shell::program_name(last) == Some("exit"))
+                .then(|| last.words.get(1))
+                .flatten()
+                .map(|w| {
+                    w.text
+                        .trim_start_matches('$')
+                        .trim_start_matches('{')
+                        .trim_end_matches('}')
+                        .to_string()
+                })
+                .filter(|v| {
+                    !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                });
+            if let Some(var) = var {
+                let prefix = format!("{var}=");
+                let mut values = script
+                    .commands
+                    .iter()
+                    .flat_map(|c| {
+                        c.assignments.iter().chain(
+                            c.words
+                                .iter()
+                                .skip_while(|w| w.text != "export" && w.text != "local")
+                                .skip(1),
+                        )
+                    })
+                    .filter_map(|w| w.text.strip_prefix(&prefix));
+                let other_writes = b.text.contains(&format!("(({var}"))
+                    || b.text.contains(&format!("let {var}"))
+                    || b.text.contains(&format!("read {var}"))
+                    || b.text.contains(&format!("{var}+="));
+                let checked = script
+                    .commands
+                    .iter()
+                    .any(|c| validation(c).is_some() && c.context.iter().any(|x| x.is_condition()));
+                let mut any = false;
+                let all_zero = values.all(|v| {
+                    any = true;
+                    v.trim_matches(|c| c == '"' || c == '\'') == "0"
+                });
+                if any && all_zero && !other_writes && checked {
+                    out.push(
+                        Finding::new(
+                            id,
+                            f.file,
+                            span(&last.span),
+                            format!(
+                                "`{}` always exits 0: `{var}` is only ever set to 0, so whatever the checks above find, the step passes",
+                                last.words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ")
+                            ),
+                        )
+                        .label("always 0")
+                        .help(format!("set `{var}=1` where a check fails (`promtool check rules x.yml || {var}=1`), or let the failing command fail the script (`set -e`)")),
+                    );
+                }
+            }
+        }
+        // bounded readiness loops that give up silently and let the script carry on
+        for (ci, comp) in script.compounds.iter().enumerate() {
+            let bounded = match comp.kind {
+                CompoundKind::For => true,
+                CompoundKind::While | CompoundKind::Until => script.commands.iter().any(|c| {
+                    c.context
+                        .last()
+                        .is_some_and(|x| x.compound == ci && x.part == Part::LoopCond)
+                        && c.words.iter().any(|w| {
+                            matches!(
+                                w.text.as_str(),
+                                "-lt" | "-le" | "-gt" | "-ge" | "-eq" | "-ne"
+                            )
+                        })
+                }),
+                _ => false,
+            };
+            if !bounded {
+                continue;
+            }
+            let body: Vec<(usize, &Command)> = script
+                .commands
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.context.iter().any(|x| x.compound == ci))
+                .collect();
+            let breaks_on_probe = body.iter().any(|(j, c)| {
+                shell::program_name(c) == Some("break")
+                    && (script
+                        .commands
+                        .get(j.wrapping_sub(1))
+                        .is_some_and(|p| probe(p) && p.after == Connector::And)
+                        || c.context.iter().any(|x| match x.part {
+                            Part::Then(k) => script.ifs.get(k).is_some_and(|ifb| {
+                                ifb.cond
+                                    .iter()
+                                    .any(|&q| script.commands.get(q).is_some_and(probe))
+                            }),
+                            _ => false,
+                        }))
+            });
+            let sleeps = body
+                .iter()
+                .any(|(_, c)| shell::program_name(c) == Some("sleep"));
+            let gives_up_loudly = body.iter().any(|(_, c)| exits_nonzero(c));
+            if !breaks_on_probe || !sleeps || gives_up_loudly {
+                continue;
+            }
+            // what runs next at the loop's level: a re-check (a probe, a test) reads the outcome
+            let next = script
+                .commands
+                .iter()
+                .find(|c| c.span.start >= comp.span.end && c.context.len() <= comp.context.len());
+            let Some(next) = next else { continue };
+            if probe(next) || exits_nonzero(next) || next.context.iter().any(|x| x.is_condition()) {
+                continue;
+            }
+            let kw = comp.span.start..(comp.span.start + 5).min(comp.span.end);
+            out.push(
+                Finding::new(
+                    id,
+                    f.file,
+                    span(&kw),
+                    "this readiness loop gives up silently: when the service never comes up, the loop ends after its last try and the script carries on as if it were ready (the checks that follow then fail for the wrong reason, or pass against nothing)".to_string(),
+                )
+                .label("gives up silently")
+                .also(f.file, span(&next.span), "runs whether or not the service came up")
+                .help("fail when the tries run out: after the loop, probe once more with `--fail` (`curl -fsS URL >/dev/null`), or `exit 1` in the loop on the last try; `curl -fsS --retry 30 --retry-connrefused --retry-delay 1 URL` does both"),
+            );
         }
         // "tool missing, skipping" branches
         for ifb in &script.ifs {
