@@ -237,6 +237,19 @@ fn diff_check(cmd: &Command) -> bool {
             .any(|w| w.text == "--exit-code" || w.text == "--quiet")
 }
 
+fn curl_without_fail(c: &Command) -> bool {
+    shell::program_name(c) == Some("curl")
+        && !shell::has_flag(c, 'f', &["fail", "fail-with-body", "fail-early"])
+}
+
+/// The span of a command's program word.
+fn program_span(c: &Command) -> std::ops::Range<usize> {
+    c.words
+        .first()
+        .map(|w| w.span.clone())
+        .unwrap_or(c.span.clone())
+}
+
 /// A command that probes whether something is up.
 fn probe(cmd: &Command) -> bool {
     matches!(
@@ -355,10 +368,7 @@ impl CheckCannotFail {
         }
         // curl without --fail feeding a reader
         for (i, c) in script.commands.iter().enumerate() {
-            if shell::program_name(c) != Some("curl")
-                || shell::has_flag(c, 'f', &["fail", "fail-with-body", "fail-early"])
-                || c.after != Connector::Pipe
-            {
+            if !curl_without_fail(c) || c.after != Connector::Pipe {
                 continue;
             }
             let Some(next) = script
@@ -371,11 +381,7 @@ impl CheckCannotFail {
             let Some(sink) = shell::program_name(next).filter(|p| SINKS.contains(p)) else {
                 continue;
             };
-            let prog_span = c
-                .words
-                .first()
-                .map(|w| w.span.clone())
-                .unwrap_or(c.span.clone());
+            let prog_span = program_span(c);
             out.push(
                 Finding::new(
                     id,
@@ -394,8 +400,7 @@ impl CheckCannotFail {
         // curl without --fail on a reload or health endpoint, its status not read otherwise
         for (i, c) in script.commands.iter().enumerate() {
             if reported.contains(&i)
-                || shell::program_name(c) != Some("curl")
-                || shell::has_flag(c, 'f', &["fail", "fail-with-body", "fail-early"])
+                || !curl_without_fail(c)
                 || c.after == Connector::Pipe
                 || c.words
                     .iter()
@@ -406,11 +411,7 @@ impl CheckCannotFail {
             let Some(endpoint) = status_endpoint(c) else {
                 continue;
             };
-            let prog_span = c
-                .words
-                .first()
-                .map(|w| w.span.clone())
-                .unwrap_or(c.span.clone());
+            let prog_span = program_span(c);
             let what = if endpoint.ends_with("reload") {
                 "a reload that fails (a config the server refuses answers 500)"
             } else {
