@@ -72,6 +72,7 @@ pub static REGISTRY: &[Registered] = &[
     check!(secrets / inline: Inline, "secrets/inline"),
     check!(secrets / known_format: KnownFormat, "secrets/known-format"),
     check!(secrets / placeholder: Placeholder, "secrets/placeholder"),
+    check!(obsgate / templated_file: TemplatedFile, "obsgate/templated-file"),
     check!(obsgate / unreadable_file: UnreadableFile, "obsgate/unreadable-file"),
     check!(obsgate / unused_suppression: UnusedSuppression, "obsgate/unused-suppression"),
 ];

@@ -1,6 +1,7 @@
 //! The project model: every parsed input of a run, merged so that checks can look across files.
 
 pub mod inventory;
+pub mod recognise;
 pub mod routing;
 pub mod thresholds;
 
@@ -43,6 +44,11 @@ pub enum FileKind {
     ProbeTarget,
     /// A metrics exposition (a scrape of a probed target).
     Exposition,
+    /// A template (Helm, Jinja, a `.tmpl` file) of a rule file or an Alertmanager config: what
+    /// gets loaded is its rendered output, so it is not audited ([`recognise::template_marker`]).
+    Template,
+    /// Grafana provisioning (alert rules, contact points, policies): Grafana's formats.
+    Grafana,
     /// Parsed, but not a kind obsgate audits.
     Unknown,
     /// Could not be read or parsed at all.
@@ -65,6 +71,8 @@ impl FileKind {
             FileKind::MetricDefinitions => "metric-definitions",
             FileKind::ProbeTarget => "probe-target",
             FileKind::Exposition => "exposition",
+            FileKind::Template => "template",
+            FileKind::Grafana => "grafana-provisioning",
             FileKind::Unknown => "unknown",
             FileKind::Unreadable => "unreadable",
         }
@@ -410,8 +418,21 @@ pub fn parse_file(
     lines: &crate::source::LineIndex,
     path: &str,
 ) -> FileModel {
-    let name_hint = path.rsplit('/').next().unwrap_or(path);
     let mut model = FileModel::new(file, FileKind::Unknown);
+    if !crate::parse::ci::ci_path(path) {
+        if let Some(m) = recognise::template_marker(text, path) {
+            // Grafana's legends (`{{ instance }}`) look like Jinja: its files are Grafana's
+            let grafana = yaml::parse_documents(text, lines)
+                .is_ok_and(|docs| docs.iter().any(recognise::grafana_provisioning));
+            if grafana {
+                model.kind = FileKind::Grafana;
+            } else if let Some(what) = recognise::looks_like_monitoring(text, path) {
+                model.kind = FileKind::Template;
+                model.issues.push(templated_issue(text, &m, what));
+            }
+            return model;
+        }
+    }
     let docs = match yaml::parse_documents(text, lines) {
         Ok(d) => d,
         Err(e) => match gitlab_last_wins(text, lines, path) {
@@ -431,13 +452,8 @@ pub fn parse_file(
             }
             None => {
                 model.kind = FileKind::Unreadable;
-                let check = if sniff_rules(text, name_hint) {
-                    "rules/syntax"
-                } else if sniff_alertmanager(text) {
-                    alertmanager::CHECK
-                } else {
-                    "obsgate/unreadable-file"
-                };
+                let check = recognise::looks_like_monitoring(text, path)
+                    .unwrap_or("obsgate/unreadable-file");
                 model.issues.push(Issue {
                     check,
                     message: format!("invalid YAML: {}", e.message),
@@ -455,7 +471,8 @@ pub fn parse_file(
     let spec =
         (docs.len() == 2 && crate::parse::ci::is_spec_header(&docs[0])).then(|| docs[0].clone());
     for doc in docs.iter().skip(usize::from(spec.is_some())) {
-        if let Some(flavor) = prom_rules::detect(doc) {
+        let kind = recognise::document(doc, path, spec.is_some());
+        if let recognise::DocKind::Rules(flavor) = kind {
             if flavor == prom_rules::Flavor::Plain {
                 plain_docs += 1;
                 if plain_docs > 1 {
@@ -476,15 +493,14 @@ pub fn parse_file(
             let (rd, issues) = prom_rules::parse_doc(doc, flavor, text);
             model.rule_docs.push(rd);
             model.issues.extend(issues);
-        } else if alertmanager::detect(doc) {
+        } else if kind == recognise::DocKind::Grafana {
+            model.kind = FileKind::Grafana;
+        } else if kind == recognise::DocKind::Alertmanager {
             model.kind = FileKind::Alertmanager;
             let (cfg, issues) = alertmanager::parse_doc(doc, text);
             model.alertmanager.push(cfg);
             model.issues.extend(issues);
-        } else if matches!(
-            doc.get("kind").and_then(yaml::Node::as_str),
-            Some("Secret") | Some("ConfigMap")
-        ) {
+        } else if kind == recognise::DocKind::KubernetesObject {
             let (embedded, problems) = k8s::embedded_files(doc, text);
             let secrets = k8s::secret_values(doc);
             if !embedded.is_empty() || !problems.is_empty() || !secrets.is_empty() {
@@ -502,7 +518,9 @@ pub fn parse_file(
                 });
             }
             model.embedded.extend(embedded);
-        } else if let Some(intervals) = prometheus_config_intervals(doc, text) {
+        } else if let (recognise::DocKind::PrometheusConfig, Some(intervals)) =
+            (kind, prometheus_config_intervals(doc, text))
+        {
             model.kind = FileKind::PrometheusConfig;
             model.scrape_intervals.extend(intervals);
             if let Some(rf) = doc.get("rule_files") {
@@ -512,7 +530,7 @@ pub fn parse_file(
                         .filter_map(|n| n.as_str().map(str::to_string)),
                 );
             }
-        } else if crate::parse::analysis::detect(doc, path) {
+        } else if kind == recognise::DocKind::Analysis {
             model.kind = FileKind::AnalysisArtifact;
             let a = crate::parse::analysis::parse_doc(doc, text);
             for (k, v) in &a.thresholds {
@@ -536,9 +554,7 @@ pub fn parse_file(
                 });
             }
             model.analysis = Some(a);
-        } else if let Some(kind) = crate::parse::ci::detect(doc, path).or_else(|| {
-            (spec.is_some() && doc.is_map()).then_some(crate::parse::ci::CiKind::GitlabCi)
-        }) {
+        } else if let recognise::DocKind::Ci(kind) = kind {
             model.kind = match kind {
                 crate::parse::ci::CiKind::GitlabCi => FileKind::GitlabCi,
                 crate::parse::ci::CiKind::GithubWorkflow => FileKind::GithubWorkflow,
@@ -755,12 +771,6 @@ pub fn metric_definitions(
     model
 }
 
-/// Does broken YAML look like it was meant to be an Alertmanager config?
-fn sniff_alertmanager(text: &str) -> bool {
-    let top = |needle: &str| text.lines().any(|l| l.starts_with(needle));
-    (top("route:") && top("receivers:")) || (top("receivers:") && text.contains("_configs:"))
-}
-
 /// `global.scrape_interval` (default 1m) and per-job `scrape_interval`s of a Prometheus config.
 fn prometheus_config_intervals(doc: &yaml::Node, src: &str) -> Option<Vec<PromDuration>> {
     let scrape_configs = doc.get("scrape_configs");
@@ -788,15 +798,31 @@ fn prometheus_config_intervals(doc: &yaml::Node, src: &str) -> Option<Vec<PromDu
     Some(out)
 }
 
-/// Does broken YAML look like it was meant to be a rule file?
-fn sniff_rules(text: &str, name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    let has = |needle: &str| {
-        text.lines()
-            .any(|l| l.trim_start().trim_start_matches("- ").starts_with(needle))
+/// The one finding of a template of a rule file or an Alertmanager config: what was not audited,
+/// and how to audit it.
+fn templated_issue(text: &str, m: &recognise::TemplateMarker, what: &str) -> Issue {
+    let (kind, loader) = if what == alertmanager::CHECK {
+        ("Alertmanager config", "Alertmanager")
+    } else {
+        ("rule file", "Prometheus")
     };
-    (has("groups:") && (has("rules:") || has("alert:") || has("record:")))
-        || text.contains("kind: PrometheusRule")
-        || ((lower.contains("rule") || lower.contains("alert"))
-            && (has("alert:") || has("record:") || has("expr:")))
+    let (span, by) = if m.span.is_empty() {
+        (
+            0..text.lines().next().map_or(0, str::len),
+            "its extension says so",
+        )
+    } else {
+        (m.span.clone(), "template markup here")
+    };
+    Issue {
+        check: "obsgate/templated-file",
+        message: format!(
+            "this {kind} is a template for {} ({by}): {loader} loads the file rendered from it, so nothing in this file was audited",
+            m.engine
+        ),
+        span,
+        help: Some("render it and audit the output (for a Helm chart: `helm template CHART --output-dir rendered/` then `obsgate check rendered/`), or exclude the templates in `.obsgate.yml`".into()),
+        downgrade: false,
+        related: Vec::new(),
+    }
 }

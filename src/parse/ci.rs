@@ -187,6 +187,20 @@ fn gitlab_includes(doc: &Node) -> bool {
 }
 
 /// Recognise a CI file by content (with the path as a hint).
+/// Is `path` where CI files live by name (`.gitlab-ci*.yml`, `.gitlab/ci/`, `.github/workflows/`,
+/// `action.yml`)?
+pub fn ci_path(path: &str) -> bool {
+    let p = path.replace('\\', "/");
+    let file = p.rsplit('/').next().unwrap_or("");
+    file.starts_with(".gitlab-ci")
+        || file.ends_with(".gitlab-ci.yml")
+        || file.ends_with(".gitlab-ci.yaml")
+        || p.contains(".gitlab/ci/")
+        || p.contains(".github/workflows/")
+        || file == "action.yml"
+        || file == "action.yaml"
+}
+
 pub fn detect(doc: &Node, path: &str) -> Option<CiKind> {
     if !doc.is_map() {
         return None;

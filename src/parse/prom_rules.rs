@@ -83,6 +83,10 @@ pub struct RuleExpr {
 pub struct Unparsed {
     pub error: PromqlError,
     pub text: Text,
+    /// Not PromQL at all but another query language that the tool loading the file evaluates
+    /// (Loki's LogQL, vmalert's Graphite or LogsQL): not an error, and not judged by the PromQL
+    /// checks.
+    pub dialect: Option<&'static str>,
 }
 
 impl std::ops::Deref for Unparsed {
@@ -100,14 +104,61 @@ impl RuleExpr {
                 span: text.span,
                 parsed: Ok(p),
             },
-            Err((error, written)) => RuleExpr {
-                span: text.span,
-                parsed: Err(Box::new(Unparsed {
-                    error,
-                    text: written,
-                })),
-            },
+            Err((error, written)) => {
+                let dialect = logql(&written).then_some("LogQL");
+                RuleExpr {
+                    span: text.span,
+                    parsed: Err(Box::new(Unparsed {
+                        error,
+                        text: written,
+                        dialect,
+                    })),
+                }
+            }
         }
+    }
+
+    /// An expression in another query language than PromQL (see [`Unparsed::dialect`]).
+    pub fn foreign(text: SStr, dialect: &'static str) -> RuleExpr {
+        let mut e = RuleExpr::new(text);
+        e.make_foreign(dialect);
+        e
+    }
+
+    /// Mark the expression as written in `dialect`, not PromQL.
+    fn make_foreign(&mut self, dialect: &'static str) {
+        let parsed = std::mem::replace(
+            &mut self.parsed,
+            Err(Box::new(Unparsed {
+                error: PromqlError {
+                    message: String::new(),
+                    span: 0..0,
+                    too_complex: false,
+                },
+                text: Text::default(),
+                dialect: None,
+            })),
+        );
+        self.parsed = Err(Box::new(match parsed {
+            Ok(p) => Unparsed {
+                error: PromqlError {
+                    message: format!("{dialect} expression"),
+                    span: 0..0,
+                    too_complex: false,
+                },
+                text: Text::from(p.text()),
+                dialect: Some(dialect),
+            },
+            Err(mut u) => {
+                u.dialect = Some(dialect);
+                *u
+            }
+        }));
+    }
+
+    /// The query language of the expression when it is not PromQL.
+    pub fn dialect(&self) -> Option<&'static str> {
+        self.parsed.as_ref().err().and_then(|u| u.dialect)
     }
 
     /// The expression as PromQL reads it (after YAML unquoting).
@@ -122,6 +173,43 @@ impl RuleExpr {
     pub fn inner_span(&self, src: &str, inner: &Span) -> Span {
         crate::parse::fields::inner_span(src, &self.span, self.text(), inner)
     }
+}
+
+/// Is an expression that PromQL could not parse LogQL (Loki's ruler)? A log pipeline after a
+/// stream selector: `|=`, `|~`, `|>`, `!=`/`!~` followed by a string (a line filter), or a stage
+/// `| json`, `| logfmt`, `| label_format`...; PromQL has no `|` operator and compares with
+/// numbers, never strings. Also LogQL's own range functions (`bytes_over_time`, `bytes_rate`).
+pub fn logql(text: &str) -> bool {
+    let mut chars = text.char_indices().peekable();
+    let mut prev_significant = ' ';
+    while let Some((i, c)) = chars.next() {
+        match c {
+            // skip string literals (a `|` inside a regex is PromQL too)
+            '"' | '\'' | '`' => {
+                let mut escaped = false;
+                for (_, d) in chars.by_ref() {
+                    if escaped {
+                        escaped = false;
+                    } else if d == '\\' && c != '`' {
+                        escaped = true;
+                    } else if d == c {
+                        break;
+                    }
+                }
+                prev_significant = c;
+            }
+            '|' => return true,
+            '!' if matches!(prev_significant, '}' | ')') => {
+                let rest = text[i + 1..].trim_start_matches(['=', '~']).trim_start();
+                if text[i + 1..].starts_with(['=', '~']) && rest.starts_with(['"', '`']) {
+                    return true;
+                }
+            }
+            c if c.is_whitespace() => {}
+            _ => prev_significant = c,
+        }
+    }
+    text.contains("bytes_over_time(") || text.contains("bytes_rate(")
 }
 
 #[derive(Debug)]
@@ -225,6 +313,17 @@ const GROUP_KEYS: &[&str] = &[
     "source_tenants",
     "evaluation_delay",
     "align_evaluation_time_on_interval",
+    // vmalert extensions
+    "type",
+    "concurrency",
+    "params",
+    "headers",
+    "notifier_headers",
+    "eval_offset",
+    "eval_delay",
+    "eval_alignment",
+    "debug",
+    "tenant",
 ];
 const RULE_KEYS: &[&str] = &[
     "record",
@@ -234,6 +333,9 @@ const RULE_KEYS: &[&str] = &[
     "keep_firing_for",
     "labels",
     "annotations",
+    // vmalert extensions
+    "debug",
+    "update_entries_limit",
 ];
 
 struct Ctx<'a> {
@@ -347,7 +449,8 @@ pub fn parse_doc(doc: &Node, flavor: Flavor, src: &std::sync::Arc<str>) -> (Rule
                 cx.wrong_type(root, "the rule file", "a mapping with `groups:`");
             }
             for (k, _) in root.entries() {
-                if k.name != "groups" {
+                // mimirtool's and cortextool's rule files name the ruler namespace they load into
+                if k.name != "groups" && k.name != "namespace" {
                     cx.unknown_key(k, "the rule file", &["groups"]);
                 }
             }
@@ -383,6 +486,20 @@ pub fn parse_doc(doc: &Node, flavor: Flavor, src: &std::sync::Arc<str>) -> (Rule
             );
         }
     }
+    // a Loki ruler file is LogQL throughout, also where an expression happens to parse as PromQL
+    // (`count_over_time({job="x"}[5m]) > 0`)
+    let logql_file = groups
+        .iter()
+        .flat_map(|g| &g.rules)
+        .any(|r| r.expr.as_ref().and_then(RuleExpr::dialect) == Some("LogQL"));
+    if logql_file {
+        for r in groups.iter_mut().flat_map(|g| g.rules.iter_mut()) {
+            if let Some(e) = r.expr.as_mut().filter(|e| e.dialect().is_none()) {
+                e.make_foreign("LogQL");
+            }
+        }
+        cx.r.issues.retain(|i| i.check != "rules/promql-syntax");
+    }
     (RuleDoc { flavor, groups }, cx.r.issues)
 }
 
@@ -399,6 +516,16 @@ fn parse_group(cx: &mut Ctx, g: &Node) -> Option<Group> {
     let mut name = None;
     let mut interval = None;
     let mut rules = Vec::new();
+    // vmalert: the group's query language (`prometheus` by default)
+    let dialect = g
+        .get("type")
+        .and_then(Node::as_str)
+        .filter(|t| *t != "prometheus")
+        .map(|t| match t {
+            "graphite" => "Graphite",
+            "vlogs" => "LogsQL",
+            _ => "another query language",
+        });
     for (k, v) in g.entries() {
         match k.name.as_str() {
             "name" => name = cx.string(v, "name"),
@@ -424,7 +551,7 @@ fn parse_group(cx: &mut Ctx, g: &Node) -> Option<Group> {
                         .par_iter()
                         .map(|r| {
                             let mut own = Ctx::new(src);
-                            let rule = parse_rule(&mut own, r);
+                            let rule = parse_rule(&mut own, r, dialect);
                             (rule, own.r.issues)
                         })
                         .collect();
@@ -437,9 +564,19 @@ fn parse_group(cx: &mut Ctx, g: &Node) -> Option<Group> {
                 _ => cx.wrong_type(v, "rules", "a list of rules"),
             },
             "partial_response_strategy"
+            | "type"
             | "source_tenants"
             | "evaluation_delay"
-            | "align_evaluation_time_on_interval" => {}
+            | "align_evaluation_time_on_interval"
+            | "concurrency"
+            | "params"
+            | "headers"
+            | "notifier_headers"
+            | "eval_offset"
+            | "eval_delay"
+            | "eval_alignment"
+            | "debug"
+            | "tenant" => {}
             _ => cx.unknown_key(k, "a rule group", GROUP_KEYS),
         }
     }
@@ -485,7 +622,7 @@ fn check_label_names(cx: &mut Ctx, pairs: &[Pair]) {
     }
 }
 
-fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
+fn parse_rule(cx: &mut Ctx, r: &Node, dialect: Option<&'static str>) -> Option<Rule> {
     if !r.is_map() {
         cx.wrong_type(r, "a rule", "a mapping");
         return None;
@@ -510,6 +647,7 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
                 annotations = cx.pairs(v, "annotations", true);
                 annotations_key = Some(k.span.clone());
             }
+            "debug" | "update_entries_limit" => {}
             _ => cx.unknown_key(k, "a rule", RULE_KEYS),
         }
     }
@@ -553,8 +691,20 @@ fn parse_rule(cx: &mut Ctx, r: &Node) -> Option<Rule> {
         }
         Some((kspan, v)) => match cx.string(v, "expr") {
             Some(text) if !text.value.trim().is_empty() => {
-                let expr = RuleExpr::new(text);
-                if let Err(e) = &expr.parsed {
+                let expr = match dialect {
+                    Some(d) => RuleExpr::foreign(text, d),
+                    None => RuleExpr::new(text),
+                };
+                // LogQL and other languages are not PromQL errors
+                if let Err(e) = expr
+                    .parsed
+                    .as_ref()
+                    .map(|_| ())
+                    .or_else(|u| match u.dialect {
+                        Some(_) => Ok(()),
+                        None => Err(u),
+                    })
+                {
                     let span = expr.inner_span(cx.src, &e.span);
                     cx.issues.push(if e.too_complex {
                         // valid PromQL, maybe: say so, one severity lower
@@ -710,5 +860,63 @@ mod tests {
         // an escaped quote: the value is not in the source as such
         assert!(!label("team").value.is_shared());
         assert_eq!(label("team").value, "it's");
+    }
+
+    fn parse(text: &str) -> (RuleDoc, Vec<Issue>) {
+        let src: std::sync::Arc<str> = std::sync::Arc::from(text);
+        let lines = crate::source::LineIndex::new(&src);
+        let docs = crate::parse::yaml::parse_documents(&src, &lines).unwrap();
+        parse_doc(&docs[0], Flavor::Plain, &src)
+    }
+
+    #[test]
+    fn logql_is_recognised_and_not_a_promql_error() {
+        for q in [
+            r#"sum(rate({app="api"} |= "error" [5m])) > 10"#,
+            r#"count_over_time({job="x"} |~ "timeout|refused" [1m])"#,
+            r#"sum by (status) (rate({app="gw"} | json | status >= 500 [5m]))"#,
+            r#"rate({app="gw"} != "healthz" [5m])"#,
+            r#"sum(bytes_over_time({app="gw"}[5m]))"#,
+        ] {
+            assert!(logql(q), "{q}");
+        }
+        for q in [
+            r#"rate(http_requests_total{code=~"5..|4.."}[5m]) > 1"#,
+            r#"up{job="a"} != 1"#,
+            r#"x != bool 1"#,
+            r#"label_replace(up, "a", "$1|x", "b", "(.*)")"#,
+        ] {
+            assert!(!logql(q), "{q}");
+        }
+        // a Loki ruler file: no PromQL errors, every expression LogQL (also one PromQL parses)
+        let (doc, issues) = parse(
+            "groups:\n- name: loki\n  rules:\n  - alert: Errors\n    expr: sum(rate({app=\"api\"} |= \"error\" [5m])) > 10\n  - alert: Lines\n    expr: count_over_time({app=\"api\"}[5m]) > 0\n",
+        );
+        assert!(issues.is_empty(), "{issues:?}");
+        assert!(doc.groups[0]
+            .rules
+            .iter()
+            .all(|r| r.expr.as_ref().unwrap().dialect() == Some("LogQL")));
+        // a PromQL mistake in a Prometheus file stays an error
+        let (_, issues) = parse("groups:\n- name: a\n  rules:\n  - alert: A\n    expr: up ==\n");
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0].check, "rules/promql-syntax");
+    }
+
+    #[test]
+    fn vmalert_groups_and_mimirtool_files() {
+        let (doc, issues) = parse(
+            "groups:\n- name: g\n  type: graphite\n  concurrency: 2\n  eval_offset: 1m\n  params:\n    nocache: [\"1\"]\n  headers: [\"X: y\"]\n  debug: true\n  rules:\n  - alert: A\n    expr: summarize(x.y, '1min') | z\n    debug: true\n",
+        );
+        assert!(issues.is_empty(), "{issues:?}");
+        assert_eq!(
+            doc.groups[0].rules[0].expr.as_ref().unwrap().dialect(),
+            Some("Graphite")
+        );
+        let (_, issues) = parse("namespace: team-a\ngroups:\n- name: g\n  rules: []\n");
+        assert!(issues.is_empty(), "{issues:?}");
+        // near miss: an unknown group field is still refused
+        let (_, issues) = parse("groups:\n- name: g\n  intervall: 1m\n  rules: []\n");
+        assert_eq!(issues.len(), 1);
     }
 }
