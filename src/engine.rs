@@ -196,6 +196,93 @@ impl std::ops::Index<usize> for Findings {
     }
 }
 
+/// Most files taken from `rule_files:` globs in one run.
+const MAX_RULE_FILES_FOLLOWED: usize = 10_000;
+
+/// Files that the `rule_files:` globs of the run's Prometheus configs match (relative to each
+/// config, as Prometheus resolves them; `*` does not cross `/`, as in Go's `filepath.Glob`) and
+/// that are not sources yet: inside the paths of the run, accepted by the filter, regular files.
+/// Absolute patterns name where a container mounts the rules, which is not known here.
+fn rule_files_targets(
+    project: &Project,
+    paths: &[PathBuf],
+    base: &Path,
+    filter: &Filter,
+) -> Vec<PathBuf> {
+    let canon = |p: &Path| std::fs::canonicalize(p).ok();
+    // a file named on the command line: its directory
+    let roots: Vec<PathBuf> = paths
+        .iter()
+        .chain(std::iter::once(&base.to_path_buf()))
+        .filter_map(|p| canon(p))
+        .map(|p| {
+            if p.is_file() {
+                p.parent().map(Path::to_path_buf).unwrap_or(p)
+            } else {
+                p
+            }
+        })
+        .collect();
+    let known: std::collections::HashSet<PathBuf> = project
+        .sources
+        .iter()
+        .filter_map(|s| canon(&s.fs_path))
+        .collect();
+    let mut out: Vec<PathBuf> = Vec::new();
+    for f in project.files.iter().filter(|f| !f.rule_files.is_empty()) {
+        let Some(dir) = project.sources.get(f.file).fs_path.parent().and_then(canon) else {
+            continue;
+        };
+        for pat in &f.rule_files {
+            if Path::new(pat).is_absolute() || pat.split('/').any(|c| c == "..") {
+                continue;
+            }
+            let Ok(glob) = globset::GlobBuilder::new(&dir.join(pat).to_string_lossy())
+                .literal_separator(true)
+                .build()
+            else {
+                continue;
+            };
+            let matcher = glob.compile_matcher();
+            // walk from the pattern's literal prefix, as deep as the pattern goes
+            let parts: Vec<&str> = pat
+                .split('/')
+                .filter(|c| !c.is_empty() && *c != ".")
+                .collect();
+            let literal = parts
+                .iter()
+                .take_while(|c| !c.contains(['*', '?', '[', '{']))
+                .count()
+                .min(parts.len().saturating_sub(1));
+            let start = parts[..literal].iter().fold(dir.clone(), |d, c| d.join(c));
+            let walker = ignore::WalkBuilder::new(&start)
+                .standard_filters(false)
+                .follow_links(false)
+                .max_depth(Some(parts.len() - literal))
+                .build();
+            for e in walker.flatten() {
+                let p = e.path();
+                if !e.file_type().is_some_and(|t| t.is_file()) || !matcher.is_match(p) {
+                    continue;
+                }
+                let inside = roots.iter().any(|r| p.starts_with(r));
+                if inside
+                    && !known.contains(p)
+                    && !out.iter().any(|o| o == p)
+                    && filter.accepts(&display_path(p, base))
+                {
+                    out.push(p.to_path_buf());
+                    if out.len() >= MAX_RULE_FILES_FOLLOWED {
+                        return out;
+                    }
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Load files and build the project model.
 pub fn load(paths: &[PathBuf], base: &Path, filter: &Filter) -> Result<Project, RunError> {
     load_checking(paths, base, filter, None)
@@ -283,9 +370,19 @@ pub fn load_checking(
     // in the worker that read it: the copies are made in parallel
     let read: Vec<(PathBuf, bool, Result<Arc<str>, ReadProblem>)> = candidates
         .into_par_iter()
-        .map(|c| {
+        .filter_map(|c| {
             let text = discover::read_text(&c.path).map(Arc::from);
-            (c.path.clone(), c.explicit, text)
+            // `alert.rules` and the like: kept when they hold rules
+            if c.if_rules {
+                let name = c.path.file_name()?.to_string_lossy();
+                if !text
+                    .as_ref()
+                    .is_ok_and(|t| model::recognise::sniff_rules(t, &name))
+                {
+                    return None;
+                }
+            }
+            Some((c.path.clone(), c.explicit, text))
         })
         .collect();
     let mut project = Project {
@@ -367,6 +464,25 @@ pub fn load_checking(
         })
         .collect();
     project.files.extend(parsed);
+    // rule files a Prometheus config of the run loads, whatever their names (`*.rules`,
+    // `rules.conf`), that the walk did not pick up
+    for path in rule_files_targets(&project, paths, base, filter) {
+        let Ok(text) = discover::read_text(&path) else {
+            continue;
+        };
+        let shown = display_path(&path, base);
+        let id = project.sources.add(shown, path, text, None);
+        let s = project.sources.get(id);
+        let mut m = model::parse_file(id, &s.text, &s.lines, &s.path);
+        if let Some(a) = at_load {
+            m = a.run(m, &project.sources);
+        }
+        if routes {
+            m.note_alert_labels();
+        }
+        m.release_trees();
+        project.files.push(m);
+    }
     // files embedded in Kubernetes objects become virtual sources mapped into their manifest
     let mut embedded = Vec::new();
     for f in &mut project.files {

@@ -9,6 +9,11 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 /// command line are always audited.
 pub const AUDITED_EXTENSIONS: &[&str] = &["yml", "yaml", "json"];
 
+/// Extensions rule files often have besides YAML's (`alert.rules`, `node.rules`): Prometheus
+/// loads whatever `rule_files:` names. Such files found by walking are kept when their content
+/// is a rule file ([`crate::model::recognise::sniff_rules`]).
+pub const RULE_EXTENSIONS: &[&str] = &["rules", "rule", "alerts", "alert"];
+
 /// Application sources read for metric definitions (prom-client, client_golang,
 /// prometheus_client) when found by walking; only files that mention one of those libraries
 /// are kept.
@@ -33,6 +38,9 @@ pub struct Candidate {
     pub path: PathBuf,
     /// Named on the command line (not found by walking).
     pub explicit: bool,
+    /// Kept only if its content is a rule file (a walked file with a [`RULE_EXTENSIONS`]
+    /// extension).
+    pub if_rules: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -110,6 +118,7 @@ pub fn discover(
             out.push(Candidate {
                 path: root.clone(),
                 explicit: true,
+                if_rules: false,
             });
             continue;
         }
@@ -145,11 +154,15 @@ pub fn discover(
                         continue;
                     }
                     let p = e.path();
-                    let ext_ok = p.extension().and_then(|x| x.to_str()).is_some_and(|x| {
-                        let x = x.to_ascii_lowercase();
-                        AUDITED_EXTENSIONS.contains(&x.as_str())
-                            || SOURCE_EXTENSIONS.contains(&x.as_str())
-                    });
+                    let ext = p
+                        .extension()
+                        .and_then(|x| x.to_str())
+                        .map(str::to_ascii_lowercase)
+                        .unwrap_or_default();
+                    let if_rules = RULE_EXTENSIONS.contains(&ext.as_str());
+                    let ext_ok = AUDITED_EXTENSIONS.contains(&ext.as_str())
+                        || SOURCE_EXTENSIONS.contains(&ext.as_str())
+                        || if_rules;
                     if !ext_ok {
                         continue;
                     }
@@ -158,6 +171,7 @@ pub fn discover(
                         out.push(Candidate {
                             path: p.to_path_buf(),
                             explicit: false,
+                            if_rules,
                         });
                     }
                 }
