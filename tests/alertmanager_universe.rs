@@ -50,3 +50,63 @@ fn extra_alerts_make_routes_reachable() {
         ]
     );
 }
+
+/// Two Alertmanager configs with nothing saying which rules each serves: what rests on the
+/// absence of an alert is not judged (the rules may go to the other one), structural shadowing
+/// still is. A Prometheus config beside one of them, or `.obsgate.yml`'s `stacks`, makes its
+/// pairing certain and its findings come back.
+#[test]
+fn uncertain_pairing_says_less() {
+    let d = std::env::temp_dir().join(format!("obsgate-pairing-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    for sub in ["platform", "workloads", "rules"] {
+        std::fs::create_dir_all(d.join(sub)).unwrap();
+    }
+    let am = "route:\n  receiver: default\n  group_by: [cluster]\n  routes:\n    - matchers: ['team=~\"db|web\"']\n      receiver: default\n    - matchers: ['team=\"db\"', 'env=\"prod\"']\n      receiver: default\n    - matchers: ['team=\"nobody\"']\n      receiver: default\nreceivers:\n  - name: default\n    webhook_configs: [{url: 'http://127.0.0.1:1/hook'}]\n";
+    std::fs::write(d.join("platform/alertmanager.yml"), am).unwrap();
+    std::fs::write(d.join("workloads/alertmanager.yml"), am).unwrap();
+    std::fs::write(
+        d.join("rules/alerts.yml"),
+        "groups:\n- name: g\n  rules:\n  - alert: WebDown\n    expr: sum by (job) (up{job=\"web\"}) == 0\n    for: 5m\n    labels: {team: web}\n",
+    )
+    .unwrap();
+    let checks = |cfg: Option<&str>| {
+        let outcome = common::run(std::slice::from_ref(&d), cfg);
+        let mut v: Vec<String> = outcome
+            .findings
+            .iter()
+            .filter(|f| f.check.starts_with("alertmanager/"))
+            .map(|f| {
+                format!(
+                    "{}:{} {}",
+                    f.path.rsplit('/').nth(1).unwrap_or(""),
+                    f.line,
+                    f.check
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    // uncertain: only the structurally shadowed route, in both configs
+    assert_eq!(
+        checks(None),
+        vec![
+            "platform:7 alertmanager/unreachable-route",
+            "workloads:7 alertmanager/unreachable-route",
+        ]
+    );
+    // declared: the platform config serves the rules, so its route to nobody and its group
+    // label no alert carries are reported
+    let declared = "alertmanager:\n  stacks:\n    - {alertmanager: '**/platform/*.yml', rules: ['**/rules/**']}\n";
+    assert_eq!(
+        checks(Some(declared)),
+        vec![
+            "platform:3 alertmanager/unknown-group-label",
+            "platform:7 alertmanager/unreachable-route",
+            "platform:9 alertmanager/unreachable-route",
+            "workloads:7 alertmanager/unreachable-route",
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}

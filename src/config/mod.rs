@@ -34,6 +34,9 @@ pub struct Config {
     /// Alerts that reach Alertmanager from outside the checked rule files (other Prometheus
     /// servers, Grafana, ...): `alertmanager: {extra_alerts: [{alertname, labels}]}`.
     pub extra_alerts: Vec<ExtraAlert>,
+    /// Which rule files each Alertmanager config serves: `alertmanager: {stacks: [{alertmanager:
+    /// GLOB, rules: [GLOB...]}]}` ([`crate::model::pairing`]).
+    pub stacks: Vec<crate::model::pairing::Stack>,
     /// Declared thresholds: `thresholds: [{name, value, unit, kind, alert}]`.
     pub thresholds: Vec<ConfigThreshold>,
     /// The config file's text (positions of `thresholds` point into it).
@@ -685,10 +688,72 @@ impl Parser<'_> {
                         }
                     }
                 }
+                "stacks" => {
+                    let Value::Seq(items) = &val.value else {
+                        self.problem(
+                            val.head_span(self.src),
+                            "`stacks` must be a list of `{alertmanager: GLOB, rules: [GLOB...]}`",
+                        );
+                        continue;
+                    };
+                    for item in items {
+                        let mut stack = crate::model::pairing::Stack {
+                            alertmanager: String::new(),
+                            rules: Vec::new(),
+                        };
+                        for (ik, iv) in item.entries() {
+                            match ik.name.as_str() {
+                                "alertmanager" => match iv.go_string(self.src) {
+                                    Some(g) if iv.is_scalar() => {
+                                        if let Err(e) = globset::Glob::new(&g) {
+                                            self.problem(
+                                                iv.span.clone(),
+                                                format!("invalid glob `{g}`: {e}"),
+                                            );
+                                        }
+                                        stack.alertmanager = g;
+                                    }
+                                    _ => self.problem(
+                                        iv.head_span(self.src),
+                                        "`alertmanager` must be a glob",
+                                    ),
+                                },
+                                "rules" => {
+                                    for r in iv.items() {
+                                        match r.go_string(self.src) {
+                                            Some(g) if r.is_scalar() => {
+                                                if let Err(e) = globset::Glob::new(&g) {
+                                                    self.problem(
+                                                        r.span.clone(),
+                                                        format!("invalid glob `{g}`: {e}"),
+                                                    );
+                                                }
+                                                stack.rules.push(g);
+                                            }
+                                            _ => self.problem(
+                                                r.head_span(self.src),
+                                                "`rules` must be a list of globs",
+                                            ),
+                                        }
+                                    }
+                                }
+                                _ => self.unknown(ik, "a stack", &["alertmanager", "rules"]),
+                            }
+                        }
+                        if stack.alertmanager.is_empty() {
+                            self.problem(
+                                item.head_span(self.src),
+                                "a stack needs an `alertmanager` glob (the configs it pairs with `rules`)",
+                            );
+                        } else {
+                            cfg.stacks.push(stack);
+                        }
+                    }
+                }
                 _ => self.unknown(
                     k,
                     "`alertmanager`",
-                    &["paging_integrations", "extra_alerts"],
+                    &["paging_integrations", "extra_alerts", "stacks"],
                 ),
             }
         }

@@ -1,6 +1,7 @@
 //! The project model: every parsed input of a run, merged so that checks can look across files.
 
 pub mod inventory;
+pub mod pairing;
 pub mod recognise;
 pub mod routing;
 pub mod thresholds;
@@ -381,29 +382,38 @@ impl Project {
         &self.sources.get(file).text
     }
 
+    /// Does the Prometheus config `config` load the rule file `rule` (its `rule_files:` globs,
+    /// relative to the config's directory; `*` does not cross `/`, as in Go's `filepath.Glob`)?
+    pub fn loads(&self, config: FileId, rule: FileId) -> bool {
+        let canon =
+            |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let Some(f) = self.files.iter().find(|f| f.file == config) else {
+            return false;
+        };
+        let cfg = self.sources.get(config);
+        let Some(dir) = cfg.fs_path.parent().map(canon) else {
+            return false;
+        };
+        let rule_path = canon(&self.sources.get(rule).fs_path);
+        f.rule_files.iter().any(|pat| {
+            globset::GlobBuilder::new(&dir.join(pat).to_string_lossy())
+                .literal_separator(true)
+                .build()
+                .is_ok_and(|g| g.compile_matcher().is_match(&rule_path))
+        })
+    }
+
     /// The shortest scrape interval of the Prometheus configs (in this run) whose `rule_files:`
     /// load `file`, and the path of that config.
     pub fn scrape_interval_for(&self, file: FileId) -> Option<(PromDuration, &str)> {
-        let canon =
-            |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-        let rule_path = canon(&self.sources.get(file).fs_path);
         let mut best: Option<(PromDuration, &str)> = None;
         for f in self.files.iter().filter(|f| !f.rule_files.is_empty()) {
-            let cfg = self.sources.get(f.file);
-            let Some(dir) = cfg.fs_path.parent().map(canon) else {
-                continue;
-            };
-            let loads = f.rule_files.iter().any(|pat| {
-                let full = dir.join(pat);
-                globset::Glob::new(&full.to_string_lossy())
-                    .is_ok_and(|g| g.compile_matcher().is_match(&rule_path))
-            });
-            if !loads {
+            if !self.loads(f.file, file) {
                 continue;
             }
             if let Some(min) = f.scrape_intervals.iter().copied().min() {
                 if best.is_none_or(|(b, _)| min < b) {
-                    best = Some((min, cfg.path.as_str()));
+                    best = Some((min, self.sources.get(f.file).path.as_str()));
                 }
             }
         }

@@ -292,6 +292,64 @@ impl RouteNode {
     }
 }
 
+/// Routes shadowed by their structure alone, whatever the alerts: `(route, sibling)` where an
+/// earlier sibling without `continue: true` matches every alert the route matches (its
+/// matchers are implied by the route's: the same matchers, fewer of them, `x="a"` under
+/// `x=~"a|b"`...), in pre-order indexes. Alertmanager walks siblings in order and stops at the
+/// first match, so the route never receives an alert.
+pub fn structural_shadows(root: &RouteNode) -> Vec<(usize, usize)> {
+    fn walk(node: &RouteNode, index: usize, out: &mut Vec<(usize, usize)>) {
+        let mut starts = Vec::with_capacity(node.children.len());
+        let mut at = index + 1;
+        for c in &node.children {
+            starts.push(at);
+            at += count(c);
+        }
+        for (j, child) in node.children.iter().enumerate() {
+            if let Some(i) = (0..j).find(|&i| {
+                let earlier = &node.children[i];
+                !earlier.continue_ && implies_all(&child.matchers, &earlier.matchers)
+            }) {
+                out.push((starts[j], starts[i]));
+            }
+            walk(child, starts[j], out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, 0, &mut out);
+    out
+}
+
+/// Does every alert matching all of `these` match all of `those`?
+fn implies_all(these: &[LabelMatcher], those: &[LabelMatcher]) -> bool {
+    those
+        .iter()
+        .all(|b| trivially_true(b) || these.iter().any(|a| implies(a, b)))
+}
+
+/// A matcher every label value satisfies (`x=~".*"`).
+fn trivially_true(m: &LabelMatcher) -> bool {
+    m.op == MatchOp::Re && m.value == ".*"
+}
+
+/// Does `a` matching a label value imply `b` matching it (same label)?
+fn implies(a: &LabelMatcher, b: &LabelMatcher) -> bool {
+    if a.name != b.name {
+        return false;
+    }
+    match a.op {
+        // one value: decide by evaluating `b` on it
+        MatchOp::Eq => b.matches_value(&a.value),
+        MatchOp::Ne => b.op == MatchOp::Ne && b.value == a.value,
+        MatchOp::Re => b.op == MatchOp::Re && b.value == a.value,
+        MatchOp::NotRe => {
+            (b.op == MatchOp::NotRe && b.value == a.value)
+                // `x!~"a|b"` excludes `a`, so it implies `x!="a"`
+                || (b.op == MatchOp::Ne && !a.matches_value(&b.value))
+        }
+    }
+}
+
 /// Alertmanager's routing for a concrete label set: the (pre-order) indexes of the routes that
 /// receive the alert. The root always matches (as in Alertmanager).
 pub fn route_concrete(root: &RouteNode, labels: &BTreeMap<String, String>) -> Vec<usize> {

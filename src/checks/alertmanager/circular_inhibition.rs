@@ -13,11 +13,16 @@ impl Check for CircularInhibition {
     }
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
-        let Some(universe) = super::universe(cx) else {
-            return Vec::new();
-        };
+        let pairings = super::pairings(cx);
         let mut out = Vec::new();
         for am in cx.project.alertmanager_configs() {
+            let pairing = &pairings[am.index];
+            if !pairing.certain {
+                continue;
+            }
+            let Some(universe) = super::served(cx, pairing) else {
+                continue;
+            };
             let rules: Vec<(usize, Inhibit)> = am
                 .config
                 .inhibit_rules

@@ -17,10 +17,17 @@ impl Check for DeadInhibition {
         if cx.project.alertmanager_configs().next().is_none() {
             return Vec::new();
         }
-        // structural contradictions are found without any alert; the rest needs the universe
-        let universe = super::universe(cx).unwrap_or_default();
+        // structural contradictions are found without any alert; the rest needs the alerts the
+        // config serves, known for certain
+        let pairings = super::pairings(cx);
         let mut out = Vec::new();
         for amr in cx.project.alertmanager_configs() {
+            let pairing = &pairings[amr.index];
+            let universe = if pairing.certain {
+                super::served(cx, pairing).unwrap_or_default()
+            } else {
+                Default::default()
+            };
             let (file, am) = (amr.file, amr.config);
             for rule in &am.inhibit_rules {
                 let inh = routing::inhibit_of(rule);

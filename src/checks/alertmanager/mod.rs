@@ -25,3 +25,27 @@ pub fn universe<'a>(
     let universe = crate::model::routing::universe_with(cx.project, &cx.config.extra_alerts);
     (!universe.is_empty()).then_some(universe)
 }
+
+/// The pairing of each Alertmanager config with the rule files it serves
+/// ([`crate::model::pairing`]), in [`crate::model::Project::alertmanager_configs`] order.
+pub fn pairings(cx: &crate::checks::Ctx) -> Vec<crate::model::pairing::Pairing> {
+    crate::model::pairing::pairings(cx.project, &cx.config.stacks)
+}
+
+/// The alerts a config paired as `pairing` receives: those of its rule files, and
+/// `.obsgate.yml`'s `extra_alerts`. `None` when there are none.
+pub fn served<'a>(
+    cx: &crate::checks::Ctx<'a>,
+    pairing: &crate::model::pairing::Pairing,
+) -> Option<std::borrow::Cow<'a, [crate::model::routing::AlertLabels]>> {
+    let all = universe(cx)?;
+    if pairing.rule_files.is_none() {
+        return Some(all);
+    }
+    let mine: Vec<_> = all
+        .iter()
+        .filter(|a| a.origin.as_ref().is_none_or(|(f, _)| pairing.serves(*f)))
+        .cloned()
+        .collect();
+    (!mine.is_empty()).then_some(std::borrow::Cow::Owned(mine))
+}

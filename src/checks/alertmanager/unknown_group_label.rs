@@ -15,12 +15,18 @@ impl Check for UnknownGroupLabel {
     }
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
-        let Some(universe) = super::universe(cx) else {
-            return Vec::new();
-        };
-        let named: BTreeSet<&str> = universe.iter().flat_map(|a| a.named_labels()).collect();
+        let pairings = super::pairings(cx);
         let mut out = Vec::new();
         for amr in cx.project.alertmanager_configs() {
+            // a label no alert has is only known when the alerts the config serves are
+            let pairing = &pairings[amr.index];
+            if !pairing.certain {
+                continue;
+            }
+            let Some(universe) = super::served(cx, pairing) else {
+                continue;
+            };
+            let named: BTreeSet<&str> = universe.iter().flat_map(|a| a.named_labels()).collect();
             let (file, am) = (amr.file, amr.config);
             for (route, _) in am.routes() {
                 let Some(group_by) = &route.group_by else {

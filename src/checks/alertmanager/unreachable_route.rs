@@ -13,9 +13,7 @@ impl Check for UnreachableRoute {
     }
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
-        let Some(universe) = super::universe(cx) else {
-            return Vec::new();
-        };
+        let pairings = super::pairings(cx);
         let mut out = Vec::new();
         for amr in cx.project.alertmanager_configs() {
             let Some(tree) = cx.project.route_tree(&amr) else {
@@ -23,6 +21,53 @@ impl Check for UnreachableRoute {
             };
             let nodes = tree.preorder();
             let parents = routing::parents(tree);
+            // shadowed by structure: whatever the alerts, and whichever rule files it serves
+            let mut reported = vec![false; nodes.len()];
+            for (i, by) in routing::structural_shadows(tree) {
+                let under_reported = {
+                    let mut p = parents[i];
+                    loop {
+                        if reported[p] {
+                            break true;
+                        }
+                        if p == 0 {
+                            break false;
+                        }
+                        p = parents[p];
+                    }
+                };
+                reported[i] = true;
+                if under_reported {
+                    continue;
+                }
+                let (Some((nfile, span)), Some((bfile, bspan))) =
+                    (nodes[i].loc.clone(), nodes[by].loc.clone())
+                else {
+                    continue;
+                };
+                let shown = matchers_shown(nodes[i]);
+                let line = cx.project.sources.get(bfile).line_col(bspan.start).0;
+                out.push(
+                    Finding::new(
+                        self.id(),
+                        nfile,
+                        span,
+                        format!("route `{shown}` is unreachable: the sibling route on line {line} comes first, has no `continue: true`, and matches every alert this route matches"),
+                    )
+                    .label("never receives an alert")
+                    .help("move this route above that sibling, make this route's matchers narrower than the sibling's in a different way, or add `continue: true` to the sibling")
+                    .also(bfile, bspan, "matches every alert of the route below first")
+                    .ctx("route", shown),
+                );
+            }
+            // the rest rests on the alerts the config serves: only when they are known
+            let pairing = &pairings[amr.index];
+            if !pairing.certain {
+                continue;
+            }
+            let Some(universe) = super::served(cx, pairing) else {
+                continue;
+            };
             let reaches: Vec<routing::Reach> =
                 universe.iter().map(|a| routing::reach(tree, a)).collect();
             let mut reached = vec![false; nodes.len()];
@@ -33,18 +78,13 @@ impl Check for UnreachableRoute {
             }
             let reachable = |i: usize| reached[i];
             for i in 1..nodes.len() {
-                if reachable(i) || !reachable(parents[i]) {
-                    continue; // reachable, or its parent is already reported
+                if reachable(i) || !reachable(parents[i]) || reported[i] {
+                    continue; // reachable, or it or its parent is already reported
                 }
                 let Some((nfile, span)) = nodes[i].loc.clone() else {
                     continue;
                 };
-                let shown: Vec<String> = nodes[i].matchers.iter().map(|m| m.to_string()).collect();
-                let shown = if shown.is_empty() {
-                    "(no matchers)".to_string()
-                } else {
-                    shown.join(", ")
-                };
+                let shown = matchers_shown(nodes[i]);
                 // would it match some alert, were it not for an earlier sibling?
                 let witness = universe
                     .iter()
@@ -95,5 +135,15 @@ impl Check for UnreachableRoute {
             }
         }
         out
+    }
+}
+
+/// A route's matchers as written in findings.
+fn matchers_shown(node: &routing::RouteNode) -> String {
+    let shown: Vec<String> = node.matchers.iter().map(|m| m.to_string()).collect();
+    if shown.is_empty() {
+        "(no matchers)".to_string()
+    } else {
+        shown.join(", ")
     }
 }

@@ -31,12 +31,18 @@ impl Check for UnroutedAlert {
     }
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
-        let Some(universe) = super::universe(cx) else {
-            return Vec::new();
-        };
+        let pairings = super::pairings(cx);
         let paging = cx.option_list("paging_integrations");
         let mut out = Vec::new();
         for amr in cx.project.alertmanager_configs() {
+            // which alerts reach this config is a guess: do not judge their routing
+            let pairing = &pairings[amr.index];
+            if !pairing.certain {
+                continue;
+            }
+            let Some(universe) = super::served(cx, pairing) else {
+                continue;
+            };
             let (file, am) = (amr.file, amr.config);
             let (Some(route), Some(tree)) = (&am.route, cx.project.route_tree(&amr)) else {
                 continue;

@@ -1,0 +1,246 @@
+//! Which rule files an Alertmanager config serves.
+//!
+//! A repository often holds several monitoring stacks: a platform Alertmanager and a
+//! user-workload one, per-environment copies, an operator's forty test configs. Routing every
+//! config with every rule file of the run judges each config against alerts it never receives.
+//! Each config is paired with the rule files of its own stack, by the strongest evidence there
+//! is, in this order:
+//!
+//! 1. `.obsgate.yml` `alertmanager.stacks` (`[{alertmanager: GLOB, rules: [GLOB...]}]`): exactly
+//!    the rule files named there. Certain.
+//! 2. A Prometheus config in the config's directory: the rule files its `rule_files:` load.
+//!    Certain.
+//! 3. Written by the same CI file (heredocs of one pipeline): the rule files that file writes.
+//!    Certain.
+//! 4. The only Alertmanager config of the run: every rule file. Certain: there is no other
+//!    stack for the alerts to go to.
+//! 5. Otherwise, directory proximity: each rule file goes to the config(s) nearest to it (the
+//!    deepest common directory). Uncertain: checks that rest on the absence of an alert
+//!    (unrouted alerts, group labels no alert has, routes that match nothing, inhibitions that
+//!    mute nothing) say nothing for such a config.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use crate::model::{FileKind, Project};
+use crate::source::FileId;
+
+/// The rule files one Alertmanager config serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pairing {
+    /// The rule files (every rule file of the run when `None`).
+    pub rule_files: Option<BTreeSet<FileId>>,
+    /// Is the pairing known (explicit, by a Prometheus config, the same pipeline, the only
+    /// config), or a guess from directories?
+    pub certain: bool,
+}
+
+impl Pairing {
+    pub fn serves(&self, file: FileId) -> bool {
+        self.rule_files.as_ref().is_none_or(|s| s.contains(&file))
+    }
+}
+
+/// A stack declared in `.obsgate.yml`: the Alertmanager configs matching `alertmanager` serve
+/// the rule files matching `rules` (globs relative to the run's base directory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stack {
+    pub alertmanager: String,
+    pub rules: Vec<String>,
+}
+
+/// The pairing of every Alertmanager config of the project, in
+/// [`Project::alertmanager_configs`] order.
+pub fn pairings(project: &Project, stacks: &[Stack]) -> Vec<Pairing> {
+    let configs: Vec<_> = project.alertmanager_configs().collect();
+    let rule_files: Vec<FileId> = project
+        .files
+        .iter()
+        .filter(|f| !f.rule_docs.is_empty())
+        .map(|f| f.file)
+        .collect();
+    // the file a source lives in on disk (an embedded file: its outer file)
+    let outer = |id: FileId| {
+        let mut id = id;
+        while let Some(o) = &project.sources.get(id).origin {
+            id = o.outer;
+        }
+        id
+    };
+    let dir_of = |id: FileId| -> PathBuf {
+        let s = project.sources.get(outer(id));
+        Path::new(&s.path)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    };
+    let glob = |g: &str| globset::Glob::new(g).ok().map(|g| g.compile_matcher());
+    configs
+        .iter()
+        .map(|am| {
+            let shown = &project.sources.get(outer(am.file)).path;
+            // 1. declared
+            if let Some(stack) = stacks
+                .iter()
+                .find(|s| glob(&s.alertmanager).is_some_and(|m| m.is_match(shown)))
+            {
+                let matchers: Vec<_> = stack.rules.iter().filter_map(|g| glob(g)).collect();
+                let files = rule_files
+                    .iter()
+                    .copied()
+                    .filter(|&r| {
+                        let p = &project.sources.get(outer(r)).path;
+                        matchers.iter().any(|m| m.is_match(p))
+                    })
+                    .collect();
+                return Pairing {
+                    rule_files: Some(files),
+                    certain: true,
+                };
+            }
+            // 2. a Prometheus config beside it
+            let dir = dir_of(am.file);
+            let beside: Vec<FileId> = project
+                .files
+                .iter()
+                .filter(|f| f.kind == FileKind::PrometheusConfig && dir_of(f.file) == dir)
+                .map(|f| f.file)
+                .collect();
+            if !beside.is_empty() {
+                let files = rule_files
+                    .iter()
+                    .copied()
+                    .filter(|&r| beside.iter().any(|&p| project.loads(p, r)))
+                    .collect();
+                return Pairing {
+                    rule_files: Some(files),
+                    certain: true,
+                };
+            }
+            // 3. the same pipeline
+            let am_outer = outer(am.file);
+            if am_outer != am.file {
+                let same: BTreeSet<FileId> = rule_files
+                    .iter()
+                    .copied()
+                    .filter(|&r| r != outer(r) && outer(r) == am_outer)
+                    .collect();
+                if !same.is_empty() {
+                    return Pairing {
+                        rule_files: Some(same),
+                        certain: true,
+                    };
+                }
+            }
+            // 4. the only config
+            if configs.len() == 1 {
+                return Pairing {
+                    rule_files: None,
+                    certain: true,
+                };
+            }
+            // 5. nearest by directory
+            let depth = |a: &Path, b: &Path| {
+                a.components()
+                    .zip(b.components())
+                    .take_while(|(x, y)| x == y)
+                    .count()
+            };
+            let files = rule_files
+                .iter()
+                .copied()
+                .filter(|&r| {
+                    let rd = dir_of(r);
+                    let mine = depth(&rd, &dir);
+                    configs.iter().all(|o| depth(&rd, &dir_of(o.file)) <= mine)
+                })
+                .collect();
+            Pairing {
+                rule_files: Some(files),
+                certain: false,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(files: &[(&str, &str)]) -> Project {
+        let d = std::env::temp_dir().join(format!(
+            "obsgate-pairing-{}-{}",
+            std::process::id(),
+            files.len() * 31 + files[0].0.len()
+        ));
+        let _ = std::fs::remove_dir_all(&d);
+        for (p, t) in files {
+            let path = d.join(p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, t).unwrap();
+        }
+        let filter = crate::source::discover::Filter::default();
+        let p = crate::engine::load(std::slice::from_ref(&d), &d, &filter).unwrap();
+        let _ = std::fs::remove_dir_all(&d);
+        p
+    }
+
+    const AM: &str = "route:\n  receiver: a\nreceivers:\n- name: a\n";
+    const RULES: &str = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n";
+
+    fn paired(p: &Project, stacks: &[Stack]) -> Vec<(Vec<String>, bool)> {
+        pairings(p, stacks)
+            .into_iter()
+            .map(|pr| {
+                let files = p
+                    .files
+                    .iter()
+                    .filter(|f| !f.rule_docs.is_empty() && pr.serves(f.file))
+                    .map(|f| p.sources.get(f.file).path.clone())
+                    .collect();
+                (files, pr.certain)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_only_config_serves_every_rule_file() {
+        let p = project(&[("am/alertmanager.yml", AM), ("prom/rules.yml", RULES)]);
+        assert_eq!(
+            paired(&p, &[]),
+            vec![(vec!["prom/rules.yml".to_string()], true)]
+        );
+    }
+
+    #[test]
+    fn a_prometheus_config_beside_the_config_decides() {
+        let p = project(&[
+            ("platform/alertmanager.yml", AM),
+            ("platform/prometheus.yml", "rule_files: [rules/*.yml]\n"),
+            ("platform/rules/a.yml", RULES),
+            ("user/alertmanager.yml", AM),
+            ("user/rules.yml", RULES),
+        ]);
+        let got = paired(&p, &[]);
+        assert_eq!(got[0], (vec!["platform/rules/a.yml".to_string()], true));
+        // no evidence for the other one: the nearest rule file, uncertain
+        assert_eq!(got[1], (vec!["user/rules.yml".to_string()], false));
+    }
+
+    #[test]
+    fn declared_stacks_come_first() {
+        let p = project(&[
+            ("a/alertmanager.yml", AM),
+            ("b/alertmanager.yml", AM),
+            ("rules/x.yml", RULES),
+        ]);
+        let stacks = [Stack {
+            alertmanager: "b/*.yml".into(),
+            rules: vec!["rules/**".into()],
+        }];
+        let got = paired(&p, &stacks);
+        // a: nearest by directory is a tie between both configs: uncertain
+        assert_eq!(got[0], (vec!["rules/x.yml".to_string()], false));
+        assert_eq!(got[1], (vec!["rules/x.yml".to_string()], true));
+    }
+}
