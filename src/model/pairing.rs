@@ -12,9 +12,11 @@
 //!    Certain.
 //! 3. Written by the same CI file (heredocs of one pipeline): the rule files that file writes.
 //!    Certain.
-//! 4. The only Alertmanager config of the run: every rule file. Certain: there is no other
+//! 4. Kubernetes objects (a config in a `Secret`, `PrometheusRule`s) in the same namespace: those
+//!    rule files. Certain.
+//! 5. The only Alertmanager config of the run: every rule file. Certain: there is no other
 //!    stack for the alerts to go to.
-//! 5. Otherwise, directory proximity: each rule file goes to the config(s) nearest to it (the
+//! 6. Otherwise, directory proximity: each rule file goes to the config(s) nearest to it (the
 //!    deepest common directory). Uncertain: checks that rest on the absence of an alert
 //!    (unrouted alerts, group labels no alert has, routes that match nothing, inhibitions that
 //!    mute nothing) say nothing for such a config.
@@ -132,14 +134,28 @@ pub fn pairings(project: &Project, stacks: &[Stack]) -> Vec<Pairing> {
                     };
                 }
             }
-            // 4. the only config
+            // 4. the same Kubernetes namespace
+            if let Some(ns) = namespace_of(project, am_outer) {
+                let same: BTreeSet<FileId> = rule_files
+                    .iter()
+                    .copied()
+                    .filter(|&r| namespace_of(project, outer(r)).as_deref() == Some(ns.as_str()))
+                    .collect();
+                if !same.is_empty() {
+                    return Pairing {
+                        rule_files: Some(same),
+                        certain: true,
+                    };
+                }
+            }
+            // 5. the only config
             if configs.len() == 1 {
                 return Pairing {
                     rule_files: None,
                     certain: true,
                 };
             }
-            // 5. nearest by directory
+            // 6. nearest by directory
             let depth = |a: &Path, b: &Path| {
                 a.components()
                     .zip(b.components())
@@ -161,6 +177,31 @@ pub fn pairings(project: &Project, stacks: &[Stack]) -> Vec<Pairing> {
             }
         })
         .collect()
+}
+
+/// The `metadata.namespace` of the Kubernetes object(s) in a file, when they state one and
+/// agree.
+fn namespace_of(project: &Project, file: FileId) -> Option<String> {
+    let s = project.sources.get(file);
+    if !s.text.contains("namespace:") {
+        return None;
+    }
+    let docs = crate::parse::yaml::parse_documents(&s.text, &s.lines).ok()?;
+    let mut found: Option<String> = None;
+    for d in &docs {
+        let Some(ns) = d
+            .get("metadata")
+            .and_then(|m| m.get("namespace"))
+            .and_then(crate::parse::yaml::Node::as_str)
+        else {
+            continue;
+        };
+        match &found {
+            Some(f) if f != ns => return None,
+            _ => found = Some(ns.to_string()),
+        }
+    }
+    found
 }
 
 #[cfg(test)]
@@ -242,5 +283,24 @@ mod tests {
         // a: nearest by directory is a tie between both configs: uncertain
         assert_eq!(got[0], (vec!["rules/x.yml".to_string()], false));
         assert_eq!(got[1], (vec!["rules/x.yml".to_string()], true));
+    }
+
+    #[test]
+    fn the_same_kubernetes_namespace() {
+        let secret = |ns: &str| {
+            format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: am\n  namespace: {ns}\nstringData:\n  alertmanager.yaml: |\n    route:\n      receiver: a\n    receivers:\n    - name: a\n")
+        };
+        let rule = |ns: &str| {
+            format!("apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: r\n  namespace: {ns}\nspec:\n  groups:\n  - name: g\n    rules:\n    - alert: A\n      expr: up == 0\n")
+        };
+        let p = project(&[
+            ("k8s/am-platform.yaml", &secret("monitoring")),
+            ("k8s/am-user.yaml", &secret("user-workload")),
+            ("k8s/rules-platform.yaml", &rule("monitoring")),
+            ("k8s/rules-user.yaml", &rule("user-workload")),
+        ]);
+        let got = paired(&p, &[]);
+        assert_eq!(got[0], (vec!["k8s/rules-platform.yaml".to_string()], true));
+        assert_eq!(got[1], (vec!["k8s/rules-user.yaml".to_string()], true));
     }
 }
