@@ -50,3 +50,39 @@ fn rule_files_by_content_and_by_rule_files_globs() {
     let all = common::concise(&outcome, None);
     assert!(!all.contains("99-usb.rules"), "{all}");
 }
+
+/// A generator's input beside its output: the rule with an extension field Prometheus refuses
+/// is also, unchanged, in a rule file Prometheus accepts. One level lower, pointing at the
+/// output; the same field without such a copy stays an error.
+#[test]
+fn a_generator_input_beside_its_output_is_a_warning() {
+    let d = std::env::temp_dir().join(format!("obsgate-generator-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(d.join("src")).unwrap();
+    let rule = |extra: &str| {
+        format!("groups:\n- name: g\n  rules:\n  - alert: BackupLate\n    expr: time() - backup_last_success_timestamp > 3600\n    for: 5m\n{extra}")
+    };
+    std::fs::write(
+        d.join("src/backup.yml"),
+        rule("    runbook:\n      steps: [check the backup logs]\n"),
+    )
+    .unwrap();
+    std::fs::write(d.join("backup.yml"), rule("")).unwrap();
+    std::fs::write(
+        d.join("src/other.yml"),
+        "groups:\n- name: h\n  rules:\n  - alert: Lonely\n    expr: up == 0\n    runbook:\n      steps: [x]\n",
+    )
+    .unwrap();
+    let outcome = common::run(std::slice::from_ref(&d), None);
+    let out = common::concise(&outcome, Some("rules/syntax"));
+    let _ = std::fs::remove_dir_all(&d);
+    assert!(
+        out.contains("src/backup.yml:7:5: warning[rules/syntax] unknown field `runbook`"),
+        "{out}"
+    );
+    assert!(out.contains("the same rule is in"), "{out}");
+    assert!(
+        out.contains("src/other.yml:6:5: error[rules/syntax] unknown field `runbook`"),
+        "{out}"
+    );
+}

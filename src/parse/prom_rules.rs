@@ -333,9 +333,6 @@ const RULE_KEYS: &[&str] = &[
     "keep_firing_for",
     "labels",
     "annotations",
-    // vmalert extensions
-    "debug",
-    "update_entries_limit",
 ];
 
 struct Ctx<'a> {
@@ -647,6 +644,7 @@ fn parse_rule(cx: &mut Ctx, r: &Node, dialect: Option<&'static str>) -> Option<R
                 annotations = cx.pairs(v, "annotations", true);
                 annotations_key = Some(k.span.clone());
             }
+            // vmalert extensions (not offered in suggestions: Prometheus refuses them)
             "debug" | "update_entries_limit" => {}
             _ => cx.unknown_key(k, "a rule", RULE_KEYS),
         }
