@@ -399,6 +399,28 @@ impl Project {
         RuleLoaders { configs }
     }
 
+    /// The names of the `global.external_labels` of the run's Prometheus configs: Prometheus
+    /// adds them to every alert it sends.
+    pub fn external_label_names(&self) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        for f in self
+            .files
+            .iter()
+            .filter(|f| f.kind == FileKind::PrometheusConfig)
+        {
+            let src = self.sources.get(f.file);
+            let Ok(docs) = yaml::parse_documents(&src.text, &src.lines) else {
+                continue;
+            };
+            for doc in &docs {
+                if let Some(ext) = doc.get("global").and_then(|g| g.get("external_labels")) {
+                    out.extend(ext.entries().iter().map(|(k, _)| k.name.to_string()));
+                }
+            }
+        }
+        out
+    }
+
     /// The shortest scrape interval of the Prometheus configs (in this run) whose `rule_files:`
     /// load `file`, and the path of that config.
     pub fn scrape_interval_for(&self, file: FileId) -> Option<(PromDuration, &str)> {
