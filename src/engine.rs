@@ -210,19 +210,15 @@ fn rule_files_targets(
     filter: &Filter,
 ) -> Vec<PathBuf> {
     let canon = |p: &Path| std::fs::canonicalize(p).ok();
-    // a file named on the command line: its directory
+    // only into the directories of the run: files named on the command line are the whole set
     let roots: Vec<PathBuf> = paths
         .iter()
-        .chain(std::iter::once(&base.to_path_buf()))
         .filter_map(|p| canon(p))
-        .map(|p| {
-            if p.is_file() {
-                p.parent().map(Path::to_path_buf).unwrap_or(p)
-            } else {
-                p
-            }
-        })
+        .filter(|p| p.is_dir())
         .collect();
+    if roots.is_empty() {
+        return Vec::new();
+    }
     let known: std::collections::HashSet<PathBuf> = project
         .sources
         .iter()

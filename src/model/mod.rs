@@ -382,42 +382,112 @@ impl Project {
         &self.sources.get(file).text
     }
 
-    /// Does the Prometheus config `config` load the rule file `rule` (its `rule_files:` globs,
-    /// relative to the config's directory; `*` does not cross `/`, as in Go's `filepath.Glob`)?
-    pub fn loads(&self, config: FileId, rule: FileId) -> bool {
-        let canon =
-            |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-        let Some(f) = self.files.iter().find(|f| f.file == config) else {
-            return false;
-        };
-        let cfg = self.sources.get(config);
-        let Some(dir) = cfg.fs_path.parent().map(canon) else {
-            return false;
-        };
-        let rule_path = canon(&self.sources.get(rule).fs_path);
-        f.rule_files.iter().any(|pat| {
-            globset::GlobBuilder::new(&dir.join(pat).to_string_lossy())
-                .literal_separator(true)
-                .build()
-                .is_ok_and(|g| g.compile_matcher().is_match(&rule_path))
-        })
+    /// The Prometheus configs (in this run) whose `rule_files:` load `file`.
+    pub fn configs_loading(&self, file: FileId) -> Vec<FileId> {
+        self.rule_loaders().loading(&self.sources.get(file).fs_path)
+    }
+
+    /// The `rule_files:` patterns of every Prometheus config of the run, compiled.
+    pub fn rule_loaders(&self) -> RuleLoaders {
+        let configs = self
+            .files
+            .iter()
+            .filter(|f| !f.rule_files.is_empty())
+            .filter_map(|f| {
+                let cfg = self.sources.get(f.file);
+                let dir = canonical(cfg.fs_path.parent()?);
+                let mut set = globset::GlobSetBuilder::new();
+                for pat in &f.rule_files {
+                    if let Some(g) = rule_files_glob(&dir, pat) {
+                        set.add(g);
+                    }
+                }
+                Some((f.file, set.build().ok()?))
+            })
+            .collect();
+        RuleLoaders { configs }
+    }
+
+    /// The names of the `global.external_labels` of the run's Prometheus configs: Prometheus
+    /// adds them to every alert it sends.
+    pub fn external_label_names(&self) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        for f in self
+            .files
+            .iter()
+            .filter(|f| f.kind == FileKind::PrometheusConfig)
+        {
+            let src = self.sources.get(f.file);
+            let Ok(docs) = yaml::parse_documents(&src.text, &src.lines) else {
+                continue;
+            };
+            for doc in &docs {
+                if let Some(ext) = doc.get("global").and_then(|g| g.get("external_labels")) {
+                    out.extend(ext.entries().iter().map(|(k, _)| k.name.to_string()));
+                }
+            }
+        }
+        out
     }
 
     /// The shortest scrape interval of the Prometheus configs (in this run) whose `rule_files:`
     /// load `file`, and the path of that config.
     pub fn scrape_interval_for(&self, file: FileId) -> Option<(PromDuration, &str)> {
         let mut best: Option<(PromDuration, &str)> = None;
-        for f in self.files.iter().filter(|f| !f.rule_files.is_empty()) {
-            if !self.loads(f.file, file) {
+        for cfg in self.configs_loading(file) {
+            let Some(f) = self.files.iter().find(|f| f.file == cfg) else {
                 continue;
-            }
+            };
             if let Some(min) = f.scrape_intervals.iter().copied().min() {
                 if best.is_none_or(|(b, _)| min < b) {
-                    best = Some((min, self.sources.get(f.file).path.as_str()));
+                    best = Some((min, self.sources.get(cfg).path.as_str()));
                 }
             }
         }
         best
+    }
+}
+
+fn canonical(p: &std::path::Path) -> std::path::PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// A `rule_files:` pattern as Prometheus reads it: relative to the config's directory, matched
+/// like Go's `filepath.Glob` (`*`, `?` and `[...]` never cross a `/`; `**` is two `*`).
+fn rule_files_glob(dir: &std::path::Path, pat: &str) -> Option<globset::Glob> {
+    let mut pat = pat.to_string();
+    while pat.contains("**") {
+        pat = pat.replace("**", "*");
+    }
+    let full = dir.join(pat);
+    globset::GlobBuilder::new(&full.to_string_lossy())
+        .literal_separator(true)
+        .build()
+        .ok()
+}
+
+/// The compiled `rule_files:` of a run's Prometheus configs ([`Project::rule_loaders`]).
+pub struct RuleLoaders {
+    configs: Vec<(FileId, globset::GlobSet)>,
+}
+
+impl RuleLoaders {
+    /// The configs that load the rule file at `fs_path`.
+    pub fn loading(&self, fs_path: &std::path::Path) -> Vec<FileId> {
+        if self.configs.is_empty() {
+            return Vec::new();
+        }
+        let path = canonical(fs_path);
+        self.configs
+            .iter()
+            .filter(|(_, set)| set.is_match(&path))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Does any config of the run load rules?
+    pub fn is_empty(&self) -> bool {
+        self.configs.is_empty()
     }
 }
 

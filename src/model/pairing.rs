@@ -8,8 +8,8 @@
 //!
 //! 1. `.obsgate.yml` `alertmanager.stacks` (`[{alertmanager: GLOB, rules: [GLOB...]}]`): exactly
 //!    the rule files named there. Certain.
-//! 2. A Prometheus config in the config's directory: the rule files its `rule_files:` load.
-//!    Certain.
+//! 2. A Prometheus config in the config's directory: the rule files of the run its
+//!    `rule_files:` load. Certain.
 //! 3. Written by the same CI file (heredocs of one pipeline): the rule files that file writes.
 //!    Certain.
 //! 4. Kubernetes objects (a config in a `Secret`, `PrometheusRule`s) in the same namespace: those
@@ -77,6 +77,7 @@ pub fn pairings(project: &Project, stacks: &[Stack]) -> Vec<Pairing> {
             .unwrap_or_default()
     };
     let glob = |g: &str| globset::Glob::new(g).ok().map(|g| g.compile_matcher());
+    let loaders = project.rule_loaders();
     configs
         .iter()
         .map(|am| {
@@ -105,19 +106,29 @@ pub fn pairings(project: &Project, stacks: &[Stack]) -> Vec<Pairing> {
             let beside: Vec<FileId> = project
                 .files
                 .iter()
-                .filter(|f| f.kind == FileKind::PrometheusConfig && dir_of(f.file) == dir)
+                .filter(|f| {
+                    f.kind == FileKind::PrometheusConfig
+                        && !f.rule_files.is_empty()
+                        && dir_of(f.file) == dir
+                })
                 .map(|f| f.file)
                 .collect();
             if !beside.is_empty() {
-                let files = rule_files
+                let files: BTreeSet<FileId> = rule_files
                     .iter()
                     .copied()
-                    .filter(|&r| beside.iter().any(|&p| project.loads(p, r)))
+                    .filter(|&r| {
+                        let by = loaders.loading(&project.sources.get(r).fs_path);
+                        beside.iter().any(|p| by.contains(p))
+                    })
                     .collect();
-                return Pairing {
-                    rule_files: Some(files),
-                    certain: true,
-                };
+                // its rule files are not in the run: no evidence here
+                if !files.is_empty() {
+                    return Pairing {
+                        rule_files: Some(files),
+                        certain: true,
+                    };
+                }
             }
             // 3. the same pipeline
             let am_outer = outer(am.file);

@@ -299,6 +299,8 @@ pub enum Flavor {
 pub struct RuleDoc {
     pub flavor: Flavor,
     pub groups: Vec<Group>,
+    /// A `PrometheusRule`'s `metadata.namespace`, when it states one (not a template).
+    pub namespace: Option<String>,
 }
 
 const GROUP_KEYS: &[&str] = &[
@@ -497,7 +499,23 @@ pub fn parse_doc(doc: &Node, flavor: Flavor, src: &std::sync::Arc<str>) -> (Rule
         }
         cx.r.issues.retain(|i| i.check != "rules/promql-syntax");
     }
-    (RuleDoc { flavor, groups }, cx.r.issues)
+    let namespace = match flavor {
+        Flavor::Plain => None,
+        Flavor::PrometheusRule => doc
+            .get("metadata")
+            .and_then(|m| m.get("namespace"))
+            .and_then(Node::as_str)
+            .filter(|ns| !ns.is_empty() && !ns.contains("{{"))
+            .map(str::to_string),
+    };
+    (
+        RuleDoc {
+            flavor,
+            groups,
+            namespace,
+        },
+        cx.r.issues,
+    )
 }
 
 fn line_of(src: &str, offset: usize) -> (usize, usize) {
