@@ -28,6 +28,17 @@ const ALTERNATIVE_KEYS: &[&str] = &[
     "docurl",
 ];
 
+/// A `runbook`/`playbook` annotation may hold the steps themselves; a `documentation`/`docs`
+/// one counts only when it is a link (or a templated one), not prose about the alert.
+fn runbook_value(key: &str, value: &str) -> bool {
+    let k = flat(key);
+    if k.starts_with("runbook") || k.starts_with("playbook") {
+        return true;
+    }
+    let v = value.trim();
+    v.contains("://") || v.starts_with('/') || v.starts_with("www.") || v.contains("{{")
+}
+
 fn flat(key: &str) -> String {
     key.chars()
         .filter(|c| *c != '_' && *c != '-')
@@ -83,11 +94,10 @@ impl Check for MissingRunbook {
             if rule.annotation(&annotation).filter(set).is_some() {
                 continue;
             }
-            if let Some(other) = rule
-                .annotation_pairs()
-                .iter()
-                .filter(|p| set(p))
-                .find(|p| alternative(&p.key.value))
+            if let Some(other) =
+                rule.annotation_pairs().iter().filter(|p| set(p)).find(|p| {
+                    alternative(&p.key.value) && runbook_value(&p.key.value, &p.value.value)
+                })
             {
                 let key = &other.key.value;
                 out.push(
@@ -205,6 +215,25 @@ mod tests {
             message.to_string(),
             "alert `HighLoad` has no `runbook_url` annotation: whoever handles it has no documented first step"
         );
+    }
+
+    #[test]
+    fn documentation_counts_when_it_is_a_link() {
+        assert!(super::runbook_value(
+            "documentation",
+            "https://docs.ceph.com/x"
+        ));
+        assert!(super::runbook_value("docs", "/wiki/alerts/disk"));
+        assert!(super::runbook_value("docs", "{{ $externalURL }}/docs"));
+        assert!(!super::runbook_value(
+            "documentation",
+            "The disk is nearly full."
+        ));
+        // a runbook may be the steps themselves
+        assert!(super::runbook_value(
+            "runbook",
+            "Restart the exporter, then check its logs."
+        ));
     }
 
     #[test]
