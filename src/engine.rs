@@ -556,11 +556,7 @@ fn severity_for(config: &Config, id: &'static str) -> impl Fn(&Finding) -> Sever
         _ => None,
     };
     move |f: &Finding| {
-        configured.unwrap_or(if f.downgrade {
-            default.lower()
-        } else {
-            default
-        })
+        configured.unwrap_or_else(|| (0..f.downgrade).fold(default, |s, _| s.lower()))
     }
 }
 

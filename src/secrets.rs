@@ -207,7 +207,8 @@ pub fn is_reference(v: &str) -> bool {
 }
 
 /// A value that is obviously not a real credential: the integration cannot work, but nothing
-/// leaked.
+/// leaked. Separators (`-`, `_`, `/`, `.`, space) delimit the placeholder words, so
+/// `SMTP_PASSWORD_PLACEHOLDER`, `.../change/me/please`, `your-token-here` and `xxx` all count.
 pub fn is_placeholder(v: &str) -> bool {
     let t = v.trim().trim_matches(|c| c == '"' || c == '\'');
     if t.is_empty() {
@@ -217,11 +218,14 @@ pub fn is_placeholder(v: &str) -> bool {
     let re = RE.get_or_init(|| {
         Regex::new(
             r"(?ix)
-              your[-_/ .]?(?:slack|webhook|token|key|secret|password|api|pagerduty|team|channel|org|company|integration|service|routing|bot|chat)
-            | \bchange[-_ ]?me\b | \bchangeit\b | \breplace[-_ ]?me\b | \bfill[-_ ]?me\b
+              your[-_/\x20.]?(?:slack|webhook|token|key|secret|password|api|pagerduty|team|channel|org|company|integration|service|routing|bot|chat|app|user|account|auth|access|client)
+            | (?:^|[^a-z0-9])(?:change[-_/\x20.]?me|changeit|replace[-_/\x20.]?me|fill[-_/\x20.]?me)(?:[^a-z0-9]|$)
             | <[^<>]{2,40}>
-            | \bx{4,}\b | \*{4,} | \bplaceholder\b | \bdummy\b | \bredacted\b
+            | (?:^|[^a-z0-9])x{3,}(?:[^a-z0-9]|$) | \*{4,}
+            | (?:^|[^a-z0-9])(?:placeholder|dummy|redacted)(?:[^a-z0-9]|$)
+            | [a-z][-_\x20.]here$
             | ^(?:example|test|secret|password|passwd|token|apikey|api_key|todo|tbd|none|null|foo|bar|foobar|abc123|123456|admin)$
+            | ^(?:test|example|sample|dummy|fake|my)[-_]?[a-z]*?[-_]?(?:key|token|secret|password|passwd|pass)$
             | ^0+$ | ^(?:0+-)+0+$
             | /(?:YOUR|XXX+|TOKEN|WEBHOOK)(?:/|$)
             ",
@@ -229,6 +233,19 @@ pub fn is_placeholder(v: &str) -> bool {
         .expect("placeholder regex")
     });
     re.is_match(t)
+}
+
+/// A value that names an environment variable for something else to substitute: the whole
+/// value `$VAR`, or `${VAR}` anywhere (`https://hooks.example/${PATH}`). A bare `$` inside a
+/// value (`Pa$$w0rd`, `s3cr$t`) is not one: passwords hold dollars. Alertmanager itself never
+/// expands environment variables in its config.
+pub fn has_env_var(v: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^\$[A-Za-z_][A-Za-z0-9_]*$|\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[-=?+][^}]*)?\}")
+            .expect("env var regex")
+    })
+    .is_match(v.trim())
 }
 
 /// The only form in which a secret is ever shown: its first 4 characters and its length.
@@ -401,10 +418,29 @@ pub fn generic_secret_values(
             if t.is_empty() || is_reference(t) || clearly_not_a_secret(t) || t.contains("{{") {
                 continue;
             }
+            if !generic_value_may_be_secret(&k.value, t) {
+                continue;
+            }
             out.push((f.file, k, v, is_placeholder(t)));
         }
     }
     out
+}
+
+/// A URL is a secret only when it carries one (userinfo, a token in its path or query, a
+/// webhook service's secret path): `token_url`, `authUrl`, `oauth2.token_url` name the
+/// address of a token endpoint, not a token. A key that names a URL (`*url`, `*uri`) with a
+/// value that is not one (`token_url: d` in a test fixture) holds no credential either.
+fn generic_value_may_be_secret(key: &str, value: &str) -> bool {
+    if value.contains("://") {
+        return url_carries_secret(value);
+    }
+    let flat: String = key
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    !(flat.ends_with("url") || flat.ends_with("uri"))
 }
 
 /// A secret-bearing Alertmanager field (`FieldKind::Secret`) with a literal value.
@@ -414,7 +450,11 @@ pub struct AmSecret<'a> {
     pub field: &'a crate::parse::alertmanager::FieldVal,
     /// Where it is: `global`, or `slack_configs of receiver "x"`.
     pub place: String,
+    /// Not a credential: a placeholder, or an environment variable reference
+    /// (`env_var`) that Alertmanager does not expand. Reported by `secrets/placeholder`.
     pub placeholder: bool,
+    /// The placeholder is a `$VAR` / `${VAR}` reference.
+    pub env_var: bool,
 }
 
 /// Does a URL in a secret URL field carry a credential (userinfo, a token-like path segment or
@@ -439,12 +479,24 @@ pub fn url_carries_secret(url: &str) -> bool {
         "events.pagerduty.com",
         "qyapi.weixin.qq.com",
     ];
+    // a webhook service's URL is its secret, but only when the path holds an identifier or a
+    // token (Slack `T024BE7LD/B0.../<24 chars>`, Discord `<id>/<token>`, Teams `<guid>@<guid>`):
+    // `.../webhookb2/id/IncomingWebhook/id` or `.../services/change/me/please` hold none
+    let secret_segment = |seg: &str| {
+        let digits = seg.chars().filter(char::is_ascii_digit).count();
+        seg.len() >= 20 || (seg.len() >= 8 && digits >= 2)
+    };
     if WEBHOOK_HOSTS
         .iter()
         .any(|h| authority == *h || authority.ends_with(&format!(".{h}")))
-        && path.len() > 8
     {
-        return true;
+        let original = &url[url.len() - rest.len() + authority.len()..];
+        if original
+            .split(['/', '?', '&', '=', '@'])
+            .any(secret_segment)
+        {
+            return true;
+        }
     }
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
     let tokenish = |seg: &str| {
@@ -504,11 +556,21 @@ pub fn am_secret_values(project: &crate::model::Project) -> Vec<AmSecret<'_>> {
             }
             let Some(value) = &field.value else { continue };
             let v = value.value.trim();
-            if v.is_empty() || is_reference(v) || v.contains("{{") {
+            if v.is_empty() || v.contains("{{") {
                 continue;
             }
-            let placeholder = is_placeholder(v);
             let url_field = field.path.ends_with("url");
+            // Alertmanager never expands environment variables: `${VAR}` is sent as written
+            // unless a deploy step substitutes it. A whole-value reference in a URL field is
+            // refused at load already (alertmanager/syntax: no scheme).
+            let env_var = has_env_var(v);
+            if env_var && url_field && !v.contains("://") {
+                continue;
+            }
+            if !env_var && is_reference(v) {
+                continue; // a secret manager's reference, substituted before the file is used
+            }
+            let placeholder = env_var || is_placeholder(v);
             if url_field && !placeholder && !url_carries_secret(v) {
                 continue;
             }
@@ -517,6 +579,7 @@ pub fn am_secret_values(project: &crate::model::Project) -> Vec<AmSecret<'_>> {
                 field,
                 place,
                 placeholder,
+                env_var,
             });
         }
     }
@@ -715,6 +778,98 @@ mod tests {
         ] {
             assert!(!is_placeholder(real), "{real}");
         }
+    }
+
+    #[test]
+    fn placeholders_between_separators() {
+        for p in [
+            "SMTP_PASSWORD_PLACEHOLDER",
+            "placeholder-token",
+            "https://hooks.slack.com/services/change/me/please",
+            "CHANGE_ME",
+            "change me",
+            "xxx",
+            "XXX-XXX",
+            "https://hooks.slack.com/services/XXX/YYY/ZZZ",
+            "your-token-here",
+            "PUT_KEY_HERE",
+            "<slack webhook url>",
+            "test-key",
+            "mywechatsecret",
+            "dummy_token",
+        ] {
+            assert!(is_placeholder(p), "{p}");
+        }
+        // words that merely contain a placeholder word, and real-looking values
+        for real in [
+            "Pa55-xxxx9",
+            "aXXXb-3kf9",
+            "placeholders2go!",
+            "unchangeme",
+            "3c6e0b8a9c15224a8228b9a98ca1531d",
+            "mysql-r00t-Pw",
+            "wheRe-1s-it",
+        ] {
+            assert!(!is_placeholder(real), "{real}");
+        }
+    }
+
+    #[test]
+    fn environment_variable_references() {
+        for v in [
+            "${SMTP_PASSWORD}",
+            "$SLACK_URL",
+            "https://hooks.slack.com/services/${SLACK_PATH}",
+            "${TOKEN:-x}",
+        ] {
+            assert!(has_env_var(v), "{v}");
+        }
+        for v in ["Pa$$w0rd", "s3cr$t", "$ 5", "{{ .Env }}", "$$"] {
+            assert!(!has_env_var(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn endpoint_urls_are_not_secrets() {
+        // oauth2 `token_url` and other addresses: no credential in them
+        assert!(!generic_value_may_be_secret("token_url", "d"));
+        assert!(!generic_value_may_be_secret(
+            "tokenUrl",
+            "https://auth.acme.io/oauth2/token"
+        ));
+        assert!(!generic_value_may_be_secret(
+            "proxy_url",
+            "http://proxy.acme.io:3128"
+        ));
+        assert!(!generic_value_may_be_secret(
+            "slackWebhook",
+            "http://localhost:8080/hook"
+        ));
+        assert!(generic_value_may_be_secret(
+            "token_url",
+            "https://u:Pa55w0rd@auth.acme.io/t"
+        ));
+        assert!(generic_value_may_be_secret(
+            "apiToken",
+            "tk_9f8e7d6c5b4a3210"
+        ));
+        assert!(generic_value_may_be_secret(
+            "slackWebhook",
+            "https://hooks.slack.com/services/T024BE7LD/B01ABCDEF/abcdefghijABCDEFGHIJ1234"
+        ));
+        // a webhook service host whose path holds no identifier or token
+        assert!(!url_carries_secret(
+            "https://webhook.office.com/webhookb2/id/IncomingWebhook/id"
+        ));
+        assert!(!url_carries_secret(
+            "https://hooks.slack.com/services/change/me/please"
+        ));
+        assert!(url_carries_secret(
+            "https://acme.webhook.office.com/webhookb2/0b6b2c9e-1111-4c1d-9d7e-123456789abc@72f988bf-86f1-41af-91ab-2d7cd011db47/IncomingWebhook/8e8d5f1f/x"
+        ));
+        assert!(url_carries_secret(
+            "https://discord.com/api/webhooks/112233445566778899/AbCdEfGhIjKlMnOpQrStUvWxYz"
+        ));
     }
 
     #[test]

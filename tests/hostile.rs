@@ -22,9 +22,10 @@ const HANG_GUARD: Duration = Duration::from_secs(120);
 const MAX_RSS_KB: i64 = 500 * 1024;
 
 /// A rule file with known findings (no `for`, no runbook): proves the rest of a run is audited.
-const GOOD: &str = "groups:\n- name: good\n  rules:\n  - alert: StillAudited\n    expr: up == 0\n    annotations: {summary: s, description: d}\n";
+const GOOD: &str = "groups:\n- name: good\n  rules:\n  - alert: StillAudited\n    expr: up == 0\n    labels: {severity: critical}\n    annotations: {summary: s, description: d}\n";
 
-/// The finding of [`GOOD`] that makes a run exit 1 (default `--fail-on error`).
+/// The finding of [`GOOD`] that makes a run exit 1 (default `--fail-on error`): a critical alert
+/// pages, so its missing runbook is an error.
 fn good_was_audited(out: &str) -> bool {
     out.lines()
         .any(|l| l.starts_with("good.yml:4:") && l.contains("error[alerts/missing-runbook]"))

@@ -452,9 +452,18 @@ fn action_steps_run_obsgate_like_github() {
             l.starts_with("::error ") || l.starts_with("::warning ") || l.starts_with("::notice ")
         })
         .collect();
+    // a critical alert without a runbook is an error, a warning alert's a warning
     assert!(
         annotations.iter().any(
-            |l| l.starts_with("::error file=alerting-rules.yml,line=30,")
+            |l| l.starts_with("::error file=alerting-rules.yml,line=64,")
+                && l.contains("alerts/missing-runbook")
+        ),
+        "annotations: {}",
+        check.2
+    );
+    assert!(
+        annotations.iter().any(
+            |l| l.starts_with("::warning file=alerting-rules.yml,line=30,")
                 && l.contains("alerts/missing-runbook")
         ),
         "annotations: {}",

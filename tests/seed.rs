@@ -52,6 +52,24 @@ fn seed_alerting_rules() {
         .map(|f| f.line)
         .collect();
     assert_eq!(lines.len(), 7);
+    // an error only where the alert pages (`severity: critical`); the five `warning` alerts page
+    // nobody, so their missing runbook is a warning
+    let errors: BTreeSet<String> = outcome
+        .findings
+        .iter()
+        .filter(|f| {
+            f.check == "alerts/missing-runbook" && f.severity == obsgate::checks::Severity::Error
+        })
+        .filter_map(|f| f.context.get("alert").and_then(|v| v.as_str()))
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        errors,
+        BTreeSet::from([
+            "DiskSpaceLow".to_string(),
+            "RevenueDropDetected".to_string()
+        ])
+    );
     assert_eq!(
         alerts_with("promql/histogram-quantile"),
         BTreeSet::from(["HighResponseTime".to_string()])

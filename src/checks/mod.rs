@@ -195,8 +195,9 @@ pub struct Finding {
     pub help: Option<Msg>,
     pub labels: Vec<Label>,
     pub context: Context,
-    /// Reported one level below the check's default unless the user configured the check's severity.
-    pub downgrade: bool,
+    /// Reported this many levels below the check's default (error -> warning -> info) unless the
+    /// user configured the check's severity.
+    pub downgrade: u8,
 }
 
 impl Finding {
@@ -211,7 +212,7 @@ impl Finding {
             help: None,
             labels: Vec::new(),
             context: Context::default(),
-            downgrade: false,
+            downgrade: 0,
         }
     }
 
@@ -249,8 +250,15 @@ impl Finding {
         self
     }
 
+    /// One level below the check's default when `yes`.
     pub fn downgraded(mut self, yes: bool) -> Finding {
-        self.downgrade = yes;
+        self.downgrade = u8::from(yes);
+        self
+    }
+
+    /// `levels` below the check's default (2 on an error check: info).
+    pub fn lowered(mut self, levels: u8) -> Finding {
+        self.downgrade = levels;
         self
     }
 }

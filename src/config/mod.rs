@@ -203,6 +203,7 @@ impl Config {
                                 "runbooks",
                                 &[
                                     ("required_from", "alerts/missing-runbook"),
+                                    ("paging_severities", "alerts/missing-runbook"),
                                     ("url_pattern", "alerts/invalid-runbook"),
                                 ],
                                 &mut cfg,
@@ -909,6 +910,30 @@ mod tests {
         assert_eq!(
             cfg.check_option("alerts/missing-annotation", "required"),
             Some(&OptValue::List(vec!["summary".into()]))
+        );
+    }
+
+    #[test]
+    fn paging_severities_default_and_shorthand() {
+        let cfg = Config::parse("").unwrap();
+        assert_eq!(
+            cfg.check_option("alerts/missing-runbook", "paging_severities"),
+            Some(&OptValue::List(vec![
+                "critical".into(),
+                "page".into(),
+                "pager".into(),
+                "emergency".into()
+            ]))
+        );
+        let cfg = Config::parse("runbooks: {paging_severities: [P1, sev1]}\n").unwrap();
+        assert_eq!(
+            cfg.check_option("alerts/missing-runbook", "paging_severities"),
+            Some(&OptValue::List(vec!["P1".into(), "sev1".into()]))
+        );
+        let problems = Config::parse("runbooks: {paging_severities: critical}\n").unwrap_err();
+        assert!(
+            problems[0].message.contains("paging_severities"),
+            "{problems:?}"
         );
     }
 }

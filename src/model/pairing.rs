@@ -10,7 +10,7 @@
 //!    the rule files named there. Certain.
 //! 2. A Prometheus config in the config's directory: the rule files of the run its
 //!    `rule_files:` load. Certain.
-//! 3. Written by the same CI file (heredocs of one pipeline): the rule files that file writes.
+//! 3. In the same file (documents of one stream, heredocs of one CI file): those rule files.
 //!    Certain.
 //! 4. Kubernetes objects (a config in a `Secret`, `PrometheusRule`s) in the same namespace: those
 //!    rule files. Certain.
@@ -130,13 +130,13 @@ pub fn pairings(project: &Project, stacks: &[Stack]) -> Vec<Pairing> {
                     };
                 }
             }
-            // 3. the same pipeline
+            // 3. the same file: a stream of documents, or the heredocs of one pipeline
             let am_outer = outer(am.file);
-            if am_outer != am.file {
+            {
                 let same: BTreeSet<FileId> = rule_files
                     .iter()
                     .copied()
-                    .filter(|&r| r != outer(r) && outer(r) == am_outer)
+                    .filter(|&r| outer(r) == am_outer)
                     .collect();
                 if !same.is_empty() {
                     return Pairing {

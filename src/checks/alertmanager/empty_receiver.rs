@@ -1,30 +1,11 @@
 //! `alertmanager/empty-receiver`: a receiver with no integration that a route sends alerts to.
 //! Alertmanager accepts it and drops every alert routed there without a trace. Receivers whose
-//! name says they discard on purpose (`null`, `blackhole`, `devnull`, ...) are not reported.
+//! name says they discard on purpose (`null`, `blackhole`, `devnull`, an operator's
+//! `<namespace>/<config>/null`, `monitoring-null`: see [`super::sink_name`]) are not reported.
 
 use crate::checks::{Check, Ctx, Finding};
 
 pub struct EmptyReceiver;
-
-/// Names that announce a deliberate sink.
-fn deliberate_sink(name: &str) -> bool {
-    let n = name.to_ascii_lowercase().replace(['-', '_', ' '], "");
-    [
-        "null",
-        "blackhole",
-        "devnull",
-        "discard",
-        "drop",
-        "none",
-        "void",
-        "noop",
-        "ignore",
-        "silence",
-        "sink",
-    ]
-    .iter()
-    .any(|s| n == *s || n.ends_with(s) && n.len() <= s.len() + 3)
-}
 
 impl Check for EmptyReceiver {
     fn id(&self) -> &'static str {
@@ -41,7 +22,7 @@ impl Check for EmptyReceiver {
                 .iter()
                 .filter(|r| r.integrations.is_empty() && !r.name.value.is_empty())
             {
-                if deliberate_sink(&r.name.value) {
+                if super::is_sink(r) {
                     continue;
                 }
                 let users: Vec<_> = routes
@@ -76,18 +57,5 @@ impl Check for EmptyReceiver {
             }
         }
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn sinks() {
-        for n in ["null", "blackhole", "dev-null", "Null", "discard"] {
-            assert!(super::deliberate_sink(n), "{n}");
-        }
-        for n in ["Default", "Critical", "team-backend", "Watchdog"] {
-            assert!(!super::deliberate_sink(n), "{n}");
-        }
     }
 }

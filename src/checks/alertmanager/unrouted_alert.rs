@@ -49,6 +49,10 @@ impl Check for UnroutedAlert {
             };
             let eff = routing::effective(tree);
             let root_receiver = eff[0].receiver.clone().unwrap_or_default();
+            let root_sink = am
+                .receivers
+                .iter()
+                .any(|rc| rc.name.value == root_receiver && super::is_sink(rc));
             let mut only_root: Vec<&routing::AlertLabels> = Vec::new();
             let mut unpaged: Vec<(&routing::AlertLabels, Vec<String>)> = Vec::new();
             for alert in universe.iter() {
@@ -65,6 +69,17 @@ impl Check for UnroutedAlert {
                     .terminal_routes()
                     .filter_map(|(i, _)| eff[i].receiver.clone())
                     .collect();
+                // a route that sends it to a sink (`null`, `blackhole`, ...) drops it on
+                // purpose: only the other receivers it reaches are judged
+                let sink = |name: &String| {
+                    am.receivers
+                        .iter()
+                        .any(|rc| rc.name.value == *name && super::is_sink(rc))
+                };
+                if !receivers.is_empty() && receivers.iter().all(sink) {
+                    continue;
+                }
+                let receivers: Vec<String> = receivers.into_iter().filter(|n| !sink(n)).collect();
                 let pages = receivers.iter().any(|name| {
                     am.receivers
                         .iter()
@@ -88,16 +103,25 @@ impl Check for UnroutedAlert {
                     file,
                     route.head.clone(),
                     format!(
-                        "{} alert{} match{} no route and only reach{} the root receiver `{root_receiver}`: {}",
+                        "{} alert{} match{} no route and only reach{} the root receiver `{root_receiver}`{}: {}",
                         names.len(),
                         if names.len() == 1 { "" } else { "s" },
                         if names.len() == 1 { "es" } else { "" },
                         if names.len() == 1 { "es" } else { "" },
+                        match (root_sink, names.len()) {
+                            (false, _) => "",
+                            (true, 1) => ", a sink, so it is dropped",
+                            (true, _) => ", a sink, so they are dropped",
+                        },
                         list(&names)
                     ),
                 )
                 .label("falls through to the default receiver")
-                .help("add routes for them (match their `severity`/`team` labels) or give them the labels the existing routes expect")
+                .help(if root_sink {
+                    "add routes for them (match their `severity`/`team` labels) or give them the labels the existing routes expect; if dropping them is intended, route them to the sink explicitly (`matchers: [alertname=~\"...\"]`) so the choice is written down"
+                } else {
+                    "add routes for them (match their `severity`/`team` labels) or give them the labels the existing routes expect"
+                })
                 .ctx("alerts", names.iter().map(|s| s.to_string()).collect::<Vec<_>>());
                 for a in only_root.iter().take(3) {
                     if let Some((af, asp)) = &a.origin {

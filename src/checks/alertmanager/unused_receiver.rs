@@ -26,7 +26,11 @@ impl Check for UnusedReceiver {
                 .filter_map(|(r, _)| r.receiver.as_ref().map(|s| s.value.as_str()))
                 .collect();
             for r in &cfg.receivers {
-                if r.name.value.is_empty() || used.contains(&r.name.value.as_str()) {
+                // an unused sink (`null` with no integration) promises no notification to anyone
+                if r.name.value.is_empty()
+                    || used.contains(&r.name.value.as_str())
+                    || super::is_sink(r)
+                {
                     continue;
                 }
                 let what = if r.integrations.is_empty() {

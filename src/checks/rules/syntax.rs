@@ -35,7 +35,7 @@ impl Check for Syntax {
             })
             .collect();
         for finding in &mut out {
-            if !finding.message.starts_with("unknown field") || finding.downgrade {
+            if !finding.message.starts_with("unknown field") || finding.downgrade > 0 {
                 continue;
             }
             let Some(file) = cx.files().iter().find(|f| f.file == finding.file) else {

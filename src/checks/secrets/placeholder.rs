@@ -18,24 +18,42 @@ impl Check for Placeholder {
             .filter(|s| s.placeholder)
         {
             let value = sec.field.value.as_ref().expect("has a value");
-            out.push(
-                Finding::new(
-                    self.id(),
-                    sec.file,
-                    value.span.clone(),
+            let (message, help) = if sec.env_var {
+                (
+                    format!(
+                        "`{}` in {} is an environment variable reference ({}): Alertmanager does not expand environment variables, so unless a deploy step substitutes it (envsubst, an entrypoint script, Flux substitution) it is sent as written and this integration cannot authenticate",
+                        sec.field.path,
+                        sec.place,
+                        secrets::redact(&value.value)
+                    ),
+                    format!(
+                        "mount the secret as a file and use `{}`; if a deploy step does substitute it, say so with `# obsgate: ignore secrets/placeholder -- substituted by <step>`",
+                        secrets::file_fix(&sec.field.path)
+                    ),
+                )
+            } else {
+                (
                     format!(
                         "`{}` in {} is a placeholder ({}), not a credential: this integration cannot deliver notifications",
                         sec.field.path,
                         sec.place,
                         secrets::redact(&value.value)
                     ),
+                    format!(
+                        "put the real value in a secret file and use `{}`",
+                        secrets::file_fix(&sec.field.path)
+                    ),
                 )
-                .label("placeholder")
-                .help(format!(
-                    "put the real value in a secret file and use `{}`",
-                    secrets::file_fix(&sec.field.path)
-                ))
-                .ctx("field", sec.field.path.clone()),
+            };
+            out.push(
+                Finding::new(self.id(), sec.file, value.span.clone(), message)
+                    .label(if sec.env_var {
+                        "not expanded by Alertmanager"
+                    } else {
+                        "placeholder"
+                    })
+                    .help(help)
+                    .ctx("field", sec.field.path.clone()),
             );
         }
         for (file, key, value, _) in secrets::generic_secret_values(cx.project)
