@@ -70,10 +70,17 @@ fn seed_alerting_rules() {
             "RevenueDropDetected".to_string()
         ])
     );
+    // `HighResponseTime` takes the quantile per series, without any aggregation: valid PromQL,
+    // often deliberate (per instance), so an info; only an aggregation dropping `le` is an error
     assert_eq!(
         alerts_with("promql/histogram-quantile"),
         BTreeSet::from(["HighResponseTime".to_string()])
     );
+    assert!(outcome
+        .findings
+        .iter()
+        .filter(|f| f.check == "promql/histogram-quantile")
+        .all(|f| f.severity == obsgate::checks::Severity::Info));
     assert!(outcome
         .findings
         .iter()
