@@ -10,7 +10,9 @@
 //! - a Prometheus config of the run loads both files (its `rule_files:` globs);
 //! - no Prometheus config of the run loads either, and they are deployed together: two
 //!   `PrometheusRule` objects that both state a `metadata.namespace` are deployed together when
-//!   it is the same namespace; otherwise two files are when they are in the same directory.
+//!   it is the same namespace; otherwise two files are when they are in the same directory,
+//!   unless that directory holds test inputs, examples or documentation (`testdata/`, `tests/`,
+//!   `fixtures/`, `examples/`, `docs/`), whose files are alternatives, loaded one at a time.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -38,6 +40,9 @@ pub struct Place {
     pub namespace: Option<String>,
     /// The Prometheus configs of the run whose `rule_files:` load the file.
     pub loaders: Vec<FileId>,
+    /// The file's directory (as shown, relative to the run's base) holds test inputs, examples
+    /// or documentation ([`alternatives_dir`]).
+    pub alternatives: bool,
 }
 
 /// Why one Prometheus loads both copies.
@@ -74,8 +79,31 @@ pub fn together(a: &Place, b: &Place) -> Option<Together> {
     }
     match (&a.namespace, &b.namespace) {
         (Some(x), Some(y)) => (x == y).then(|| Together::Namespace(x.clone())),
-        _ => (a.dir == b.dir).then_some(Together::SameDirectory),
+        _ => (a.dir == b.dir && !a.alternatives).then_some(Together::SameDirectory),
     }
+}
+
+/// Is a directory one of test inputs, examples or documentation, whose rule files are
+/// alternatives side by side (each test loads its own; an example per version) rather than one
+/// deployment? Same-directory copies there are not duplicates.
+pub fn alternatives_dir(dir: &std::path::Path) -> bool {
+    dir.components().any(|c| {
+        let name = c.as_os_str().to_string_lossy().to_ascii_lowercase();
+        matches!(
+            name.as_str(),
+            "testdata"
+                | "test-data"
+                | "test"
+                | "tests"
+                | "fixtures"
+                | "__fixtures__"
+                | "golden"
+                | "examples"
+                | "example"
+                | "docs"
+                | "doc"
+        )
+    })
 }
 
 impl Check for Duplicate {
@@ -126,6 +154,9 @@ impl Check for Duplicate {
                                     .unwrap_or_default(),
                                 namespace: doc.namespace.clone(),
                                 loaders: loaders.loading(&src.fs_path),
+                                alternatives: std::path::Path::new(&src.path)
+                                    .parent()
+                                    .is_some_and(alternatives_dir),
                             }
                         });
                         let key = rule_key(&r);
@@ -242,6 +273,7 @@ mod tests {
             dir: PathBuf::from(dir),
             namespace: ns.map(str::to_string),
             loaders: loaders.iter().map(|l| FileId(*l)).collect(),
+            alternatives: alternatives_dir(std::path::Path::new(dir)),
         }
     }
 
@@ -365,6 +397,12 @@ mod tests {
             run_tree("samedir", &[("rules/a.yml", RULES), ("rules/b.yml", RULES)]),
             vec![("rules/b.yml".to_string(), 4)]
         );
+        // test inputs side by side are alternatives, not one deployment
+        assert!(run_tree(
+            "testdata",
+            &[("testdata/a.yml", RULES), ("testdata/b.yml", RULES)]
+        )
+        .is_empty());
         // a config loads one directory only (`*` does not cross `/`)
         let config = "rule_files:\n  - rules/*.yml\nscrape_configs: []\n";
         assert!(run_tree(
