@@ -273,7 +273,7 @@ mod tests {
             dir: PathBuf::from(dir),
             namespace: ns.map(str::to_string),
             loaders: loaders.iter().map(|l| FileId(*l)).collect(),
-            alternatives: alternatives_dir(std::path::Path::new(dir)),
+            alternatives: super::alternatives_dir(std::path::Path::new(dir)),
         }
     }
 
