@@ -89,3 +89,11 @@ fn compare(kind: &str) {
 fn realworld_ci_errors_are_reviewed() {
     compare("ci");
 }
+
+/// Rule files and Alertmanager configs: only what Prometheus/Alertmanager refuse or what breaks
+/// alerting (a route nothing reaches, a quantile over nothing, a critical alert without a
+/// runbook).
+#[test]
+fn realworld_rules_errors_are_reviewed() {
+    compare("rules");
+}
