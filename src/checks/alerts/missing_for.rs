@@ -3,7 +3,7 @@
 //! An alert whose every selector is read over a window of at least five minutes
 //! (`increase(x[1h]) > 0`, `changes(y[30m]) >= 2`, `avg_over_time(z[10m]) > 0.9`) already
 //! needs the condition to hold over that window: one bad scrape or a restart does not fire it,
-//! so it is not reported.
+//! so it is not reported. Info metrics joined for their labels (`node_uname_info`) do not count.
 
 use promql_parser::parser::Expr;
 
@@ -61,7 +61,11 @@ const MIN_WINDOW: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 /// already within such a window)?
 fn windowed(e: &Expr, inside: bool) -> bool {
     match e {
-        Expr::VectorSelector(_) => inside,
+        // an info metric joined for its labels (`* on (instance) group_left (nodename)
+        // node_uname_info`) carries no condition
+        Expr::VectorSelector(v) => {
+            inside || v.name.as_deref().is_some_and(|n| n.ends_with("_info"))
+        }
         Expr::MatrixSelector(m) => inside || m.range >= MIN_WINDOW,
         Expr::Subquery(s) => windowed(&s.expr, inside || s.range >= MIN_WINDOW),
         Expr::Aggregate(a) => windowed(&a.expr, inside),
@@ -84,6 +88,9 @@ mod tests {
             "sum(rate(errors_total[10m])) / sum(rate(requests_total[10m])) > 0.05"
         ));
         assert!(w("max_over_time(up[10m:1m]) == 0"));
+        assert!(w(
+            "predict_linear(node_filesystem_free_bytes[2d], 86400) * on (instance) group_left (nodename) node_uname_info < 0"
+        ));
         // an instant value somewhere, or a window too short to smooth anything
         assert!(!w("up == 0"));
         assert!(!w("node_textfile_scrape_error == 1"));
