@@ -506,11 +506,18 @@ pub fn parse_file(
                 .is_ok_and(|docs| docs.iter().any(recognise::grafana_provisioning));
             if grafana {
                 model.kind = FileKind::Grafana;
-            } else if let Some(what) = recognise::looks_like_monitoring(text, path) {
+                return model;
+            }
+            if let Some(what) = recognise::looks_like_monitoring(text, path) {
                 model.kind = FileKind::Template;
                 model.issues.push(templated_issue(text, &m, what));
+                return model;
             }
-            return model;
+            // a template of something else (a chart's Deployment): not obsgate's to judge when
+            // it is not YAML as it is; when it is, it is read as what it looks like
+            if yaml::parse_documents(text, lines).is_err() {
+                return model;
+            }
         }
     }
     let docs = match yaml::parse_documents(text, lines) {

@@ -364,7 +364,8 @@ fn helm_word(line: &str) -> Option<Span> {
     while let Some(open) = line[from..].find("{{").map(|i| from + i) {
         let close = line[open..].find("}}").map_or(line.len(), |i| open + i + 2);
         let action = &line[open..close];
-        if action.starts_with("{{`") || HELM_WORDS.iter().any(|w| action.contains(w)) {
+        let github = line[..open].ends_with('$');
+        if !github && (action.starts_with("{{`") || HELM_WORDS.iter().any(|w| action.contains(w))) {
             return Some(open..close);
         }
         from = close.max(open + 2);
@@ -405,9 +406,14 @@ fn line_marker(line: &str, structural: bool) -> Option<(&'static str, Span)> {
             return Some(("Helm", indent..line.trim_end().len()));
         }
     }
-    // Jinja expressions: `{{ name }}`, `{{ name | filter }}`, `{{ name.attr }}`
+    // Jinja expressions: `{{ name }}`, `{{ name | filter }}`, `{{ name.attr }}` (not GitHub's
+    // `${{ matrix.go }}`)
     let mut from = 0;
     while let Some(open) = line[from..].find("{{").map(|i| from + i) {
+        if line[..open].ends_with('$') {
+            from = open + 2;
+            continue;
+        }
         // an action continued on the next line (a multi-line scalar) is not judged
         let Some(close) = line[open..].find("}}").map(|i| open + i + 2) else {
             break;
@@ -635,5 +641,10 @@ mod tests {
         assert_eq!(marker(cont), None);
         // a comment mentioning a template
         assert_eq!(marker("# rendered by {{ helm }}\ngroups: []\n"), None);
+        // GitHub expressions
+        assert_eq!(
+            marker("run: echo \"${{ toJson(job) }}\" ${{ matrix.go }}\n"),
+            None
+        );
     }
 }
