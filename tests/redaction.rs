@@ -114,3 +114,300 @@ fn quoted_script_items_are_redacted() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Secrets planted in every input kind, looked for in every output: the whole secret or any
+// 8-character piece of it must never be printed.
+// ---------------------------------------------------------------------------------------------
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The planted secrets, as written (the secret part only: a URL's password, a header's token).
+const PLANTED: &[&str] = &[
+    // rule file: matcher, label, annotation (URL userinfo), unknown field
+    "RuleMatch-K3y-5510",
+    "RuleLbl-Tok3n-9921",
+    "RuleUrlPw-7731",
+    "UnknownF1eld-Secret-88",
+    // Alertmanager config: credential fields, a route matcher, a receiver name holding a token
+    "Smtp-Pa55word-Plant24",
+    "T0PLANT00/B0PLANT00/PlantPlantPlantPlant5678",
+    "Hook-Pa55-3321",
+    "AmCred-Bearer-6612",
+    "AmBasic-Pa55-9090",
+    "AmMatch-T0ken-4471",
+    "1234567890-AbCdEfGhIjKlMn",
+    // broken Alertmanager configs: a YAML syntax error on the secret's line, an invalid
+    // duration next to one
+    "Br0ken-Smtp-Pw-5150",
+    "DurNear-Smtp-Pw-2323",
+    // CI file: variable, curl -u, Authorization header, --flag value / --flag=value
+    "CiDb-Pa55word-1234",
+    "CurlUser-Pw-7788",
+    "CiBearer-T0k-4455",
+    "CiFlag-Pw-3030",
+    "CiFlagEq-T0k-3131",
+    // PEM body, Helm values key
+    "PemB0dyLineOnePLANTEDfakeKEYdataAAAA0001",
+    "PemB0dyLineTwoPLANTEDfakeKEYdataBBBB0002",
+    "HelmApi-K3y-2211",
+    // Kubernetes Secret: stringData, data (decoded, and as written in base64)
+    "K8s-Str1ng-Pw-6060",
+    "K8sData-T0k-7070",
+    "SzhzRGF0YS1UMGstNzA3MA==",
+];
+
+/// Fails when `out` shows a planted secret or any 8-character piece of one.
+fn assert_clean(what: &str, out: &str, secrets: &[&str]) {
+    for s in secrets {
+        let chars: Vec<char> = s.chars().collect();
+        for w in chars.windows(8.min(chars.len())) {
+            let piece: String = w.iter().collect();
+            assert!(
+                !out.contains(&piece),
+                "{what} shows `{piece}` of the secret `{s}`:\n{out}"
+            );
+        }
+    }
+}
+
+/// A temporary directory removed on drop.
+struct Planted(PathBuf);
+
+impl Planted {
+    fn new(tag: &str) -> Planted {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let d = std::env::temp_dir().join(format!(
+            "obsgate-planted-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        Planted(d)
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Planted {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const PLANTED_RULES: &str = r#"groups:
+  - name: planted
+    rules:
+      - alert: PlantedDbDown
+        expr: up{job="db", api_key="RuleMatch-K3y-5510"} == 0
+        for: 5m
+        labels:
+          severity: critical
+          token: RuleLbl-Tok3n-9921
+        annotations:
+          summary: "Database {{ $labels.instance }} is down"
+          description: "dsn postgres://app:RuleUrlPw-7731@db.internal:5432/x is unreachable"
+      - alert: PlantedBadMatcher
+        expr: up{instance=~"(CiDb-Pa55word-1234"} == 0
+        for: 30x
+        unknown_secret_field: UnknownF1eld-Secret-88
+"#;
+
+const PLANTED_AM: &str = r#"global:
+  smtp_auth_password: Smtp-Pa55word-Plant24
+  slack_api_url: https://hooks.slack.com/services/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
+route:
+  receiver: default
+  group_by: [alertname]
+  routes:
+    - matchers: ['token="AmMatch-T0ken-4471"']
+      receiver: hook-xoxb-1234567890-AbCdEfGhIjKlMn
+    - matchers: ['severity="critical"']
+      receiver: pager
+receivers:
+  - name: default
+    webhook_configs:
+      - url: http://hookuser:Hook-Pa55-3321@hooks.internal/x
+        http_config:
+          authorization:
+            credentials: AmCred-Bearer-6612
+  - name: hook-xoxb-1234567890-AbCdEfGhIjKlMn
+    webhook_configs:
+      - url: http://hooks.internal/y
+        http_config:
+          basic_auth:
+            username: u
+            password: AmBasic-Pa55-9090
+  - name: pager
+    webhook_configs:
+      - url: http://hooks.internal/z
+        http_config:
+          oauth2:
+            client_id: obsgate
+            client_secret_file: /etc/alertmanager/secrets/client_secret
+            token_url: https://auth.example.invalid/oauth/token
+"#;
+
+/// A YAML syntax error on the line of the secret.
+const PLANTED_AM_BROKEN: &str = "global:\n  resolve_timeout: 5m\n  smtp_auth_password: Br0ken-Smtp-Pw-5150: [x\nroute:\n  receiver: default\nreceivers:\n  - name: default\n";
+
+/// An invalid duration next to a secret.
+const PLANTED_AM_DURATION: &str = "global:\n  smtp_auth_password: DurNear-Smtp-Pw-2323\n  resolve_timeout: 5x\nroute:\n  receiver: default\n  group_wait: 1q\nreceivers:\n  - name: default\n    email_configs:\n      - to: ops@example.invalid\n        auth_password_file: /etc/alertmanager/secrets/password\n";
+
+const PLANTED_CI: &str = r#"variables:
+  DB_PASSWORD: "CiDb-Pa55word-1234"
+stages: [deploy]
+deploy:
+  stage: deploy
+  script:
+    - curl -u admin:CurlUser-Pw-7788 https://deploy.example.invalid/hook
+    - curl -H "Authorization: Bearer CiBearer-T0k-4455" https://api.example.invalid/x
+    - ./deploy.sh --password CiFlag-Pw-3030 --token=CiFlagEq-T0k-3131 || true
+"#;
+
+const PLANTED_VALUES: &str = "tls:\n  privateKey: |\n    -----BEGIN PRIVATE KEY-----\n    PemB0dyLineOnePLANTEDfakeKEYdataAAAA0001\n    PemB0dyLineTwoPLANTEDfakeKEYdataBBBB0002\n    -----END PRIVATE KEY-----\napiKey: HelmApi-K3y-2211\n";
+
+const PLANTED_K8S: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: planted\ntype: Opaque\nstringData:\n  password: K8s-Str1ng-Pw-6060\ndata:\n  token: SzhzRGF0YS1UMGstNzA3MA==\n";
+
+fn plant(dir: &Planted) -> Vec<PathBuf> {
+    vec![
+        dir.write("planted.rules.yml", PLANTED_RULES),
+        dir.write("alertmanager.yml", PLANTED_AM),
+        dir.write("broken-alertmanager.yml", PLANTED_AM_BROKEN),
+        dir.write("duration-alertmanager.yml", PLANTED_AM_DURATION),
+        dir.write(".gitlab-ci.yml", PLANTED_CI),
+        dir.write("values.yaml", PLANTED_VALUES),
+        dir.write("secret.yaml", PLANTED_K8S),
+    ]
+}
+
+fn obsgate(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_obsgate"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn planted_secrets_never_reach_any_format() {
+    let dir = Planted::new("formats");
+    let files = plant(&dir);
+    let outcome = common::run(&files, None);
+    // every input kind was read and judged
+    for check in ["secrets/inline", "secrets/known-format"] {
+        assert!(
+            outcome.findings.iter().any(|f| f.check == check),
+            "no {check} finding"
+        );
+    }
+    for format in ALL_FORMATS {
+        let out = common::render(format, &outcome, None);
+        assert_clean(&format!("{format:?}"), &out, PLANTED);
+    }
+    // what is not a secret is shown as written
+    let text = common::render(Format::Text, &outcome, None);
+    let all = ALL_FORMATS
+        .iter()
+        .map(|f| common::render(*f, &outcome, None))
+        .collect::<String>();
+    assert!(all.contains("PlantedDbDown"), "{all}");
+    assert!(text.contains("{{ $labels.instance }}") || !text.contains("PlantedDbDown"));
+}
+
+#[test]
+fn planted_secrets_never_reach_artifacts_baselines_or_routes() {
+    let dir = Planted::new("cli");
+    plant(&dir);
+    let (_, out, err) = obsgate(
+        &dir.0,
+        &[
+            "check",
+            ".",
+            "--format",
+            "text",
+            "--color",
+            "never",
+            "--artifacts",
+            "artifacts",
+            "--write-baseline",
+            "baseline.json",
+            "--output",
+            "json=report.json",
+            "--output",
+            "sarif=report.sarif",
+            "--output",
+            "junit=report.xml",
+        ],
+    );
+    assert_clean("check stdout", &out, PLANTED);
+    assert_clean("check stderr", &err, PLANTED);
+    for f in [
+        "artifacts/performance-analysis.json",
+        "artifacts/alerting-strategy.json",
+        "baseline.json",
+        "report.json",
+        "report.sarif",
+        "report.xml",
+    ] {
+        let text = std::fs::read_to_string(dir.path(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert_clean(f, &text, PLANTED);
+    }
+    // the artifacts still carry the alert expressions, only the secret redacted
+    let perf = std::fs::read_to_string(dir.path("artifacts/performance-analysis.json")).unwrap();
+    assert!(perf.contains("up{job=\\\"db\\\""), "{perf}");
+
+    for args in [
+        vec!["routes", "tree", "--config", "alertmanager.yml"],
+        vec![
+            "routes",
+            "tree",
+            "--config",
+            "alertmanager.yml",
+            "--format",
+            "mermaid",
+        ],
+        vec![
+            "routes",
+            "test",
+            "--config",
+            "alertmanager.yml",
+            "--rules",
+            "planted.rules.yml",
+            "--all",
+        ],
+        vec![
+            "routes",
+            "test",
+            "--config",
+            "alertmanager.yml",
+            "--tree",
+            "token=AmMatch-T0ken-4471",
+        ],
+    ] {
+        let (code, out, err) = obsgate(&dir.0, &args);
+        assert!(code == 0 || code == 1, "{args:?}: {code} {out}{err}");
+        assert!(!out.is_empty(), "{args:?}: {err}");
+        assert_clean(&format!("{args:?}"), &out, PLANTED);
+        assert_clean(&format!("{args:?} stderr"), &err, PLANTED);
+        // receivers without secrets keep their names
+        if args.contains(&"tree") {
+            assert!(out.contains("pager") || out.contains("default"), "{out}");
+        }
+    }
+}
