@@ -295,12 +295,15 @@ fn run_probe(args: cli::ProbeArgs, env: Env, out: &mut dyn Write, err: &mut dyn 
             return fail(err, format!("--target `{url}` is not an http(s) URL"));
         }
         targets.push(probe::Target {
-            // the URL's host:port names it
+            // the URL's host:port names it (never its user and password)
             name: base
                 .split("://")
                 .nth(1)
                 .unwrap_or(&base)
                 .split('/')
+                .next()
+                .unwrap_or(&base)
+                .rsplit('@')
                 .next()
                 .unwrap_or(&base)
                 .to_string()

@@ -411,3 +411,206 @@ fn planted_secrets_never_reach_artifacts_baselines_or_routes() {
         }
     }
 }
+
+/// Secrets of a probed service: the target URL's password, tokens in its scrape and health
+/// bodies, the boot command's argv and environment, the service's output.
+const PROBE_SECRETS: &[&str] = &[
+    "ProbeUrl-Pw-9090",
+    "ProbeMetric-T0k-1515",
+    "ProbeHealth-Pw-1616",
+    "ProbeHealthKey-Pw-1717",
+    "Boot-Env-T0k-1212",
+    "BootDb-Pw-5656",
+    "BootArg-Pw-7878",
+];
+
+/// A loopback server answering `/metrics` and `/health` with secrets in the bodies, for at
+/// most `life` (or until the flag is set).
+fn leaky_service(
+    life: std::time::Duration,
+) -> (u16, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    l.set_nonblocking(true).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop2 = stop.clone();
+    std::thread::spawn(move || {
+        let end = std::time::Instant::now() + life;
+        while std::time::Instant::now() < end && !stop2.load(Ordering::Relaxed) {
+            let Ok((mut s, _)) = l.accept() else {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                continue;
+            };
+            s.set_nonblocking(false).unwrap();
+            s.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+                .ok();
+            let mut buf = [0u8; 4096];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let req = String::from_utf8_lossy(&buf[..n]).to_string();
+            let path = req.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let (ct, body) = if path.starts_with("/metrics") {
+                (
+                    "text/plain; version=0.0.4",
+                    "# HELP app_info Build information.\n# TYPE app_info gauge\napp_info{api_token=\"ProbeMetric-T0k-1515\",version=\"1\"} 1\n".to_string(),
+                )
+            } else {
+                (
+                    "application/json",
+                    r#"{"status":"ok","db":"postgres://u:ProbeHealth-Pw-1616@db.internal/x","password":"ProbeHealthKey-Pw-1717"}"#.to_string(),
+                )
+            };
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    (port, stop)
+}
+
+#[test]
+fn probe_reports_records_and_baselines_never_show_a_secret() {
+    let dir = Planted::new("probe");
+    dir.write(
+        "rules.yml",
+        "groups:\n  - name: a\n    rules:\n      - alert: AppDown\n        expr: absent(app_info)\n        for: 5m\n        annotations: {summary: s, description: d, runbook_url: 'https://runbooks.example.invalid/app'}\n",
+    );
+    let (port, stop) = leaky_service(std::time::Duration::from_secs(30));
+    let target = format!("http://probeuser:ProbeUrl-Pw-9090@127.0.0.1:{port}");
+    let (code, out, err) = obsgate(
+        &dir.0,
+        &[
+            "probe",
+            "--target",
+            &target,
+            "--rules",
+            "rules.yml",
+            "--ready-timeout",
+            "5s",
+            "--format",
+            "json",
+            "--record",
+            "run.probe.json",
+            "--write-baseline",
+            "baseline.json",
+            "--output",
+            "text=report.txt",
+            "--output",
+            "concise=report.concise",
+            "--output",
+            "sarif=report.sarif",
+            "--output",
+            "github=report.github",
+            "--artifacts",
+            "artifacts",
+        ],
+    );
+    stop.store(true, Ordering::Relaxed);
+    assert!(code == 0 || code == 1, "{code}\n{out}\n{err}");
+    // the probe read the bodies (the record keeps them, redacted)
+    let record = std::fs::read_to_string(dir.path("run.probe.json")).unwrap();
+    assert!(record.contains("app_info{api_token="), "{record}");
+    assert!(record.contains("\\\"status\\\":\\\"ok\\\""), "{record}");
+    assert!(out.contains(&format!("127.0.0.1:{port}")), "{out}");
+    assert_clean("probe stdout", &out, PROBE_SECRETS);
+    assert_clean("probe stderr", &err, PROBE_SECRETS);
+    for f in [
+        "run.probe.json",
+        "baseline.json",
+        "report.txt",
+        "report.concise",
+        "report.sarif",
+        "report.github",
+        "artifacts/performance-analysis.json",
+        "artifacts/alerting-strategy.json",
+    ] {
+        let text = std::fs::read_to_string(dir.path(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert_clean(f, &text, PROBE_SECRETS);
+    }
+    // the record judged again
+    let (_, out, err) = obsgate(&dir.0, &["check", "run.probe.json", "--format", "text"]);
+    assert_clean("replayed record", &format!("{out}{err}"), PROBE_SECRETS);
+
+    // a booted service that never gets ready: its command and its output are quoted
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let boot = "API_TOKEN=Boot-Env-T0k-1212 sh -c 'echo token=$API_TOKEN; echo DATABASE_URL=postgres://u:BootDb-Pw-5656@db.internal/x; sleep 1; exit 3' --password BootArg-Pw-7878";
+    let (code, out, err) = obsgate(
+        &dir.0,
+        &[
+            "probe",
+            "--target",
+            &format!("http://127.0.0.1:{closed}"),
+            "--boot",
+            boot,
+            "--ready-timeout",
+            "3s",
+            "--format",
+            "text",
+            "--record",
+            "down.probe.json",
+            "--output",
+            "json=down.json",
+        ],
+    );
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(out.contains("probe/unreachable"), "{out}");
+    // the output tail is there, its secrets redacted
+    assert!(out.contains("DATABASE_URL=postgres://u:"), "{out}");
+    assert_clean("unreachable stdout", &out, PROBE_SECRETS);
+    assert_clean("unreachable stderr", &err, PROBE_SECRETS);
+    for f in ["down.probe.json", "down.json"] {
+        let text = std::fs::read_to_string(dir.path(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert_clean(f, &text, PROBE_SECRETS);
+    }
+}
+
+/// The exporter's 400 for a configured target it refuses quotes the URL without its password.
+#[tokio::test]
+async fn exporter_refusal_does_not_show_the_password() {
+    use obsgate::probe::exporter::{serve_async, ExporterOptions};
+    let dir = Planted::new("exporter");
+    let rules = dir.write("rules.yml", "groups: []\n");
+    let config = obsgate::config::Config::parse(
+        "probe:\n  targets:\n    - name: meta\n      url: http://expuser:Exp-Pw-4242@169.254.169.254/\n",
+    )
+    .unwrap();
+    let (stop, shutdown) = tokio::sync::oneshot::channel();
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(serve_async(
+        ExporterOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            config,
+            rules: vec![rules],
+            base: dir.0.clone(),
+            max_concurrent_probes: 2,
+            default_timeout: std::time::Duration::from_secs(5),
+            shutdown: Some(shutdown),
+        },
+        Some(ready_tx),
+    ));
+    let addr = ready_rx.await.expect("exporter started");
+    let resp = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap()
+        .get(format!("http://{addr}/probe?target=meta"))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.text().await.unwrap();
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("169.254.169.254"), "{body}");
+    assert_clean("exporter 400", &body, &["Exp-Pw-4242"]);
+    stop.send(()).unwrap();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(15), task).await;
+}
