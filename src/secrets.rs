@@ -551,19 +551,6 @@ pub fn mask_spans(
 // Redaction of any text shown to a user: one path for every printer.
 // ---------------------------------------------------------------------------------------------
 
-/// The words a secret-bearing key or flag name holds (lowercase), the pre-check of
-/// [`text_spans`]' key patterns.
-const KEY_WORDS: &[&str] = &[
-    "pass",
-    "secret",
-    "token",
-    "key",
-    "auth",
-    "credential",
-    "webhook",
-    "pwd",
-];
-
 /// A key or flag name (`smtp_auth_password`, `DB_PASSWORD`, `--api-key`, `apiKey`,
 /// `http_config.basic_auth.password`) that says its value is a secret: `Some(true)` when the
 /// name alone says so (password, secret, token, credential, API/private/access key), `Some(false)`
@@ -725,14 +712,14 @@ fn pem_bodies(text: &str, out: &mut Vec<Span>) {
 /// mapping line (`  password: two words`), the rest of the line up to a comment or a `: `.
 fn value_span(text: &str, key_start: usize, sep: &str, val: regex::Match<'_>) -> (Span, bool) {
     let v = val.as_str();
-    if v.len() >= 2
-        && (v.starts_with('"') && v.ends_with('"') || v.starts_with('\'') && v.ends_with('\''))
-    {
-        return (val.start() + 1..val.end() - 1, true);
-    }
     let line_start = text[..key_start].rfind('\n').map_or(0, |i| i + 1);
     let before = text[line_start..key_start].trim_start_matches([' ', '\t', '-', '"', '\'']);
     let mapping_line = sep == ":" && before.is_empty();
+    if v.len() >= 2
+        && (v.starts_with('"') && v.ends_with('"') || v.starts_with('\'') && v.ends_with('\''))
+    {
+        return (val.start() + 1..val.end() - 1, mapping_line);
+    }
     if !mapping_line {
         return (val.start()..val.end(), false);
     }
@@ -759,10 +746,49 @@ fn value_span(text: &str, key_start: usize, sep: &str, val: regex::Match<'_>) ->
 /// `curl -u user:pass` and Authorization headers. No span crosses a line break; spans may
 /// overlap.
 pub fn text_spans(text: &str) -> Vec<Span> {
-    let mut out: Vec<Span> = scan_text(text).into_iter().map(|d| d.span).collect();
-    pem_bodies(text, &mut out);
-    let lower = text.to_ascii_lowercase();
-    if KEY_WORDS.iter().any(|w| lower.contains(w)) || lower.contains("api_url") {
+    found(text).into_iter().map(|(s, _)| s).collect()
+}
+
+/// How a span of [`found`] was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// A known credential format ([`scan_text`]).
+    Known,
+    /// A line of a PEM private key's body.
+    Pem,
+    /// Anything else: a value by its key, a header, `curl -u`.
+    Other,
+}
+
+/// Literal pre-checks of [`found`]'s patterns: one scan of the text each (most texts hold
+/// none of them).
+static KEY_HINT: Lazy = Lazy(
+    r"(?i)pass|secret|token|key|auth|credential|webhook|pwd|api_url",
+    OnceLock::new(),
+);
+static USER_HINT: Lazy = Lazy(r"-u|--user|-U", OnceLock::new());
+static AUTH_HINT: Lazy = Lazy(r"(?i)authorization|bearer", OnceLock::new());
+
+/// A pre-check of everything [`found`] looks for: a text without any of these (most messages)
+/// holds nothing to redact, found in one scan.
+static ANY_HINT: Lazy = Lazy(
+    r"(?i)pass|secret|token|key|auth|credential|webhook|pwd|api_url|bearer|private|://|xox|xapp-|gh[pousr]_|github_pat_|gl[a-z]+-|akia|asia|abia|acca|eyj|-u",
+    OnceLock::new(),
+);
+
+/// [`text_spans`], each with how it was found.
+fn found(text: &str) -> Vec<(Span, Found)> {
+    if !ANY_HINT.get().is_match(text) {
+        return Vec::new();
+    }
+    let mut out: Vec<(Span, Found)> = scan_text(text)
+        .into_iter()
+        .map(|d| (d.span, Found::Known))
+        .collect();
+    let mut pem = Vec::new();
+    pem_bodies(text, &mut pem);
+    out.extend(pem.into_iter().map(|s| (s, Found::Pem)));
+    if KEY_HINT.get().is_match(text) {
         for c in KEY_VALUE.get().captures_iter(text) {
             let (Some(key), Some(sep), Some(val)) = (c.name("key"), c.name("sep"), c.name("val"))
             else {
@@ -771,11 +797,34 @@ pub fn text_spans(text: &str) -> Vec<Span> {
             let Some(strong) = secret_key_name(key.as_str()) else {
                 continue;
             };
+            // a host and port (`//webhook-svc:8080/x`, `webhook-svc:9093`), not a key
+            let port = sep.as_str() == ":"
+                && sep.end() == val.start()
+                && val.as_str().starts_with(|c: char| c.is_ascii_digit())
+                && val
+                    .as_str()
+                    .split('/')
+                    .next()
+                    .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+            if port || text[..key.start()].ends_with(['/', '@']) {
+                continue;
+            }
             let (span, entry) = value_span(text, key.start(), sep.as_str(), val);
+            let value = &text[span.clone()];
+            // `access_key: access_key`: a name, not a value
+            if value.trim().eq_ignore_ascii_case(
+                key.as_str()
+                    .trim_matches(|c| c == '-' || c == '"' || c == '\'')
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or(""),
+            ) {
+                continue;
+            }
             // a JSON member or a mapping line: `"password": "x"`, `  password: x`
             let quoted_key = text[..key.start()].ends_with(['"', '\'']);
-            if secret_value(&text[span.clone()], strong, entry || quoted_key) {
-                out.push(span);
+            if secret_value(value, strong, entry || quoted_key) {
+                out.push((span, Found::Other));
             }
         }
         for c in FLAG_VALUE.get().captures_iter(text) {
@@ -792,20 +841,20 @@ pub fn text_spans(text: &str) -> Vec<Span> {
                 val.start()..val.end()
             };
             if secret_value(&text[span.clone()], strong, false) {
-                out.push(span);
+                out.push((span, Found::Other));
             }
         }
     }
-    if lower.contains("-u") || lower.contains("--user") {
+    if USER_HINT.get().is_match(text) {
         for c in USER_PASS.get().captures_iter(text) {
             let Some(pw) = c.name("pw") else { continue };
             let t = pw.as_str();
             if !is_reference(t) && !clearly_not_a_secret(t) && !t.contains('…') {
-                out.push(pw.start()..pw.end());
+                out.push((pw.start()..pw.end(), Found::Other));
             }
         }
     }
-    if lower.contains("authorization") || lower.contains("bearer") {
+    if AUTH_HINT.get().is_match(text) {
         for re in [&AUTH_HEADER, &BEARER] {
             for c in re.get().captures_iter(text) {
                 let Some(cred) = c.name("cred") else { continue };
@@ -825,11 +874,11 @@ pub fn text_spans(text: &str) -> Vec<Span> {
                 {
                     continue;
                 }
-                out.push(cred.start()..cred.end());
+                out.push((cred.start()..cred.end(), Found::Other));
             }
         }
     }
-    out.retain(|s| s.start < s.end);
+    out.retain(|(s, _)| s.start < s.end);
     out
 }
 
@@ -947,16 +996,15 @@ impl Redactor {
             .par_iter()
             .flat_map_iter(|s| {
                 let text = &s.text;
-                let known: Vec<Span> = scan_text(text).into_iter().map(|d| d.span).collect();
-                let mut pem = Vec::new();
-                pem_bodies(text, &mut pem);
-                text_spans(text)
+                found(text)
                     .into_iter()
-                    .filter_map(|span| {
-                        let v = text.get(span.clone())?.trim();
-                        let keep = known.contains(&span)
-                            || (pem.contains(&span) && v.len() >= 8)
-                            || shaped_like_secret(v);
+                    .filter_map(|(span, how)| {
+                        let v = text.get(span)?.trim();
+                        let keep = match how {
+                            Found::Known => true,
+                            Found::Pem => v.len() >= 8,
+                            Found::Other => shaped_like_secret(v),
+                        };
                         (keep && !is_placeholder(v)).then(|| v.to_string())
                     })
                     .collect::<Vec<_>>()
@@ -1179,6 +1227,154 @@ mod tests {
             "0123456789abcdef0123456789abcdef",
         ] {
             assert!(!is_placeholder(real), "{real}");
+        }
+    }
+
+    #[test]
+    fn redact_in_hides_every_form() {
+        // (text, secret it holds, what stays)
+        let cases: &[(&str, &str, &str)] = &[
+            ("smtp_auth_password: Sm7p-secret-value", "Sm7p-secret-value", "smtp_auth_password: "),
+            ("  password: correct horse battery staple # note", "horse battery", "# note"),
+            (r#"{"password": "Js0n-Pa55-word", "user": "bob"}"#, "Js0n-Pa55-word", "\"user\": \"bob\""),
+            ("DB_PASSWORD=Hunter2-Secret ./run", "Hunter2-Secret", "./run"),
+            ("./x --password Fl4g-Pa55-w0rd --api-key=K3y-Value-77 -v", "Fl4g-Pa55-w0rd", "-v"),
+            ("./x --password Fl4g-Pa55-w0rd --api-key=K3y-Value-77 -v", "K3y-Value-77", "--api-key="),
+            ("curl -u admin:Curl-Pa55-word https://x.invalid", "Curl-Pa55-word", "-u admin:"),
+            ("curl --user admin:Curl-Pa55-word https://x.invalid", "Curl-Pa55-word", "https://x.invalid"),
+            ("curl -H 'Authorization: Bearer abcdef0123456789' x", "abcdef0123456789", "Authorization: Bearer "),
+            ("Authorization: Basic YWRtaW46cGFzcw==", "YWRtaW46cGFzcw==", "Basic "),
+            ("-H \"PRIVATE-TOKEN: Gl-Pr1vate-T0ken\"", "Gl-Pr1vate-T0ken", "PRIVATE-TOKEN: "),
+            ("dsn postgres://app:Url-Pa55word@db:5432/x down", "Url-Pa55word", "postgres://app:"),
+            ("dsn postgres://app:Url-Pa55word@db:5432/x down", "Url-Pa55word", "@db:5432/x down"),
+            ("up{job=\"a\", api_key=\"M4tcher-Secret\"} == 0", "M4tcher-Secret", "up{job=\"a\", api_key=\""),
+            ("secret_sauce: Unkn0wn-Field-Secret", "Unkn0wn-Field-Secret", "secret_sauce: "),
+            ("apiKey: HelmApi-K3y-2211", "HelmApi-K3y-2211", "apiKey: "),
+            ("webhook_url: https://example.invalid/hook/abcdef0123456789abcdef", "abcdef0123456789abcdef", "webhook_url: "),
+            (
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA1234\n  abcdEFGH5678ijkl\n-----END RSA PRIVATE KEY-----",
+                "EFGH5678",
+                "-----END RSA PRIVATE KEY-----",
+            ),
+            // a key quoted in JSON on one line, and a key cut short
+            (
+                r#"{"key": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEF\n-----END PRIVATE KEY-----"}"#,
+                "ADANBgkqhkiG9w0BAQEF",
+                "-----END PRIVATE KEY-----",
+            ),
+            ("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEF\nnext: line", "ADANBgkqhkiG9w0", "next: line"),
+        ];
+        for (text, secret, kept) in cases {
+            let r = redact_in(text);
+            assert!(!r.contains(secret), "{text:?} -> {r:?}");
+            assert!(r.contains(kept), "{text:?} -> {r:?} lost {kept:?}");
+            assert!(r.contains(" chars)"), "{text:?} -> {r:?}");
+            // redacting twice changes nothing
+            assert_eq!(redact_in(&r), r, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn redact_in_leaves_what_is_not_a_secret() {
+        for text in [
+            "token_url: https://auth.example.invalid/oauth/token",
+            "password_file: /etc/alertmanager/secrets/password",
+            "credentials_file: /etc/alertmanager/secrets/credentials",
+            "client_secret_file: /etc/x",
+            "use `password_file: /etc/alertmanager/secrets/password` instead",
+            "summary: \"Instance {{ $labels.instance }} is down\"",
+            "description: the token bucket of {{ $labels.job }} is empty",
+            "alert: TokenExpired",
+            "password: $DB_PASSWORD",
+            "token: ${{ secrets.TOKEN }}",
+            "api_key: '{{ .Values.apiKey }}'",
+            "send_resolved: true",
+            "webhook_url: http://127.0.0.1:5001/",
+            "url: http://alertmanager-webhook:8080/hook",
+            "key: severity",
+            "sort_key: name",
+            "expr: kube_secret_info{secret=\"grafana-admin\"} == 0",
+            "expr: rate(auth_failures_total{token_type=\"bearer\"}[5m]) > 1",
+            "curl -fsS https://example.invalid/health",
+            "docker run -u 1000:1000 image",
+            "Authorization: Bearer $TOKEN",
+            "authorization:\n  type: Bearer\n  credentials_file: /x",
+            "access_key: access_key",
+            "basic auth and bearer tokens are rotated daily",
+            "`DB_PASSWORD` in global `variables` holds a literal secret (CiDb… (18 chars))",
+            "password: Sup3… (13 chars)",
+            "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n-----END PUBLIC KEY-----",
+            "tls_config:\n  key_file: /etc/tls/key.pem",
+            "an ordinary alert message: disk /var is 91% full on node-1",
+        ] {
+            assert_eq!(redact_in(text), text);
+        }
+    }
+
+    #[test]
+    fn run_values_are_redacted_wherever_quoted() {
+        let r = Redactor::new(["S3cr3t-Exact-Value".to_string(), "short".to_string()]);
+        assert_eq!(
+            r.redact_in("invalid duration \"S3cr3t-Exact-Value\" in `for`"),
+            "invalid duration \"S3cr… (18 chars)\" in `for`"
+        );
+        // not inside a longer word, and never a value too short to be told from a word
+        assert_eq!(r.redact_in("xS3cr3t-Exact-Valuex"), "xS3cr3t-Exact-Valuex");
+        assert_eq!(r.redact_in("a short message"), "a short message");
+        assert!(matches!(
+            r.redact_in("nothing here"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn excerpt_masks_keep_lines_and_hide_unparsed_secrets() {
+        // a file that failed to parse: no field spans, only what its text shows
+        let text = "global:\n  smtp_auth_password: Br0ken-Smtp-Pw-5150: [x\n  key: |\n    -----BEGIN PRIVATE KEY-----\n    PemB0dyLineOnePLANTED0001\n    -----END PRIVATE KEY-----\n  token_url: https://auth.example.invalid/t\n";
+        let spans = mask_spans(text, crate::source::FileId(0), &[]);
+        let m = mask(text, &spans);
+        assert_eq!(m.len(), text.len());
+        assert_eq!(m.lines().count(), text.lines().count());
+        assert!(!m.contains("Smtp-Pw"), "{m}");
+        assert!(!m.contains("LineOne"), "{m}");
+        assert!(m.contains("-----END PRIVATE KEY-----"), "{m}");
+        assert!(
+            m.contains("token_url: https://auth.example.invalid/t"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn secret_key_names() {
+        for (k, strong) in [
+            ("password", true),
+            ("smtp_auth_password", true),
+            ("DB_PASSWORD", true),
+            ("--api-key", true),
+            ("apiKey", true),
+            ("privateKey", true),
+            ("http_config.basic_auth.password", true),
+            ("client_secret", true),
+            ("routing_key", false),
+            ("slack_api_url", false),
+            ("teams_webhook_url", false),
+            ("auth", false),
+        ] {
+            assert_eq!(secret_key_name(k), Some(strong), "{k}");
+        }
+        for k in [
+            "password_file",
+            "token_path",
+            "secret_name",
+            "access_key_id",
+            "public_key",
+            "authorization",
+            "monkey",
+            "key",
+            "auth_username",
+            "existingSecret",
+        ] {
+            assert_eq!(secret_key_name(k), None, "{k}");
         }
     }
 
