@@ -934,6 +934,28 @@ pub struct Redactor {
 /// Shortest exact value redacted wherever it appears (shorter ones would hide ordinary words).
 const MIN_EXACT: usize = 6;
 
+/// The secret values the texts show (a value found by its key is kept when it looks like a
+/// secret: a plain word there would be hidden everywhere).
+fn found_values(texts: &[&str]) -> Vec<String> {
+    texts
+        .par_iter()
+        .flat_map_iter(|text| {
+            found(text)
+                .into_iter()
+                .filter_map(|(span, how)| {
+                    let v = text.get(span)?.trim();
+                    let keep = match how {
+                        Found::Known => true,
+                        Found::Pem => v.len() >= 8,
+                        Found::Other => shaped_like_secret(v),
+                    };
+                    (keep && !is_placeholder(v)).then(|| v.to_string())
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 impl Redactor {
     /// A redactor of these exact values (and of what [`text_spans`] finds).
     pub fn new(values: impl IntoIterator<Item = String>) -> Redactor {
@@ -987,31 +1009,16 @@ impl Redactor {
                 }
             }
         }
-        // what the text of every source shows, parsed or not (a value found by its key is
-        // kept when it looks like a secret: a plain word there would be hidden everywhere)
-        let found: Vec<String> = project
-            .sources
-            .iter()
-            .collect::<Vec<_>>()
-            .par_iter()
-            .flat_map_iter(|s| {
-                let text = &s.text;
-                found(text)
-                    .into_iter()
-                    .filter_map(|(span, how)| {
-                        let v = text.get(span)?.trim();
-                        let keep = match how {
-                            Found::Known => true,
-                            Found::Pem => v.len() >= 8,
-                            Found::Other => shaped_like_secret(v),
-                        };
-                        (keep && !is_placeholder(v)).then(|| v.to_string())
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        values.extend(found);
+        // what the text of every source shows, parsed or not
+        values.extend(found_values(
+            &project.sources.iter().map(|s| &*s.text).collect::<Vec<_>>(),
+        ));
         Redactor::new(values.into_iter().filter(|v| !is_placeholder(v)))
+    }
+
+    /// A redactor of the secrets these texts show (a configuration file that failed to load).
+    pub fn for_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> Redactor {
+        Redactor::new(found_values(&texts.into_iter().collect::<Vec<_>>()))
     }
 
     /// The spans of `text` to hide: [`text_spans`] and every occurrence of an exact value (not
