@@ -797,7 +797,9 @@ fn finish(project: &Project, lists: Vec<Vec<Resolved>>) -> Findings {
     let mut out = Findings::sorted(lists);
     // fingerprints: check + path + the text of the offending span (not its line), + occurrence.
     // For secrets the value never enters the fingerprint (a hash of a weak password can be
-    // brute-forced): the field/variable name or the secret's kind stands for it.
+    // brute-forced): the field/variable name or the secret's kind stands for it; other spans
+    // are hashed with their secrets redacted.
+    let redactor = project.redactor();
     let mut seen: HashMap<u64, u32> = HashMap::new();
     for r in out.runs.iter_mut().flatten() {
         let identity: String = if r.check.starts_with("secrets/") {
@@ -807,14 +809,14 @@ fn finish(project: &Project, lists: Vec<Vec<Resolved>>) -> Findings {
                 .collect::<Vec<_>>()
                 .join("\u{0}")
         } else {
-            project
+            let span = project
                 .sources
                 .get(r.file)
                 .text
                 .get(r.span.clone())
                 .unwrap_or("")
-                .trim()
-                .to_string()
+                .trim();
+            redactor.redact_in(span).into_owned()
         };
         let text = identity.as_str();
         let base = fnv1a(&[r.check.as_bytes(), r.path.as_bytes(), text.as_bytes()]);
@@ -823,8 +825,7 @@ fn finish(project: &Project, lists: Vec<Vec<Resolved>>) -> Findings {
         r.fingerprint = Fingerprint(fnv1a(&[&base.to_le_bytes(), &n.to_le_bytes()]));
     }
     // the one redaction of everything a finding prints, for every format, baseline and
-    // artifact built from findings (after the fingerprints: they never change with it)
-    let redactor = project.redactor();
+    // artifact built from findings
     out.runs
         .par_iter_mut()
         .for_each(|run| run.iter_mut().for_each(|r| redact_finding(redactor, r)));

@@ -247,7 +247,7 @@ pub fn redact(v: &str) -> String {
 }
 
 /// Replace every character of the spans with `*` (same byte length, so other spans stay valid),
-/// keeping the first 4 characters of each.
+/// keeping the first 4 characters of each and the line breaks.
 pub fn mask(text: &str, spans: &[Span]) -> String {
     let mut bytes = text.as_bytes().to_vec();
     for s in spans {
@@ -260,8 +260,11 @@ pub fn mask(text: &str, spans: &[Span]) -> String {
             .nth(4.min(text[start..end].chars().count() / 2))
             .map(|(i, _)| i)
             .unwrap_or(0);
+        // line breaks stay: a masked excerpt keeps its lines
         for b in &mut bytes[start + keep..end] {
-            *b = b'*';
+            if !matches!(*b, b'\n' | b'\r') {
+                *b = b'*';
+            }
         }
     }
     // every byte of a masked multi-byte char became '*': still valid UTF-8

@@ -627,3 +627,54 @@ async fn exporter_refusal_does_not_show_the_password() {
     stop.send(()).unwrap();
     let _ = tokio::time::timeout(std::time::Duration::from_secs(15), task).await;
 }
+
+/// A finding whose span covers a secret (a script line YAML reads as a mapping) is
+/// fingerprinted with the secret redacted: the hash of a weak password is never written to a
+/// baseline.
+#[test]
+fn fingerprints_hash_spans_with_their_secrets_redacted() {
+    let dir = Planted::new("fp-span");
+    let ci = dir.path(".gitlab-ci.yml");
+    let fp = |token: &str| {
+        std::fs::write(
+            &ci,
+            format!("stages: [test]\nsmoke:\n  stage: test\n  script:\n    - curl -H \"Authorization: Bearer {token}\" https://api.example.invalid\n"),
+        )
+        .unwrap();
+        let o = common::run(std::slice::from_ref(&ci), None);
+        let f: Vec<_> = o
+            .findings
+            .iter()
+            .filter(|f| f.check == "pipeline/syntax")
+            .map(|f| f.fingerprint)
+            .collect();
+        assert_eq!(f.len(), 1);
+        f[0]
+    };
+    // same first characters and length: the same fingerprint, whatever the rest
+    assert_eq!(fp("Tok3n-aaaaaaaaaaaa"), fp("Tok3n-bbbbbbbbbbbb"));
+}
+
+/// A multi-line secret (a PEM key in a Kubernetes Secret) is masked line by line: the excerpt
+/// keeps its lines.
+#[test]
+fn multi_line_secrets_keep_the_excerpt_lines() {
+    let dir = Planted::new("pem-lines");
+    let f = dir.write(
+        "tls.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: tls\nstringData:\n  tls.key: |\n    -----BEGIN PRIVATE KEY-----\n    MultiLinePemBodyPLANTED000000000001\n    MultiLinePemBodyPLANTED000000000002\n    -----END PRIVATE KEY-----\n",
+    );
+    let outcome = common::run(std::slice::from_ref(&f), None);
+    let text = common::render(Format::Text, &outcome, None);
+    assert_clean(
+        "text",
+        &text,
+        &[
+            "MultiLinePemBodyPLANTED000000000001",
+            "MultiLinePemBodyPLANTED000000000002",
+        ],
+    );
+    // lines 7 to 10 are shown, one by one
+    assert!(text.contains(" 9 │ │   ****"), "{text}");
+    assert!(text.contains("10 │ ├─▶ ****"), "{text}");
+}
