@@ -1028,21 +1028,24 @@ impl Redactor {
     /// inside a longer word).
     pub fn spans(&self, text: &str) -> Vec<Span> {
         let mut out = text_spans(text);
-        if let Some(re) = &self.exact {
-            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric());
-            for m in re.find_iter(text) {
-                let before = text[..m.start()].chars().next_back();
-                let after = text[m.end()..].chars().next();
-                let first = m.as_str().chars().next();
-                let last = m.as_str().chars().next_back();
-                if (word(before) && word(first)) || (word(after) && word(last)) {
-                    continue;
-                }
-                // one line at a time
-                out.push(m.start()..m.end());
-            }
-        }
+        self.exact_spans(text, &mut out);
         out
+    }
+
+    /// Every occurrence of an exact value in `text` (not inside a longer word).
+    fn exact_spans(&self, text: &str, out: &mut Vec<Span>) {
+        let Some(re) = &self.exact else { return };
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric());
+        for m in re.find_iter(text) {
+            let before = text[..m.start()].chars().next_back();
+            let after = text[m.end()..].chars().next();
+            let first = m.as_str().chars().next();
+            let last = m.as_str().chars().next_back();
+            if (word(before) && word(first)) || (word(after) && word(last)) {
+                continue;
+            }
+            out.push(m.start()..m.end());
+        }
     }
 
     /// `text` with every secret in it redacted (borrowed when there is none).
@@ -1058,9 +1061,7 @@ impl Redactor {
         fields: &[(crate::source::FileId, Span)],
     ) -> Vec<Span> {
         let mut spans = mask_spans(text, file, fields);
-        if self.exact.is_some() {
-            spans.extend(self.spans(text));
-        }
+        self.exact_spans(text, &mut spans);
         spans
     }
 

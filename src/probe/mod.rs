@@ -175,6 +175,10 @@ impl TargetResult {
         if let Some(t) = &mut self.target {
             red(&mut t.base);
             red(&mut t.name);
+            // `/metrics?token=...`
+            red(&mut t.metrics_path);
+            red(&mut t.health_path);
+            red(&mut t.load_path);
             if let Some(b) = &mut t.boot {
                 red(b);
             }
