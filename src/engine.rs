@@ -789,7 +789,9 @@ fn finish(project: &Project, lists: Vec<Vec<Resolved>>) -> Findings {
     let mut out = Findings::sorted(lists);
     // fingerprints: check + path + the text of the offending span (not its line), + occurrence.
     // For secrets the value never enters the fingerprint (a hash of a weak password can be
-    // brute-forced): the field/variable name or the secret's kind stands for it.
+    // brute-forced): the field/variable name or the secret's kind stands for it; other spans
+    // are hashed with their secrets redacted.
+    let redactor = project.redactor();
     let mut seen: HashMap<u64, u32> = HashMap::new();
     for r in out.runs.iter_mut().flatten() {
         let identity: String = if r.check.starts_with("secrets/") {
@@ -799,14 +801,14 @@ fn finish(project: &Project, lists: Vec<Vec<Resolved>>) -> Findings {
                 .collect::<Vec<_>>()
                 .join("\u{0}")
         } else {
-            project
+            let span = project
                 .sources
                 .get(r.file)
                 .text
                 .get(r.span.clone())
                 .unwrap_or("")
-                .trim()
-                .to_string()
+                .trim();
+            redactor.redact_in(span).into_owned()
         };
         let text = identity.as_str();
         let base = fnv1a(&[r.check.as_bytes(), r.path.as_bytes(), text.as_bytes()]);
@@ -814,7 +816,51 @@ fn finish(project: &Project, lists: Vec<Vec<Resolved>>) -> Findings {
         *n += 1;
         r.fingerprint = Fingerprint(fnv1a(&[&base.to_le_bytes(), &n.to_le_bytes()]));
     }
+    // the one redaction of everything a finding prints, for every format, baseline and
+    // artifact built from findings
+    out.runs
+        .par_iter_mut()
+        .for_each(|run| run.iter_mut().for_each(|r| redact_finding(redactor, r)));
     out
+}
+
+/// A finding's message, help, labels and context values with their secrets redacted.
+fn redact_finding(red: &crate::secrets::Redactor, r: &mut Resolved) {
+    use std::borrow::Cow;
+    let msg = |m: &mut crate::checks::Msg| {
+        let new = match red.redact_in(&m.text()) {
+            Cow::Owned(s) => Some(s),
+            Cow::Borrowed(_) => None,
+        };
+        if let Some(s) = new {
+            *m = s.into();
+        }
+    };
+    let cow = |c: &mut Cow<'static, str>| {
+        if let Cow::Owned(s) = red.redact_in(c) {
+            *c = Cow::Owned(s);
+        }
+    };
+    msg(&mut r.message);
+    if let Some(h) = r.help.as_mut() {
+        msg(h);
+    }
+    if let Some(l) = r.label.as_mut() {
+        cow(l);
+    }
+    for l in r.labels.iter_mut() {
+        cow(&mut l.message);
+    }
+    for v in r.context.values_mut() {
+        match v {
+            crate::checks::CtxValue::Text(t) => {
+                if let Cow::Owned(s) = red.redact_in(t) {
+                    *v = crate::checks::CtxValue::Json(s.into());
+                }
+            }
+            crate::checks::CtxValue::Json(j) => red.redact_json(j),
+        }
+    }
 }
 
 fn fnv1a(parts: &[&[u8]]) -> u64 {

@@ -222,13 +222,15 @@ fn run_routes(command: cli::RoutesCommand, out: &mut dyn Write, err: &mut dyn Wr
 /// `path:line:col: message` per config problem (the config is not a finding: exit code 2).
 fn render_config_error(e: &ConfigError) -> String {
     let lines = source::LineIndex::new(&e.text);
+    // a problem quotes a value of the config (a probe target's URL): its secrets redacted
+    let redactor = secrets::Redactor::for_texts([&*e.text]);
     let mut s = String::new();
     for p in &e.problems {
         let (l, c) = lines.line_col(&e.text, p.span.start);
         s.push_str(&format!(
             "error: {}:{l}:{c}: {}\n",
             e.path.display(),
-            p.message
+            redactor.redact_in(&p.message)
         ));
     }
     s
@@ -251,7 +253,8 @@ fn run_probe(args: cli::ProbeArgs, env: Env, out: &mut dyn Write, err: &mut dyn 
     // before any thread exists: Ctrl-C and SIGTERM stop booted services
     probe::boot::install_signal_guard();
     let fail = |err: &mut dyn Write, m: String| {
-        let _ = emit(err, &format!("error: {m}\n"));
+        // a --target URL is quoted: never its password
+        let _ = emit(err, &format!("error: {}\n", secrets::redact_in(&m)));
         EXIT_ERROR
     };
     let ready_timeout = match parse_duration_flag(&args.ready_timeout, "--ready-timeout") {
@@ -295,12 +298,15 @@ fn run_probe(args: cli::ProbeArgs, env: Env, out: &mut dyn Write, err: &mut dyn 
             return fail(err, format!("--target `{url}` is not an http(s) URL"));
         }
         targets.push(probe::Target {
-            // the URL's host:port names it
+            // the URL's host:port names it (never its user and password)
             name: base
                 .split("://")
                 .nth(1)
                 .unwrap_or(&base)
                 .split('/')
+                .next()
+                .unwrap_or(&base)
+                .rsplit('@')
                 .next()
                 .unwrap_or(&base)
                 .to_string()

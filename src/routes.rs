@@ -104,10 +104,12 @@ pub fn tree(config: &Path, mermaid: bool, out: &mut dyn Write) -> Result<(), Str
                 .collect::<Vec<_>>()
                 .join(", ");
             let label = if k == 0 { "root".to_string() } else { m };
+            // redacted before the quotes are escaped (a matcher value holding a token)
+            let red = project.redactor();
             s.push_str(&format!(
                 "  r{k}[\"{}<br/>receiver: {}\"]\n",
-                label.replace('"', "#quot;"),
-                eff[k].receiver.clone().unwrap_or_default()
+                red.redact_in(&label).replace('"', "#quot;"),
+                red.redact_in(&eff[k].receiver.clone().unwrap_or_default())
             ));
         }
         for (k, p) in routing::parents(&t).iter().enumerate().skip(1) {
@@ -123,7 +125,18 @@ pub fn tree(config: &Path, mermaid: bool, out: &mut dyn Write) -> Result<(), Str
         let mut idx = 0;
         tree_lines(&t, "", true, true, None, &mut idx, &mut s);
     }
-    out.write_all(s.as_bytes()).map_err(|e| e.to_string())
+    write_redacted(&project, &s, out)
+}
+
+/// Print routing output with the secrets of the run redacted (matcher values, receiver
+/// names, alert names can hold tokens).
+fn write_redacted(
+    project: &crate::model::Project,
+    s: &str,
+    out: &mut dyn Write,
+) -> Result<(), String> {
+    out.write_all(project.redactor().redact_in(s).as_bytes())
+        .map_err(|e| e.to_string())
 }
 
 pub struct TestArgs {
@@ -200,7 +213,7 @@ pub fn test(args: &TestArgs, out: &mut dyn Write) -> Result<i32, String> {
                 ));
             }
         }
-        out.write_all(s.as_bytes()).map_err(|e| e.to_string())?;
+        write_redacted(&project, &s, out)?;
         return Ok(0);
     }
     let mut labels = BTreeMap::new();
@@ -244,6 +257,6 @@ pub fn test(args: &TestArgs, out: &mut dyn Write) -> Result<i32, String> {
             code = 1;
         }
     }
-    out.write_all(s.as_bytes()).map_err(|e| e.to_string())?;
+    write_redacted(&project, &s, out)?;
     Ok(code)
 }

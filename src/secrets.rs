@@ -3,6 +3,7 @@
 
 use std::sync::OnceLock;
 
+use rayon::prelude::*;
 use regex::Regex;
 
 use crate::source::Span;
@@ -248,32 +249,14 @@ pub fn has_env_var(v: &str) -> bool {
     .is_match(v.trim())
 }
 
-/// The only form in which a secret is ever shown: its first 4 characters and its length.
-/// A text (a message quoting a script line) with every known-format credential in it redacted.
+/// A text (a message quoting a script line, a probe's URL) with every secret [`text_spans`]
+/// finds in it redacted. Printers that know the run use [`Redactor::redact_in`], which also
+/// hides the run's exact secret values.
 pub fn redact_in(text: &str) -> String {
-    let mut found: Vec<Span> = scan_text(text).into_iter().map(|d| d.span).collect();
-    if found.is_empty() {
-        return text.to_string();
-    }
-    found.sort_by_key(|s| s.start);
-    let mut out = String::new();
-    let mut at = 0;
-    for s in found {
-        if s.start < at
-            || s.end > text.len()
-            || !text.is_char_boundary(s.start)
-            || !text.is_char_boundary(s.end)
-        {
-            continue;
-        }
-        out.push_str(&text[at..s.start]);
-        out.push_str(&redact(&text[s.clone()]));
-        at = s.end;
-    }
-    out.push_str(&text[at..]);
-    out
+    replace_spans(text, text_spans(text)).into_owned()
 }
 
+/// The only form in which a secret is ever shown: its first 4 characters and its length.
 pub fn redact(v: &str) -> String {
     let n = v.chars().count();
     let head: String = v.chars().take(4.min(n / 2)).collect();
@@ -281,7 +264,7 @@ pub fn redact(v: &str) -> String {
 }
 
 /// Replace every character of the spans with `*` (same byte length, so other spans stay valid),
-/// keeping the first 4 characters of each.
+/// keeping the first 4 characters of each and the line breaks.
 pub fn mask(text: &str, spans: &[Span]) -> String {
     let mut bytes = text.as_bytes().to_vec();
     for s in spans {
@@ -294,8 +277,11 @@ pub fn mask(text: &str, spans: &[Span]) -> String {
             .nth(4.min(text[start..end].chars().count() / 2))
             .map(|(i, _)| i)
             .unwrap_or(0);
+        // line breaks stay: a masked excerpt keeps its lines
         for b in &mut bytes[start + keep..end] {
-            *b = b'*';
+            if !matches!(*b, b'\n' | b'\r') {
+                *b = b'*';
+            }
         }
     }
     // every byte of a masked multi-byte char became '*': still valid UTF-8
@@ -609,14 +595,15 @@ pub fn field_spans(project: &crate::model::Project) -> Vec<(crate::source::FileI
     out
 }
 
-/// Every span of `file` to mask in output that shows source text: known formats in its text and
-/// the secret fields (`fields`, from [`field_spans`]) that lie in it.
+/// Every span of `file` to mask in output that shows source text: what [`text_spans`] finds in
+/// its text (known formats, PEM bodies, values of secret-named keys: also in a file that
+/// failed to parse) and the secret fields (`fields`, from [`field_spans`]) that lie in it.
 pub fn mask_spans(
     text: &str,
     file: crate::source::FileId,
     fields: &[(crate::source::FileId, Span)],
 ) -> Vec<Span> {
-    let mut spans: Vec<Span> = scan_text(text).into_iter().map(|d| d.span).collect();
+    let mut spans: Vec<Span> = text_spans(text);
     spans.extend(
         fields
             .iter()
@@ -624,6 +611,543 @@ pub fn mask_spans(
             .map(|(_, s)| s.clone()),
     );
     spans
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redaction of any text shown to a user: one path for every printer.
+// ---------------------------------------------------------------------------------------------
+
+/// A key or flag name (`smtp_auth_password`, `DB_PASSWORD`, `--api-key`, `apiKey`,
+/// `http_config.basic_auth.password`) that says its value is a secret: `Some(true)` when the
+/// name alone says so (password, secret, token, credential, API/private/access key), `Some(false)`
+/// when the value must also look like one (`*_KEY`, `*_AUTH`, webhook and API URLs).
+/// References to secrets (`password_file`, `token_path`, `secret_name`, `key_id`) are not.
+pub fn secret_key_name(key: &str) -> Option<bool> {
+    let k = key.trim_matches(|c| c == '-' || c == '"' || c == '\'');
+    let k = k.rsplit('.').next().unwrap_or(k);
+    if k.is_empty() {
+        return None;
+    }
+    // camelCase and kebab-case to UPPER_SNAKE: apiKey -> API_KEY, x-api-key -> X_API_KEY
+    let mut upper = String::with_capacity(k.len() + 4);
+    let mut prev: Option<char> = None;
+    for c in k.chars() {
+        if c.is_ascii_uppercase()
+            && prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
+        {
+            upper.push('_');
+        }
+        upper.push(if c == '-' {
+            '_'
+        } else {
+            c.to_ascii_uppercase()
+        });
+        prev = Some(c);
+    }
+    if upper.ends_with("AUTHORIZATION") {
+        return None; // a header: see the Authorization pattern
+    }
+    let named = crate::parse::ci::secret_name(&upper);
+    if !named
+        && !matches!(upper.as_str(), "AUTH" | "PASS" | "PASSWD")
+        && !upper.ends_with("API_URL")
+    {
+        return None;
+    }
+    const STRONG: &[&str] = &[
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "CREDENTIAL",
+        "API_KEY",
+        "APIKEY",
+        "PRIVATE_KEY",
+        "ACCESS_KEY",
+    ];
+    Some(upper == "PASS" || STRONG.iter().any(|w| upper.contains(w)))
+}
+
+/// Is `v`, written after a secret-named key, a value to hide? `strong`: the name alone says so;
+/// `anything`: the context is a mapping entry (a YAML line, a JSON member), where a strong
+/// name's value is a secret whatever it looks like. References (`$VAR`, `{{ .x }}`,
+/// `${{ secrets.X }}`), file paths, booleans, small numbers, YAML indicators, URLs without a
+/// credential and values already redacted are not.
+fn secret_value(v: &str, strong: bool, anything: bool) -> bool {
+    let t = v.trim();
+    if t.is_empty()
+        || t.contains('…')
+        || t.starts_with('$')
+        || t.starts_with("{{")
+        || t.starts_with(['{', '[', '&', '*', '!', '|', '>', '#'])
+        || is_reference(t)
+        || clearly_not_a_secret(t)
+        || matches!(t, "~" | "null" | "Null" | "NULL" | "None" | "none" | "nil")
+    {
+        return false;
+    }
+    if t.contains("://") {
+        return url_carries_secret(t);
+    }
+    (strong && anything) || shaped_like_secret(t)
+}
+
+struct Lazy(&'static str, OnceLock<Regex>);
+
+impl Lazy {
+    fn get(&self) -> &Regex {
+        self.1
+            .get_or_init(|| Regex::new(self.0).expect("redaction pattern"))
+    }
+}
+
+/// `key: value`, `key=value`, `"key": "value"`, `--key=value`, `key="value"` (a matcher).
+static KEY_VALUE: Lazy = Lazy(
+    r#"(?im)(?:^|[^A-Za-z0-9_.\-])["']?(?P<key>[A-Za-z0-9_.\-]*(?:pass|secret|token|key|auth|credential|webhook|pwd|api_url)[A-Za-z0-9_.\-]*)["']?[ \t]*(?P<sep>[:=])[ \t]*(?P<val>"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s"'`,;&|)}\]]+)"#,
+    OnceLock::new(),
+);
+
+/// `--key value`, `-key value`.
+static FLAG_VALUE: Lazy = Lazy(
+    r#"(?i)(?:^|[\s"'(])--?(?P<key>[A-Za-z0-9_.\-]*(?:pass|secret|token|key|auth|credential|webhook|pwd)[A-Za-z0-9_.\-]*)[ \t]+(?P<val>"[^"\n]*"|'[^'\n]*'|[^\s"'`,;&|)}\]\-][^\s"'`,;&|)}\]]*)"#,
+    OnceLock::new(),
+);
+
+/// `curl -u user:pass`, `--user user:pass`, `--proxy-user user:pass`.
+static USER_PASS: Lazy = Lazy(
+    r#"(?:^|[\s"'(])(?:-u|--user|--proxy-user|-U)(?:[ \t]+|=)?["']?[^\s:"'@]+:(?P<pw>[^\s"'@]+)"#,
+    OnceLock::new(),
+);
+
+/// `Authorization: Bearer xyz`, `Authorization: Basic xyz`, `authorization=token xyz`.
+static AUTH_HEADER: Lazy = Lazy(
+    r#"(?i)\b(?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?(?:(?:bearer|basic|token|bot|digest|apikey|api-key|sso-key|key|negotiate|ntlm|dsn|splunk|genieKey)[ \t]+)?(?P<cred>[^\s"',;)}\]]+)"#,
+    OnceLock::new(),
+);
+
+/// A bearer token on its own (`-H "X: Bearer xyz"`).
+static BEARER: Lazy = Lazy(
+    r"(?i)\bbearer[ \t]+(?P<cred>[A-Za-z0-9._~+/=\-]{12,})",
+    OnceLock::new(),
+);
+
+/// The header of a PEM private key.
+static PEM_BEGIN: Lazy = Lazy(
+    r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
+    OnceLock::new(),
+);
+
+/// A run of base64 characters (a line of a PEM body, or a part of one).
+static BASE64_RUN: Lazy = Lazy(r"[A-Za-z0-9+/=]{4,}", OnceLock::new());
+
+/// The spans of a PEM private key's body (every base64 run between the header and the
+/// `-----END` line; without one, the base64 lines that follow the header): never more than
+/// one line each, so a masked text keeps its lines.
+fn pem_bodies(text: &str, out: &mut Vec<Span>) {
+    if !text.contains("PRIVATE KEY") {
+        return;
+    }
+    for m in PEM_BEGIN.get().find_iter(text) {
+        let rest = &text[m.end()..];
+        let body_len = match rest.find("-----END") {
+            Some(e) => e,
+            None => {
+                // the base64 lines right after the header (a quoted key cut short)
+                let mut len = 0;
+                for (i, line) in rest.split_inclusive('\n').enumerate() {
+                    let t = line.trim().trim_matches(|c| c == '"' || c == '\'');
+                    let base64 = t
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "+/=\\".contains(c));
+                    if i > 0 && (t.is_empty() || !base64) {
+                        break;
+                    }
+                    len += line.len();
+                }
+                len
+            }
+        };
+        let body = &rest[..body_len];
+        for r in BASE64_RUN.get().find_iter(body) {
+            out.push(m.end() + r.start()..m.end() + r.end());
+        }
+    }
+}
+
+/// The value of a key pattern match: inside its quotes, or, for an unquoted value of a YAML
+/// mapping line (`  password: two words`), the rest of the line up to a comment or a `: `.
+fn value_span(text: &str, key_start: usize, sep: &str, val: regex::Match<'_>) -> (Span, bool) {
+    let v = val.as_str();
+    let line_start = text[..key_start].rfind('\n').map_or(0, |i| i + 1);
+    let before = text[line_start..key_start].trim_start_matches([' ', '\t', '-', '"', '\'']);
+    let mapping_line = sep == ":" && before.is_empty();
+    if v.len() >= 2
+        && (v.starts_with('"') && v.ends_with('"') || v.starts_with('\'') && v.ends_with('\''))
+    {
+        return (val.start() + 1..val.end() - 1, mapping_line);
+    }
+    if !mapping_line {
+        return (val.start()..val.end(), false);
+    }
+    let line_end = text[val.start()..]
+        .find(['\n', '\r'])
+        .map_or(text.len(), |i| val.start() + i);
+    let rest = &text[val.start()..line_end];
+    let cut = [" #", "\t#", ": "]
+        .iter()
+        .filter_map(|c| rest.find(c))
+        .min()
+        .unwrap_or(rest.len());
+    let rest = rest[..cut].trim_end();
+    let rest = rest.strip_suffix(':').unwrap_or(rest);
+    if rest.is_empty() {
+        return (val.start()..val.end(), true);
+    }
+    (val.start()..val.start() + rest.len(), true)
+}
+
+/// The spans of `text` that hold a secret, found from the text alone: known credential
+/// formats, PEM private key bodies, values of secret-named keys and flags (`key: value`,
+/// `key=value`, `"key": "value"`, `--key value`, `--key=value`), URL userinfo passwords,
+/// `curl -u user:pass` and Authorization headers. No span crosses a line break; spans may
+/// overlap.
+pub fn text_spans(text: &str) -> Vec<Span> {
+    found(text).into_iter().map(|(s, _)| s).collect()
+}
+
+/// How a span of [`found`] was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// A known credential format ([`scan_text`]).
+    Known,
+    /// A line of a PEM private key's body.
+    Pem,
+    /// Anything else: a value by its key, a header, `curl -u`.
+    Other,
+}
+
+/// Literal pre-checks of [`found`]'s patterns: one scan of the text each (most texts hold
+/// none of them).
+static KEY_HINT: Lazy = Lazy(
+    r"(?i)pass|secret|token|key|auth|credential|webhook|pwd|api_url",
+    OnceLock::new(),
+);
+static USER_HINT: Lazy = Lazy(r"-u|--user|-U", OnceLock::new());
+static AUTH_HINT: Lazy = Lazy(r"(?i)authorization|bearer", OnceLock::new());
+
+/// A pre-check of everything [`found`] looks for: a text without any of these (most messages)
+/// holds nothing to redact, found in one scan.
+static ANY_HINT: Lazy = Lazy(
+    r"(?i)pass|secret|token|key|auth|credential|webhook|pwd|api_url|bearer|private|://|xox|xapp-|gh[pousr]_|github_pat_|gl[a-z]+-|akia|asia|abia|acca|eyj|-u",
+    OnceLock::new(),
+);
+
+/// [`text_spans`], each with how it was found.
+fn found(text: &str) -> Vec<(Span, Found)> {
+    if !ANY_HINT.get().is_match(text) {
+        return Vec::new();
+    }
+    let mut out: Vec<(Span, Found)> = scan_text(text)
+        .into_iter()
+        .map(|d| (d.span, Found::Known))
+        .collect();
+    let mut pem = Vec::new();
+    pem_bodies(text, &mut pem);
+    out.extend(pem.into_iter().map(|s| (s, Found::Pem)));
+    if KEY_HINT.get().is_match(text) {
+        for c in KEY_VALUE.get().captures_iter(text) {
+            let (Some(key), Some(sep), Some(val)) = (c.name("key"), c.name("sep"), c.name("val"))
+            else {
+                continue;
+            };
+            let Some(strong) = secret_key_name(key.as_str()) else {
+                continue;
+            };
+            // a host and port (`//webhook-svc:8080/x`, `webhook-svc:9093`), not a key
+            let port = sep.as_str() == ":"
+                && sep.end() == val.start()
+                && val.as_str().starts_with(|c: char| c.is_ascii_digit())
+                && val
+                    .as_str()
+                    .split('/')
+                    .next()
+                    .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+            if port || text[..key.start()].ends_with(['/', '@']) {
+                continue;
+            }
+            let (span, entry) = value_span(text, key.start(), sep.as_str(), val);
+            let value = &text[span.clone()];
+            // `access_key: access_key`: a name, not a value
+            if value.trim().eq_ignore_ascii_case(
+                key.as_str()
+                    .trim_matches(|c| c == '-' || c == '"' || c == '\'')
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or(""),
+            ) {
+                continue;
+            }
+            // a JSON member or a mapping line: `"password": "x"`, `  password: x`
+            let quoted_key = text[..key.start()].ends_with(['"', '\'']);
+            if secret_value(value, strong, entry || quoted_key) {
+                out.push((span, Found::Other));
+            }
+        }
+        for c in FLAG_VALUE.get().captures_iter(text) {
+            let (Some(key), Some(val)) = (c.name("key"), c.name("val")) else {
+                continue;
+            };
+            let Some(strong) = secret_key_name(key.as_str()) else {
+                continue;
+            };
+            let v = val.as_str();
+            let span = if v.len() >= 2 && (v.starts_with('"') || v.starts_with('\'')) {
+                val.start() + 1..val.end() - 1
+            } else {
+                val.start()..val.end()
+            };
+            if secret_value(&text[span.clone()], strong, false) {
+                out.push((span, Found::Other));
+            }
+        }
+    }
+    if USER_HINT.get().is_match(text) {
+        for c in USER_PASS.get().captures_iter(text) {
+            let Some(pw) = c.name("pw") else { continue };
+            let t = pw.as_str();
+            if !is_reference(t) && !clearly_not_a_secret(t) && !t.contains('…') {
+                out.push((pw.start()..pw.end(), Found::Other));
+            }
+        }
+    }
+    if AUTH_HINT.get().is_match(text) {
+        for re in [&AUTH_HEADER, &BEARER] {
+            for c in re.get().captures_iter(text) {
+                let Some(cred) = c.name("cred") else { continue };
+                let t = cred.as_str();
+                let bare = std::ptr::eq(re, &BEARER);
+                if t.contains('…')
+                    || t.starts_with(['$', '{', '[', '|', '>'])
+                    || is_reference(t)
+                    || clearly_not_a_secret(t)
+                    || (bare
+                        && !(t.chars().any(|c| c.is_ascii_digit())
+                            && t.chars().any(|c| c.is_ascii_alphabetic())))
+                    || matches!(
+                        t.to_ascii_lowercase().as_str(),
+                        "bearer" | "basic" | "token" | "digest"
+                    )
+                {
+                    continue;
+                }
+                out.push((cred.start()..cred.end(), Found::Other));
+            }
+        }
+    }
+    out.retain(|(s, _)| s.start < s.end);
+    out
+}
+
+/// Merge overlapping and touching spans, in order.
+fn merged(mut spans: Vec<Span>) -> Vec<Span> {
+    spans.sort_by_key(|s| (s.start, std::cmp::Reverse(s.end)));
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for s in spans {
+        match out.last_mut() {
+            Some(last) if s.start <= last.end => last.end = last.end.max(s.end),
+            _ => out.push(s),
+        }
+    }
+    out
+}
+
+/// `text` with every span replaced by its [`redact`]ed form (borrowed when there is none).
+fn replace_spans<'a>(text: &'a str, spans: Vec<Span>) -> std::borrow::Cow<'a, str> {
+    let spans = merged(spans);
+    if spans.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for s in spans {
+        if s.start < at
+            || s.end > text.len()
+            || !text.is_char_boundary(s.start)
+            || !text.is_char_boundary(s.end)
+        {
+            continue;
+        }
+        out.push_str(&text[at..s.start]);
+        out.push_str(&redact(&text[s.clone()]));
+        at = s.end;
+    }
+    out.push_str(&text[at..]);
+    std::borrow::Cow::Owned(out)
+}
+
+/// The secrets of one run, to redact from everything it prints: on top of what
+/// [`text_spans`] finds in any text, every exact value the secrets checks detected anywhere in
+/// the run (Alertmanager credential fields, CI secret variables, Kubernetes Secret values,
+/// secret-named keys of other files, and the secrets found in the text of every source, also
+/// of files that failed to parse), wherever it is quoted (a parse error, a matcher, a receiver
+/// name).
+#[derive(Debug, Default)]
+pub struct Redactor {
+    /// The exact values, longest first (an alternation tries them in order).
+    exact: Option<Regex>,
+}
+
+/// Shortest exact value redacted wherever it appears (shorter ones would hide ordinary words).
+const MIN_EXACT: usize = 6;
+
+/// The secret values the texts show (a value found by its key is kept when it looks like a
+/// secret: a plain word there would be hidden everywhere).
+fn found_values(texts: &[&str]) -> Vec<String> {
+    texts
+        .par_iter()
+        .flat_map_iter(|text| {
+            found(text)
+                .into_iter()
+                .filter_map(|(span, how)| {
+                    let v = text.get(span)?.trim();
+                    let keep = match how {
+                        Found::Known => true,
+                        Found::Pem => v.len() >= 8,
+                        Found::Other => shaped_like_secret(v),
+                    };
+                    (keep && !is_placeholder(v)).then(|| v.to_string())
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+impl Redactor {
+    /// A redactor of these exact values (and of what [`text_spans`] finds).
+    pub fn new(values: impl IntoIterator<Item = String>) -> Redactor {
+        let mut values: Vec<String> = values
+            .into_iter()
+            .flat_map(|v| v.lines().map(|l| l.trim().to_string()).collect::<Vec<_>>())
+            .filter(|v| v.chars().count() >= MIN_EXACT && !v.contains('…'))
+            .collect();
+        values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        values.dedup();
+        if values.is_empty() {
+            return Redactor::default();
+        }
+        let alternation = values
+            .iter()
+            .map(|v| regex::escape(v))
+            .collect::<Vec<_>>()
+            .join("|");
+        Redactor {
+            exact: regex::RegexBuilder::new(&alternation)
+                .size_limit(64 << 20)
+                .build()
+                .ok(),
+        }
+    }
+
+    /// The secrets of a project (see [`Redactor`]).
+    pub fn for_project(project: &crate::model::Project) -> Redactor {
+        let mut values: Vec<String> = Vec::new();
+        for sec in am_secret_values(project) {
+            if let (false, Some(v)) = (sec.placeholder, &sec.field.value) {
+                values.push(v.value.trim().to_string());
+            }
+        }
+        for (_, var, placeholder) in ci_secret_values(project) {
+            if let (false, Some(v)) = (placeholder, &var.value) {
+                values.push(v.value.trim().to_string());
+            }
+        }
+        for (_, _, v, placeholder) in generic_secret_values(project) {
+            if !placeholder {
+                values.push(v.value.trim().to_string());
+            }
+        }
+        for f in &project.files {
+            let text = &project.sources.get(f.file).text;
+            for v in f.k8s_secrets.iter().filter(|v| !is_placeholder(&v.value)) {
+                values.push(v.value.clone());
+                if let Some(raw) = text.get(v.span.clone()) {
+                    values.push(raw.trim_matches(|c| c == '"' || c == '\'').to_string());
+                }
+            }
+        }
+        // what the text of every source shows, parsed or not
+        values.extend(found_values(
+            &project.sources.iter().map(|s| &*s.text).collect::<Vec<_>>(),
+        ));
+        Redactor::new(values.into_iter().filter(|v| !is_placeholder(v)))
+    }
+
+    /// A redactor of the secrets these texts show (a configuration file that failed to load).
+    pub fn for_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> Redactor {
+        Redactor::new(found_values(&texts.into_iter().collect::<Vec<_>>()))
+    }
+
+    /// The spans of `text` to hide: [`text_spans`] and every occurrence of an exact value (not
+    /// inside a longer word).
+    pub fn spans(&self, text: &str) -> Vec<Span> {
+        let mut out = text_spans(text);
+        self.exact_spans(text, &mut out);
+        out
+    }
+
+    /// Every occurrence of an exact value in `text` (not inside a longer word).
+    fn exact_spans(&self, text: &str, out: &mut Vec<Span>) {
+        let Some(re) = &self.exact else { return };
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric());
+        for m in re.find_iter(text) {
+            let before = text[..m.start()].chars().next_back();
+            let after = text[m.end()..].chars().next();
+            let first = m.as_str().chars().next();
+            let last = m.as_str().chars().next_back();
+            if (word(before) && word(first)) || (word(after) && word(last)) {
+                continue;
+            }
+            out.push(m.start()..m.end());
+        }
+    }
+
+    /// `text` with every secret in it redacted (borrowed when there is none).
+    pub fn redact_in<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        replace_spans(text, self.spans(text))
+    }
+
+    /// The spans of `file` to mask in a source excerpt: [`mask_spans`] and the exact values.
+    pub fn mask_spans(
+        &self,
+        text: &str,
+        file: crate::source::FileId,
+        fields: &[(crate::source::FileId, Span)],
+    ) -> Vec<Span> {
+        let mut spans = mask_spans(text, file, fields);
+        self.exact_spans(text, &mut spans);
+        spans
+    }
+
+    /// Every string of a JSON value (and every key) with its secrets redacted.
+    pub fn redact_json(&self, v: &mut serde_json::Value) {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => {
+                if let std::borrow::Cow::Owned(r) = self.redact_in(s) {
+                    *s = r;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| self.redact_json(i)),
+            Value::Object(map) => {
+                let entries = std::mem::take(map);
+                for (k, mut val) in entries {
+                    self.redact_json(&mut val);
+                    map.insert(self.redact_in(&k).into_owned(), val);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The `*_file` line that replaces a secret field, as shown in help texts:
@@ -781,6 +1305,164 @@ mod tests {
     }
 
     #[test]
+    fn redact_in_hides_every_form() {
+        // (text, secret it holds, what stays)
+        let cases: &[(&str, &str, &str)] = &[
+            ("smtp_auth_password: Sm7p-secret-value", "Sm7p-secret-value", "smtp_auth_password: "),
+            ("  password: correct horse battery staple # note", "horse battery", "# note"),
+            (r#"{"password": "Js0n-Pa55-word", "user": "bob"}"#, "Js0n-Pa55-word", "\"user\": \"bob\""),
+            ("DB_PASSWORD=Hunter2-Secret ./run", "Hunter2-Secret", "./run"),
+            ("./x --password Fl4g-Pa55-w0rd --api-key=K3y-Value-77 -v", "Fl4g-Pa55-w0rd", "-v"),
+            ("./x --password Fl4g-Pa55-w0rd --api-key=K3y-Value-77 -v", "K3y-Value-77", "--api-key="),
+            ("curl -u admin:Curl-Pa55-word https://x.invalid", "Curl-Pa55-word", "-u admin:"),
+            ("curl --user admin:Curl-Pa55-word https://x.invalid", "Curl-Pa55-word", "https://x.invalid"),
+            ("curl -H 'Authorization: Bearer abcdef0123456789' x", "abcdef0123456789", "Authorization: Bearer "),
+            ("Authorization: Basic YWRtaW46cGFzcw==", "YWRtaW46cGFzcw==", "Basic "),
+            ("-H \"PRIVATE-TOKEN: Gl-Pr1vate-T0ken\"", "Gl-Pr1vate-T0ken", "PRIVATE-TOKEN: "),
+            ("dsn postgres://app:Url-Pa55word@db:5432/x down", "Url-Pa55word", "postgres://app:"),
+            ("dsn postgres://app:Url-Pa55word@db:5432/x down", "Url-Pa55word", "@db:5432/x down"),
+            ("up{job=\"a\", api_key=\"M4tcher-Secret\"} == 0", "M4tcher-Secret", "up{job=\"a\", api_key=\""),
+            ("secret_sauce: Unkn0wn-Field-Secret", "Unkn0wn-Field-Secret", "secret_sauce: "),
+            ("apiKey: HelmApi-K3y-2211", "HelmApi-K3y-2211", "apiKey: "),
+            ("webhook_url: https://example.invalid/hook/abcdef0123456789abcdef", "abcdef0123456789abcdef", "webhook_url: "),
+            (
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA1234\n  abcdEFGH5678ijkl\n-----END RSA PRIVATE KEY-----",
+                "EFGH5678",
+                "-----END RSA PRIVATE KEY-----",
+            ),
+            // a key quoted in JSON on one line, and a key cut short
+            (
+                r#"{"key": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEF\n-----END PRIVATE KEY-----"}"#,
+                "ADANBgkqhkiG9w0BAQEF",
+                "-----END PRIVATE KEY-----",
+            ),
+            ("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEF\nnext: line", "ADANBgkqhkiG9w0", "next: line"),
+        ];
+        for (text, secret, kept) in cases {
+            let r = redact_in(text);
+            assert!(!r.contains(secret), "{text:?} -> {r:?}");
+            assert!(r.contains(kept), "{text:?} -> {r:?} lost {kept:?}");
+            assert!(r.contains(" chars)"), "{text:?} -> {r:?}");
+            // redacting twice changes nothing
+            assert_eq!(redact_in(&r), r, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn redact_in_leaves_what_is_not_a_secret() {
+        for text in [
+            "token_url: https://auth.example.invalid/oauth/token",
+            "password_file: /etc/alertmanager/secrets/password",
+            "credentials_file: /etc/alertmanager/secrets/credentials",
+            "client_secret_file: /etc/x",
+            "use `password_file: /etc/alertmanager/secrets/password` instead",
+            "summary: \"Instance {{ $labels.instance }} is down\"",
+            "description: the token bucket of {{ $labels.job }} is empty",
+            "alert: TokenExpired",
+            "password: $DB_PASSWORD",
+            "token: ${{ secrets.TOKEN }}",
+            "api_key: '{{ .Values.apiKey }}'",
+            "send_resolved: true",
+            "webhook_url: http://127.0.0.1:5001/",
+            "url: http://alertmanager-webhook:8080/hook",
+            "key: severity",
+            "sort_key: name",
+            "expr: kube_secret_info{secret=\"grafana-admin\"} == 0",
+            "expr: rate(auth_failures_total{token_type=\"bearer\"}[5m]) > 1",
+            "curl -fsS https://example.invalid/health",
+            "docker run -u 1000:1000 image",
+            "Authorization: Bearer $TOKEN",
+            "authorization:\n  type: Bearer\n  credentials_file: /x",
+            "access_key: access_key",
+            "basic auth and bearer tokens are rotated daily",
+            "`DB_PASSWORD` in global `variables` holds a literal secret (CiDb… (18 chars))",
+            "password: Sup3… (13 chars)",
+            "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n-----END PUBLIC KEY-----",
+            "tls_config:\n  key_file: /etc/tls/key.pem",
+            "an ordinary alert message: disk /var is 91% full on node-1",
+        ] {
+            assert_eq!(redact_in(text), text);
+        }
+    }
+
+    #[test]
+    fn run_values_are_redacted_wherever_quoted() {
+        let r = Redactor::new(["S3cr3t-Exact-Value".to_string(), "short".to_string()]);
+        assert_eq!(
+            r.redact_in("invalid duration \"S3cr3t-Exact-Value\" in `for`"),
+            "invalid duration \"S3cr… (18 chars)\" in `for`"
+        );
+        // not inside a longer word, and never a value too short to be told from a word
+        assert_eq!(r.redact_in("xS3cr3t-Exact-Valuex"), "xS3cr3t-Exact-Valuex");
+        assert_eq!(r.redact_in("a short message"), "a short message");
+        assert!(matches!(
+            r.redact_in("nothing here"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn excerpt_masks_keep_lines_and_hide_unparsed_secrets() {
+        // a file that failed to parse: no field spans, only what its text shows
+        let text = "global:\n  smtp_auth_password: Br0ken-Smtp-Pw-5150: [x\n  key: |\n    -----BEGIN PRIVATE KEY-----\n    PemB0dyLineOnePLANTED0001\n    -----END PRIVATE KEY-----\n  token_url: https://auth.example.invalid/t\n";
+        let spans = mask_spans(text, crate::source::FileId(0), &[]);
+        let m = mask(text, &spans);
+        assert_eq!(m.len(), text.len());
+        assert_eq!(m.lines().count(), text.lines().count());
+        assert!(!m.contains("Smtp-Pw"), "{m}");
+        assert!(!m.contains("LineOne"), "{m}");
+        assert!(m.contains("-----END PRIVATE KEY-----"), "{m}");
+        assert!(
+            m.contains("token_url: https://auth.example.invalid/t"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn secret_key_names() {
+        for (k, strong) in [
+            ("password", true),
+            ("smtp_auth_password", true),
+            ("DB_PASSWORD", true),
+            ("--api-key", true),
+            ("apiKey", true),
+            ("privateKey", true),
+            ("http_config.basic_auth.password", true),
+            ("client_secret", true),
+            ("routing_key", false),
+            ("slack_api_url", false),
+            ("teams_webhook_url", false),
+            ("auth", false),
+        ] {
+            assert_eq!(secret_key_name(k), Some(strong), "{k}");
+        }
+        for k in [
+            "password_file",
+            "token_path",
+            "secret_name",
+            "access_key_id",
+            "public_key",
+            "authorization",
+            "monkey",
+            "key",
+            "auth_username",
+            "existingSecret",
+        ] {
+            assert_eq!(secret_key_name(k), None, "{k}");
+        }
+    }
+
+    #[test]
+    fn redaction_never_shows_the_value() {
+        assert_eq!(redact("xoxb-1234567890-abcdefghijk"), "xoxb… (27 chars)");
+        assert_eq!(redact("abc"), "a… (3 chars)");
+        let t = "a: hunter22\nb: ok\n";
+        let m = mask(t, std::slice::from_ref(&(3..11)));
+        assert_eq!(m, "a: hunt****\nb: ok\n");
+        assert_eq!(m.len(), t.len());
+    }
+
+    #[test]
     fn placeholders_between_separators() {
         for p in [
             "SMTP_PASSWORD_PLACEHOLDER",
@@ -870,15 +1552,5 @@ mod tests {
         assert!(url_carries_secret(
             "https://discord.com/api/webhooks/112233445566778899/AbCdEfGhIjKlMnOpQrStUvWxYz"
         ));
-    }
-
-    #[test]
-    fn redaction_never_shows_the_value() {
-        assert_eq!(redact("xoxb-1234567890-abcdefghijk"), "xoxb… (27 chars)");
-        assert_eq!(redact("abc"), "a… (3 chars)");
-        let t = "a: hunter22\nb: ok\n";
-        let m = mask(t, std::slice::from_ref(&(3..11)));
-        assert_eq!(m, "a: hunt****\nb: ok\n");
-        assert_eq!(m.len(), t.len());
     }
 }

@@ -189,7 +189,14 @@ pub fn performance_analysis(project: &Project) -> Value {
             .or_insert_with(|| json!(e.text().trim()));
     }
     doc.insert("alerting_rules".into(), Value::Object(rules));
-    Value::Object(doc)
+    redacted(project, Value::Object(doc))
+}
+
+/// An artifact with every secret in it redacted (alert expressions and names, matchers,
+/// receivers are copied from the configs).
+fn redacted(project: &Project, mut doc: Value) -> Value {
+    project.redactor().redact_json(&mut doc);
+    doc
 }
 
 /// `alerting-strategy.json`.
@@ -365,7 +372,7 @@ pub fn alerting_strategy(project: &Project, extra: &[crate::config::ExtraAlert])
     );
     doc.insert("notification_strategy".into(), Value::Object(strategy));
     doc.insert("noise_reduction".into(), Value::Object(noise));
-    Value::Object(doc)
+    redacted(project, Value::Object(doc))
 }
 
 /// Write both artifacts into `dir` (created if needed).

@@ -154,6 +154,11 @@ impl Context {
         }
     }
 
+    /// Every value, to rewrite in place (redaction).
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut CtxValue> {
+        self.0.iter_mut().map(|(_, v)| v)
+    }
+
     pub fn get(&self, key: &str) -> Option<&CtxValue> {
         self.0
             .binary_search_by(|(k, _)| (*k).cmp(key))

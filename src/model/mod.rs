@@ -258,7 +258,14 @@ pub struct Project {
     /// The routing trees of the Alertmanager configs, built once (their regexes compiled once)
     /// for the checks and artifacts that walk them.
     pub route_cache: RouteTrees,
+    /// The run's secrets, collected once for everything that prints (see
+    /// [`Project::redactor`]).
+    pub redaction: Redaction,
 }
+
+/// A lazily built [`crate::secrets::Redactor`] of the project (see [`Project::redactor`]).
+#[derive(Debug, Default)]
+pub struct Redaction(std::sync::OnceLock<crate::secrets::Redactor>);
 
 /// A lazily computed cache of [`Project::rule_alerts`] (empty until first use).
 #[derive(Debug, Default)]
@@ -274,6 +281,8 @@ impl Project {
     pub fn add_probe_results(&mut self, results: Vec<crate::probe::TargetResult>) {
         use crate::parse::exposition;
         for mut r in results {
+            // URLs name the sources: no password of a target URL in any finding's file
+            r.redact();
             if let Some(m) = r.metrics.as_mut() {
                 if (200..300).contains(&m.status) {
                     let format = exposition::format_for_content_type(&m.content_type);
@@ -306,6 +315,15 @@ impl Project {
             fm.probe = Some(r);
             self.files.push(fm);
         }
+    }
+
+    /// The redaction every printer of the run's text goes through: what
+    /// [`crate::secrets::text_spans`] finds, and every secret value detected anywhere in the
+    /// run. Built on first use, once all sources are in.
+    pub fn redactor(&self) -> &crate::secrets::Redactor {
+        self.redaction
+            .0
+            .get_or_init(|| crate::secrets::Redactor::for_project(self))
     }
 
     /// Were any targets probed in this run (so "not exposed" can be judged)?

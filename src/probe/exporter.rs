@@ -284,7 +284,9 @@ impl Drop for InFlight<'_> {
     }
 }
 
-fn plain(status: StatusCode, mut message: String) -> Response {
+fn plain(status: StatusCode, message: String) -> Response {
+    // a refusal quotes the configured URL: never its password
+    let mut message = crate::secrets::redact_in(&message);
     if !message.ends_with('\n') {
         message.push('\n');
     }

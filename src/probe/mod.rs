@@ -89,9 +89,18 @@ pub struct Fetched {
     pub bytes: usize,
     /// The body was larger than `max_body` and was cut there.
     pub truncated: bool,
-    /// Kept in probe records (`--record`), not in the JSON report.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    /// Kept in probe records (`--record`, with its secrets redacted), not in the JSON report.
+    #[serde(
+        skip_serializing_if = "String::is_empty",
+        serialize_with = "redacted_body"
+    )]
     pub body: String,
+}
+
+/// A body as a probe record keeps it: tokens in label values, passwords in `/health`
+/// (`"password": ...`, database URLs) redacted.
+fn redacted_body<S: serde::Serializer>(body: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::secrets::redact_in(body))
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -124,6 +133,59 @@ pub struct Record {
     pub targets: Vec<TargetResult>,
 }
 
+impl TargetResult {
+    /// Redact what the result quotes of the target and its service: the password of the
+    /// target URL (also in every URL and error that quotes it), the boot command's argv and
+    /// environment, the service's output. The bodies are redacted when a record is written.
+    pub fn redact(&mut self) {
+        // the URL's password, also where it is quoted without its URL (a name made of the
+        // URL's authority)
+        let base = self.target.as_ref().map_or(&self.base, |t| &t.base);
+        let passwords = crate::secrets::text_spans(base)
+            .into_iter()
+            .filter_map(|s| base.get(s).map(str::to_string))
+            .chain(
+                crate::secrets::text_spans(&self.base)
+                    .into_iter()
+                    .filter_map(|s| self.base.get(s).map(str::to_string)),
+            )
+            .collect::<Vec<_>>();
+        let redactor = crate::secrets::Redactor::new(passwords);
+        let red = |s: &mut String| {
+            if let std::borrow::Cow::Owned(r) = redactor.redact_in(s) {
+                *s = r;
+            }
+        };
+        red(&mut self.base);
+        red(&mut self.name);
+        for s in [
+            &mut self.unreachable,
+            &mut self.boot_output,
+            &mut self.metrics_error,
+            &mut self.health_error,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            red(s);
+        }
+        for f in [&mut self.metrics, &mut self.health].into_iter().flatten() {
+            red(&mut f.url);
+        }
+        if let Some(t) = &mut self.target {
+            red(&mut t.base);
+            red(&mut t.name);
+            // `/metrics?token=...`
+            red(&mut t.metrics_path);
+            red(&mut t.health_path);
+            red(&mut t.load_path);
+            if let Some(b) = &mut t.boot {
+                red(b);
+            }
+        }
+    }
+}
+
 impl Record {
     pub fn parse(text: &str) -> Result<Vec<TargetResult>, String> {
         let r: Record = serde_json::from_str(text).map_err(|e| e.to_string())?;
@@ -136,6 +198,7 @@ impl Record {
         Ok(r.targets
             .into_iter()
             .map(|mut t| {
+                t.redact();
                 // a recorded target without its settings: the defaults, at its base URL
                 if t.target.is_none() {
                     t.target = Some(Target {
@@ -287,10 +350,11 @@ pub async fn probe_one(t: &Target, opts: &Options) -> TargetResult {
     });
     let step = |m: String| {
         if let Some(pb) = &spinner {
-            pb.set_message(m);
+            pb.set_message(crate::secrets::redact_in(&m));
         }
     };
-    let r = probe_steps(t, opts, &step).await;
+    let mut r = probe_steps(t, opts, &step).await;
+    r.redact();
     if let Some(pb) = spinner {
         pb.finish_and_clear();
     }

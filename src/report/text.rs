@@ -174,7 +174,9 @@ pub fn write(
             slot => {
                 let s = project.sources.get(f.file);
                 // never show a secret in an excerpt, not even on a context line
-                let spans = crate::secrets::mask_spans(&s.text, f.file, &secret_fields);
+                let spans = project
+                    .redactor()
+                    .mask_spans(&s.text, f.file, &secret_fields);
                 let text = crate::secrets::mask(&s.text, &spans);
                 &slot.insert((f.file, Excerpts::new(s.path.clone(), text))).1
             }
