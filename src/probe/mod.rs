@@ -6,6 +6,7 @@
 
 pub mod boot;
 pub mod exporter;
+pub mod guard;
 pub mod load;
 
 use std::time::{Duration, Instant};
@@ -66,6 +67,9 @@ pub struct Options {
     pub max_body: usize,
     /// Show a spinner with the current step on stderr (only on a terminal).
     pub progress: bool,
+    /// Refuse link-local and cloud metadata addresses on every connection ([`guard`]: the
+    /// exporter's probes).
+    pub guard: bool,
 }
 
 impl Default for Options {
@@ -75,6 +79,7 @@ impl Default for Options {
             timeout: Duration::from_secs(10),
             max_body: 64 * 1024 * 1024,
             progress: false,
+            guard: false,
         }
     }
 }
@@ -150,14 +155,70 @@ impl Record {
     }
 }
 
-fn client(timeout: Duration) -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
+/// Why `path` cannot be the path of a target's endpoint (`metrics_path`, `health_path`, the load
+/// path): it must be an absolute path (`/metrics`, optionally with a query), so that the URL
+/// built from it and the target's base stays on the target's host. A path without its `/` is
+/// glued to the host (`@[::1]:19003/stolen` makes the host user information), `//host` reads as
+/// an authority, `\` is a `/` to URL parsers, and `#` would cut the query.
+pub fn check_path(path: &str) -> Result<(), String> {
+    let why = if !path.starts_with('/') {
+        "must start with `/`"
+    } else if path.starts_with("//") {
+        "must not start with `//`"
+    } else if path.contains('@') {
+        "must not contain `@`"
+    } else if path.contains('\\') {
+        "must not contain `\\`"
+    } else if path.contains('#') {
+        "must not contain `#`"
+    } else if path.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        "must not contain spaces or control characters"
+    } else {
+        return Ok(());
+    };
+    Err(format!("the path {path:?} {why}"))
+}
+
+/// The URL of `path` (checked with [`check_path`]) on the target at `base`, built from parts: the
+/// base's scheme, user information, host and port; its path with `path` appended; the query of
+/// `path`. The result is checked to have the base's host and port.
+pub fn url_of(base: &str, path: &str) -> Result<String, String> {
+    check_path(path)?;
+    let mut url =
+        reqwest::Url::parse(base).map_err(|e| format!("`{base}` is not a valid URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("`{base}` is not an http(s) URL"));
+    }
+    let host = url.host_str().map(str::to_string);
+    let port = url.port_or_known_default();
+    if host.is_none() {
+        return Err(format!("`{base}` has no host"));
+    }
+    let (p, query) = match path.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path, None),
+    };
+    let prefix = url.path().trim_end_matches('/').to_string();
+    url.set_path(&format!("{prefix}{p}"));
+    url.set_query(query);
+    url.set_fragment(None);
+    if url.host_str().map(str::to_string) != host || url.port_or_known_default() != port {
+        return Err(format!("`{path}` moves the request off `{base}`"));
+    }
+    Ok(url.into())
+}
+
+fn client(timeout: Duration, guard: bool) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))
         // a probe never follows redirects to somewhere else
         .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
+        .no_proxy();
+    if guard {
+        b = b.dns_resolver(std::sync::Arc::new(guard::Resolver));
+    }
+    b.build()
         .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
 
@@ -244,7 +305,7 @@ async fn wait_ready(
     let mut last = String::from("no answer yet");
     loop {
         for path in [&t.health_path, &t.metrics_path] {
-            let url = format!("{}{}", t.base, path);
+            let url = url_of(&t.base, path)?;
             let mut req = client.get(&url);
             // a target that accepts connections and never answers must not stretch the wait
             // past `ready_timeout` by a request timeout per poll (each attempt still gets a
@@ -304,8 +365,23 @@ async fn probe_steps(t: &Target, opts: &Options, step: &(dyn Fn(String) + Sync))
         target: Some(t.clone()),
         ..TargetResult::default()
     };
-    let client = match client(opts.timeout) {
+    let client = match client(opts.timeout, opts.guard) {
         Ok(c) => c,
+        Err(e) => {
+            r.unreachable = Some(e);
+            return r;
+        }
+    };
+    // every URL of the probe, built before anything is booted or requested
+    let urls = url_of(&t.base, &t.metrics_path).and_then(|m| {
+        Ok((
+            m,
+            url_of(&t.base, &t.health_path)?,
+            url_of(&t.base, &t.load_path)?,
+        ))
+    });
+    let (metrics_url, health_url, load_url) = match urls {
+        Ok(u) => u,
         Err(e) => {
             r.unreachable = Some(e);
             return r;
@@ -333,25 +409,11 @@ async fn probe_steps(t: &Target, opts: &Options, step: &(dyn Fn(String) + Sync))
     }
     step(format!("{}: scraping {}", t.name, t.metrics_path));
     let accept = crate::parse::exposition::accept_header();
-    match fetch(
-        &client,
-        &format!("{}{}", t.base, t.metrics_path),
-        Some(accept),
-        opts.max_body,
-    )
-    .await
-    {
+    match fetch(&client, &metrics_url, Some(accept), opts.max_body).await {
         Ok(f) => r.metrics = Some(f),
         Err(e) => r.metrics_error = Some(e),
     }
-    match fetch(
-        &client,
-        &format!("{}{}", t.base, t.health_path),
-        None,
-        1024 * 1024,
-    )
-    .await
-    {
+    match fetch(&client, &health_url, None, 1024 * 1024).await {
         Ok(f) => r.health = Some(f),
         Err(e) => r.health_error = Some(e),
     }
@@ -366,7 +428,7 @@ async fn probe_steps(t: &Target, opts: &Options, step: &(dyn Fn(String) + Sync))
             l.duration.map(|d| format!(", {d:?}")).unwrap_or_default()
         ));
         let spec = load::LoadSpec {
-            url: format!("{}{}", t.base, t.load_path),
+            url: load_url,
             concurrency: l.concurrency.max(1),
             requests: l.requests,
             duration: l.duration,
@@ -410,4 +472,51 @@ pub fn probe_all(targets: &[Target], opts: &Options) -> Vec<TargetResult> {
         }
         out
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_built_from_parts() {
+        let ok = [
+            (
+                "http://127.0.0.1:8080",
+                "/metrics",
+                "http://127.0.0.1:8080/metrics",
+            ),
+            ("http://h:9/app", "/metrics", "http://h:9/app/metrics"),
+            (
+                "http://h:9/app/",
+                "/m?format=text&x=1",
+                "http://h:9/app/m?format=text&x=1",
+            ),
+            ("https://u:p@h", "/health", "https://u:p@h/health"),
+            ("http://[::1]:9100", "/a/../b", "http://[::1]:9100/b"),
+            ("http://h", "/%2F%2Fother/x", "http://h/%2F%2Fother/x"),
+        ];
+        for (base, path, url) in ok {
+            assert_eq!(url_of(base, path).as_deref(), Ok(url), "{base} {path}");
+        }
+        for (base, path) in [
+            ("http://127.0.0.1:8080", "@[::1]:19003/stolen"),
+            ("http://127.0.0.1:8080", "@169.254.169.254/latest"),
+            ("http://127.0.0.1:8080", "/x@169.254.169.254"),
+            ("http://127.0.0.1:8080", "//169.254.169.254/x"),
+            ("http://127.0.0.1:8080", "/\\169.254.169.254"),
+            ("http://127.0.0.1:8080", "http://169.254.169.254/"),
+            ("http://127.0.0.1:8080", ".evil.example/x"),
+            ("http://127.0.0.1:8080", ":19003/x"),
+            ("http://127.0.0.1:8080", "metrics"),
+            ("http://127.0.0.1:8080", ""),
+            ("http://127.0.0.1:8080", "/m#frag"),
+            ("http://127.0.0.1:8080", "/m\r\nHost: x"),
+            ("http://127.0.0.1:8080", "/m x"),
+            ("ftp://h", "/m"),
+            ("not a url", "/m"),
+        ] {
+            assert!(url_of(base, path).is_err(), "{base} {path}");
+        }
+    }
 }
