@@ -94,9 +94,10 @@ pub struct Fetched {
     pub bytes: usize,
     /// The body was larger than `max_body` and was cut there.
     pub truncated: bool,
-    /// Kept in probe records (`--record`), not in the JSON report.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub body: String,
+    /// Kept in probe records (`--record`), not in the JSON report. Shared: the project's source
+    /// of the scrape is this text, not a copy.
+    #[serde(skip_serializing_if = "str_is_empty")]
+    pub body: std::sync::Arc<str>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -222,7 +223,66 @@ fn client(timeout: Duration, guard: bool) -> Result<reqwest::Client, String> {
         .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
 
+fn str_is_empty(s: &std::sync::Arc<str>) -> bool {
+    s.is_empty()
+}
+
+/// A response body read into one allocation made before the first byte: as large as the body's
+/// `Content-Length`, or the cap without one (memory of a fresh allocation becomes resident only
+/// where it is written, so a small body of an uncapped size costs its size).
+struct BodyBuf {
+    buf: std::sync::Arc<[std::mem::MaybeUninit<u8>]>,
+    len: usize,
+}
+
+impl BodyBuf {
+    fn with_capacity(capacity: usize) -> BodyBuf {
+        BodyBuf {
+            buf: std::sync::Arc::new_uninit_slice(capacity),
+            len: 0,
+        }
+    }
+
+    /// Appends what fits of `bytes`; false when some did not.
+    fn push(&mut self, bytes: &[u8]) -> bool {
+        let slots = std::sync::Arc::get_mut(&mut self.buf).expect("the buffer is not shared");
+        let n = bytes.len().min(slots.len() - self.len);
+        let dst = &mut slots[self.len..self.len + n];
+        // SAFETY: `dst` has `n` writable bytes (the slice bounds are checked) and cannot
+        // overlap `bytes`, a separate allocation.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), dst.as_mut_ptr().cast(), n) };
+        self.len += n;
+        n == bytes.len()
+    }
+
+    /// The body as text (invalid UTF-8 replaced): the buffer itself when the body filled it
+    /// (a body cut at the cap, an exact `Content-Length`), else a copy of exactly its size.
+    fn into_text(self) -> std::sync::Arc<str> {
+        use std::sync::Arc;
+        let bytes: Arc<[u8]> = if self.len == self.buf.len() {
+            // SAFETY: all `len` bytes were written by `push`.
+            unsafe { self.buf.assume_init() }
+        } else {
+            // SAFETY: the first `len` bytes were written by `push`; `MaybeUninit<u8>` and `u8`
+            // have the same layout.
+            let written =
+                unsafe { std::slice::from_raw_parts(self.buf.as_ptr().cast::<u8>(), self.len) };
+            Arc::from(written)
+        };
+        match std::str::from_utf8(&bytes) {
+            // SAFETY: `[u8]` and `str` have the same layout, and the bytes are valid UTF-8.
+            Ok(_) => unsafe { Arc::from_raw(Arc::into_raw(bytes) as *const str) },
+            Err(_) => Arc::from(String::from_utf8_lossy(&bytes).as_ref()),
+        }
+    }
+}
+
 /// GET a URL, reading at most `max_body` bytes of the body.
+///
+/// The body is read into one allocation ([`BodyBuf`]) and never past `max_body` (the rest is not
+/// read: the connection is dropped): no buffer that doubles (an endless body cut at 16 MiB held
+/// 32 MiB of buffers and their garbage), and the project's source of the body is that
+/// allocation, not another copy. What a fetch holds is the cap and the connection's buffers.
 pub async fn fetch(
     client: &reqwest::Client,
     url: &str,
@@ -242,23 +302,26 @@ pub async fn fetch(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let mut body: Vec<u8> = Vec::new();
+    let capacity = resp.content_length().map_or(max_body, |n| {
+        usize::try_from(n).unwrap_or(usize::MAX).min(max_body)
+    });
+    let mut body = BodyBuf::with_capacity(capacity);
     let mut truncated = false;
     loop {
         match resp.chunk().await {
             Ok(Some(c)) => {
-                if body.len() + c.len() > max_body {
-                    body.extend_from_slice(&c[..max_body - body.len()]);
+                if !body.push(&c) {
                     truncated = true;
                     break;
                 }
-                body.extend_from_slice(&c);
             }
             Ok(None) => break,
             Err(e) => return Err(describe(&e)),
         }
     }
-    let bytes = body.len();
+    // the rest of an endless body is not read
+    drop(resp);
+    let bytes = body.len;
     Ok(Fetched {
         url: url.to_string(),
         status,
@@ -266,9 +329,7 @@ pub async fn fetch(
         seconds: start.elapsed().as_secs_f64(),
         bytes,
         truncated,
-        // no second copy of a valid (UTF-8) body
-        body: String::from_utf8(body)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        body: body.into_text(),
     })
 }
 
@@ -477,6 +538,24 @@ pub fn probe_all(targets: &[Target], opts: &Options) -> Vec<TargetResult> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn body_buffers() {
+        let mut b = BodyBuf::with_capacity(5);
+        assert!(b.push(b"ab") && b.push(b"") && b.push("c\u{e9}".as_bytes()));
+        assert!(!b.push(b"x"));
+        assert_eq!(&*b.into_text(), "abc\u{e9}");
+        // shorter than the buffer
+        let mut b = BodyBuf::with_capacity(100);
+        assert!(b.push(b"short"));
+        assert_eq!(&*b.into_text(), "short");
+        assert_eq!(&*BodyBuf::with_capacity(0).into_text(), "");
+        // a char cut by the cap
+        let mut b = BodyBuf::with_capacity(3);
+        assert!(!b.push("ok\u{e9}".as_bytes()));
+        assert_eq!(b.len, 3);
+        assert_eq!(&*b.into_text(), "ok\u{fffd}");
+    }
 
     #[test]
     fn urls_are_built_from_parts() {
