@@ -839,14 +839,17 @@ fn alive(pid: i32) -> bool {
 
 /// SIGTERM is covered by tests/probe.rs (`booted_service_is_stopped_on_sigint` sends SIGINT
 /// and SIGTERM). SIGKILL cannot be handled by obsgate itself: a watchdog process stops the
-/// booted group when obsgate's end of a pipe closes, however obsgate died.
+/// booted group, and every process marked with the boot's id (a daemon in a session of its
+/// own), when obsgate's end of a pipe closes, however obsgate died.
 #[test]
 fn booted_service_dies_with_obsgate_on_sigkill() {
     let d = TempDir::new("sigkill");
     let pidfile = d.path("service.pid");
-    // a service (and a grandchild that ignores SIGTERM) that never gets ready
+    let daemonfile = d.path("daemon.pid");
+    // a service (and a grandchild that ignores SIGTERM, and a daemon) that never gets ready
     let boot = format!(
-        "trap '' TERM; sleep 300 & echo $! > {}; wait",
+        "trap '' TERM; setsid sleep 300 & echo $! > {}; sleep 300 & echo $! > {}; wait",
+        daemonfile.display(),
         pidfile.display()
     );
     let mut child = Command::new(env!("CARGO_BIN_EXE_obsgate"))
@@ -881,20 +884,30 @@ fn booted_service_dies_with_obsgate_on_sigkill() {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    assert!(alive(pid));
+    let daemon: i32 = loop {
+        if let Some(p) = std::fs::read_to_string(&daemonfile)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+        {
+            break p;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "no daemon");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(alive(pid) && alive(daemon));
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let start = Instant::now();
-    while alive(pid) && start.elapsed() < Duration::from_secs(10) {
+    while (alive(pid) || alive(daemon)) && start.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(20));
     }
-    let survived = alive(pid);
-    if survived {
+    let survivors: Vec<i32> = [pid, daemon].into_iter().filter(|&p| alive(p)).collect();
+    for &p in &survivors {
         // SAFETY: the test's own leftover process.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        unsafe { libc::kill(p, libc::SIGKILL) };
     }
     assert!(
-        !survived,
-        "booted grandchild {pid} survived SIGKILL of obsgate"
+        survivors.is_empty(),
+        "booted {survivors:?} survived SIGKILL of obsgate (grandchild {pid}, daemon {daemon})"
     );
 }
