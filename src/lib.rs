@@ -172,6 +172,7 @@ pub fn run(
                 max_concurrent_probes: max_concurrent,
                 default_timeout: std::time::Duration::from_secs(10),
                 shutdown: None,
+                limits: probe::exporter::Limits::default(),
             };
             match probe::exporter::serve(opts) {
                 Ok(()) => EXIT_OK,
@@ -270,6 +271,15 @@ fn run_probe(args: cli::ProbeArgs, env: Env, out: &mut dyn Write, err: &mut dyn 
         Some(Ok(d)) => Some(d),
         None => None,
     };
+    for (flag, path) in [
+        ("--metrics-path", Some(&args.metrics_path)),
+        ("--health-path", Some(&args.health_path)),
+        ("--load-path", args.load_path.as_ref()),
+    ] {
+        if let Some(Err(e)) = path.map(|p| probe::check_path(p)) {
+            return fail(err, format!("{flag}: {e}"));
+        }
+    }
     let mut check = args.check;
     if !args.rules.is_empty() {
         check.paths.extend(args.rules.iter().cloned());

@@ -12,7 +12,7 @@ use axum::routing::get;
 use axum::Router;
 use obsgate::config::Config;
 use obsgate::parse::exposition::{self, Format};
-use obsgate::probe::exporter::{serve_async, ExporterOptions};
+use obsgate::probe::exporter::{serve_async, ExporterOptions, Limits};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -117,6 +117,14 @@ struct Exporter {
 
 impl Exporter {
     async fn start(targets_yaml: &str, max_concurrent_probes: usize) -> Exporter {
+        Exporter::start_with(targets_yaml, max_concurrent_probes, Limits::default()).await
+    }
+
+    async fn start_with(
+        targets_yaml: &str,
+        max_concurrent_probes: usize,
+        limits: Limits,
+    ) -> Exporter {
         let dir = TempDir::new("rules");
         let rules = dir.write("app.rules.yml", RULES);
         let config = Config::parse(&format!("probe:\n  targets:\n{targets_yaml}"))
@@ -131,6 +139,7 @@ impl Exporter {
             max_concurrent_probes,
             default_timeout: Duration::from_secs(10),
             shutdown: Some(shutdown),
+            limits,
         };
         let task = tokio::spawn(serve_async(opts, Some(ready_tx)));
         let addr = match ready_rx.await {
@@ -164,6 +173,10 @@ impl Exporter {
             .unwrap_or("")
             .to_string();
         (status, ct, resp.text().await.unwrap())
+    }
+
+    fn addr(&self) -> &str {
+        self.url.trim_start_matches("http://")
     }
 
     /// Stop with the oneshot; the server must end by itself, without an error.
@@ -334,17 +347,24 @@ async fn refuses_anything_but_a_configured_name_without_a_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refuses_configured_metadata_and_link_local_addresses() {
-    let yaml = [
-        target_yaml("aws", "http://169.254.169.254/"),
-        target_yaml("aws6", "http://[fd00:ec2::254]/"),
-        target_yaml("mapped", "http://[::ffff:169.254.169.254]:80"),
-        target_yaml("decimal", "http://2852039166/latest/meta-data"),
-        target_yaml("linklocal6", "http://[fe80::1]:9100"),
-        target_yaml("gcp", "http://metadata.google.internal/computeMetadata/v1"),
-    ]
-    .concat();
+    let targets = [
+        ("aws", "http://169.254.169.254/"),
+        ("aws6", "http://[fd00:ec2::254]/"),
+        ("mapped", "http://[::ffff:169.254.169.254]:80"),
+        ("compatible", "http://[::169.254.169.254]/"),
+        ("decimal", "http://2852039166/latest/meta-data"),
+        ("linklocal6", "http://[fe80::1]:9100"),
+        ("gcp", "http://metadata.google.internal/computeMetadata/v1"),
+        ("gcp-short", "http://metadata/computeMetadata/v1"),
+        ("alibaba", "http://100.100.100.200/latest/meta-data"),
+        ("oracle", "http://192.0.0.192/opc/v2/instance/"),
+        ("nat64", "http://[64:ff9b::a9fe:a9fe]/"),
+        ("nat64-local", "http://[64:ff9b:1::a9fe:a9fe]/"),
+        ("6to4", "http://[2002:a9fe:a9fe::]/"),
+    ];
+    let yaml: String = targets.iter().map(|(n, u)| target_yaml(n, u)).collect();
     let ex = Exporter::start(&yaml, 4).await;
-    for name in ["aws", "aws6", "mapped", "decimal", "linklocal6", "gcp"] {
+    for (name, _) in targets {
         let start = Instant::now();
         let (status, _, body) = ex.get(&format!("/probe?target={name}")).await;
         assert_eq!(status, 400, "{name}: {body}");
@@ -361,10 +381,99 @@ async fn refuses_configured_metadata_and_link_local_addresses() {
             &metrics,
             "obsgate_exporter_probe_rejections_total{reason=\"forbidden_address\"}"
         ),
-        Some(6.0),
+        Some(targets.len() as f64),
         "{metrics}"
     );
     ex.stop().await;
+}
+
+/// A metrics or health path is a path on the target's host: `@[::1]:PORT/stolen` glued to the
+/// base made `[::1]:PORT` the host (the base its user information), and `@169.254.169.254/...`
+/// passed the address check. `.obsgate.yml` refuses such paths; a config made in code is
+/// refused by the exporter, before any request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paths_cannot_move_a_probe_to_another_host() {
+    let other = fake_target(Duration::ZERO).await;
+    let good = fake_target(Duration::ZERO).await;
+    let swaps = [
+        format!("@{}/stolen", other.addr),
+        "@169.254.169.254/latest/meta-data".to_string(),
+        format!("//{}/stolen", other.addr),
+        format!("/\\{}/stolen", other.addr),
+        format!("http://{}/stolen", other.addr),
+        format!(":{}/stolen", other.addr.port()),
+    ];
+    for path in &swaps {
+        for field in ["metrics_path", "health_path"] {
+            let yaml = format!(
+                "probe:\n  targets:\n    - name: t\n      url: http://{}\n      {field}: {:?}\n",
+                good.addr, path
+            );
+            let e = Config::parse(&yaml).expect_err(&yaml);
+            assert!(format!("{e:?}").contains(field), "{e:?}");
+        }
+    }
+    let mut config = Config::parse(&format!(
+        "probe:\n  targets:\n{}",
+        target_yaml("ok", &format!("http://{}", good.addr))
+    ))
+    .unwrap();
+    let template = config.probe_targets[0].clone();
+    for (i, path) in swaps.iter().enumerate() {
+        let mut m = template.clone();
+        m.name = format!("m{i}");
+        m.metrics_path = Some(path.clone());
+        let mut h = template.clone();
+        h.name = format!("h{i}");
+        h.health_path = Some(path.clone());
+        config.probe_targets.extend([m, h]);
+    }
+    let dir = TempDir::new("paths");
+    let rules = dir.write("app.rules.yml", RULES);
+    let (stop, shutdown) = oneshot::channel();
+    let (ready_tx, ready_rx) = oneshot::channel();
+    let task = tokio::spawn(serve_async(
+        ExporterOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            config,
+            rules: vec![rules],
+            base: dir.0.clone(),
+            max_concurrent_probes: 4,
+            default_timeout: Duration::from_secs(10),
+            shutdown: Some(shutdown),
+            limits: Limits::default(),
+        },
+        Some(ready_tx),
+    ));
+    let addr = ready_rx.await.unwrap();
+    for (i, path) in swaps.iter().enumerate() {
+        for name in [format!("m{i}"), format!("h{i}")] {
+            let resp = client()
+                .get(format!("http://{addr}/probe?target={name}"))
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            let body = resp.text().await.unwrap();
+            assert_eq!(status, 400, "{name} {path}: {body}");
+            assert!(body.contains("path"), "{body}");
+        }
+    }
+    assert_eq!(
+        other.hits.load(Ordering::SeqCst),
+        0,
+        "the other host was requested"
+    );
+    assert_eq!(good.hits.load(Ordering::SeqCst), 0);
+    // the good target still works
+    let resp = client()
+        .get(format!("http://{addr}/probe?target=ok"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -524,6 +633,7 @@ async fn start_errors() {
         max_concurrent_probes: 4,
         default_timeout: Duration::from_secs(10),
         shutdown: Some(oneshot::channel().1),
+        limits: Limits::default(),
     };
     let e = serve_async(opts(Config::default(), vec![]), None)
         .await
@@ -545,4 +655,183 @@ async fn start_errors() {
     o.listen = taken.local_addr().unwrap();
     let e = serve_async(o, None).await.unwrap_err();
     assert!(e.contains("cannot listen on"), "{e}");
+}
+
+/// Half a request head: what a slowloris client sends, and then nothing.
+const PARTIAL_REQUEST: &[u8] = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+
+/// Whether the server closed the connection within `within` (end of stream or a reset).
+async fn closed_within(s: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 256];
+    let deadline = Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, s.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            // an answer (the 408 of a timed-out head) before the close
+            Ok(Ok(_)) => continue,
+        }
+    }
+}
+
+/// Slow clients hold neither the exporter nor its file descriptors: a connection that does not
+/// send a whole request head within the header read timeout is closed, and over the connection
+/// limit a new connection is answered 503 at once and closed. Then the exporter serves again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_timed_out_and_capped() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fake = fake_target(Duration::ZERO).await;
+    let limits = Limits {
+        header_read_timeout: Duration::from_millis(700),
+        max_connections: 8,
+        shutdown_deadline: Duration::from_secs(5),
+    };
+    let ex = Exporter::start_with(
+        &target_yaml("good", &format!("http://{}", fake.addr)),
+        4,
+        limits,
+    )
+    .await;
+    let start = Instant::now();
+    let mut slow = Vec::new();
+    for _ in 0..8 {
+        let mut s = tokio::net::TcpStream::connect(ex.addr()).await.unwrap();
+        s.write_all(PARTIAL_REQUEST).await.unwrap();
+        slow.push(s);
+    }
+    // one more than the limit: 503 at once
+    let mut extra = tokio::net::TcpStream::connect(ex.addr()).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(
+        Duration::from_millis(500),
+        extra.read_to_string(&mut answer),
+    )
+    .await
+    .expect("the connection over the limit was held")
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer:?}");
+    assert!(
+        answer.ends_with("too many connections; retry later\n"),
+        "{answer:?}"
+    );
+    // the slow ones are closed after the header read timeout
+    for s in &mut slow {
+        assert!(
+            closed_within(s, Duration::from_secs(3)).await,
+            "a slow client was kept"
+        );
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+    // an idle keep-alive connection is closed too: a request, then nothing
+    let mut idle = tokio::net::TcpStream::connect(ex.addr()).await.unwrap();
+    idle.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut first = [0u8; 12];
+    idle.read_exact(&mut first).await.unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(3)).await,
+        "an idle connection was kept"
+    );
+    // and the exporter serves again
+    let (status, _, body) = ex.get("/probe?target=good").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(value(&body, "probe_success"), Some(1.0), "{body}");
+    let (_, _, metrics) = ex.get("/metrics").await;
+    assert_lint_clean(&metrics);
+    assert_eq!(
+        value(&metrics, "obsgate_exporter_refused_connections_total"),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        value(&metrics, "obsgate_exporter_open_connections"),
+        Some(1.0),
+        "{metrics}"
+    );
+    ex.stop().await;
+}
+
+/// A partial request head does not hold the shutdown (even with a long header read timeout):
+/// a connection without a request being answered is closed at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partial_request_does_not_hold_the_shutdown() {
+    use tokio::io::AsyncWriteExt;
+    let limits = Limits {
+        header_read_timeout: Duration::from_secs(60),
+        max_connections: 8,
+        shutdown_deadline: Duration::from_secs(60),
+    };
+    let url = format!("http://127.0.0.1:{}", closed_port());
+    let ex = Exporter::start_with(&target_yaml("down", &url), 4, limits).await;
+    let mut partial = tokio::net::TcpStream::connect(ex.addr()).await.unwrap();
+    partial.write_all(PARTIAL_REQUEST).await.unwrap();
+    let mut silent = tokio::net::TcpStream::connect(ex.addr()).await.unwrap();
+    // both accepted
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, _, m) = ex.get("/metrics").await;
+        if value(&m, "obsgate_exporter_open_connections") == Some(3.0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{m}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let start = Instant::now();
+    ex.stop().await;
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(closed_within(&mut partial, Duration::from_secs(1)).await);
+    assert!(closed_within(&mut silent, Duration::from_secs(1)).await);
+}
+
+/// A probe in flight at shutdown gets the shutdown deadline, not more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shutdown_deadline_bounds_a_probe_in_flight() {
+    let fake = fake_target(Duration::from_secs(30)).await;
+    let limits = Limits {
+        shutdown_deadline: Duration::from_millis(500),
+        ..Limits::default()
+    };
+    let ex = Exporter::start_with(
+        &target_yaml("hang", &format!("http://{}", fake.addr)),
+        4,
+        limits,
+    )
+    .await;
+    let url = ex.url.clone();
+    let probe = tokio::spawn(async move {
+        client()
+            .get(format!("{url}/probe?target=hang"))
+            .send()
+            .await
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, _, m) = ex.get("/metrics").await;
+        if value(&m, "obsgate_exporter_in_flight_probes") == Some(1.0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the probe never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let start = Instant::now();
+    ex.stop().await;
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(400) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+    // the probe's client saw its connection go
+    assert!(probe.await.unwrap().is_err());
 }

@@ -741,6 +741,95 @@ fn a_target_that_accepts_and_never_answers() {
     eprintln!("silent target, --ready-timeout 2s: obsgate took {took:?}");
 }
 
+/// The VmHWM (peak resident set) of process `pid`, in KiB.
+fn peak_rss_kb(pid: u32) -> i64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// A GET on a loopback address with a plain HTTP/1.0 request; the status and body.
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(100))).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, body.to_string())
+}
+
+/// The exporter probing a target whose `/metrics` never ends: a probe holds the exporter's
+/// body cap (16 MiB) and a few MiB more, while it runs and after (the buffer that doubled, a
+/// copy into the project's source and a lowercased copy for the secret scan held 2.5 times
+/// the cap), and four probes at once (the default `--max-concurrent`) four times that.
+#[test]
+fn the_exporter_holds_a_probe_to_its_body_cap() {
+    const CAP_KB: i64 = 16 * 1024;
+    const MARGIN_KB: i64 = 8 * 1024;
+    let d = TempDir::new("exporter-endless");
+    let port = serve(
+        Metrics::Endless { max: 1 << 30 },
+        64,
+        Duration::from_secs(100),
+    );
+    d.write(
+        ".obsgate.yml",
+        format!("probe:\n  targets:\n    - name: endless\n      url: http://127.0.0.1:{port}\n"),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_obsgate"))
+        .args(["exporter", "--listen", "127.0.0.1:0", "--rules", "good.yml"])
+        .current_dir(&d.0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address: {line:?}"))
+        .to_string();
+    let (status, _) = http_get(&addr, "/health");
+    assert_eq!(status, 200);
+    let before = peak_rss_kb(pid);
+    let (status, body) = http_get(&addr, "/probe?target=endless");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\nprobe_success 0\n"), "{body}");
+    let one = peak_rss_kb(pid) - before;
+    let probes: Vec<_> = (0..4)
+        .map(|_| {
+            let addr = addr.clone();
+            std::thread::spawn(move || http_get(&addr, "/probe?target=endless"))
+        })
+        .collect();
+    for p in probes {
+        let (status, body) = p.join().unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    let four = peak_rss_kb(pid) - before;
+    let _ = child.kill();
+    let _ = child.wait();
+    eprintln!(
+        "endless /metrics through the exporter: one probe +{one} KiB, four at once +{four} KiB"
+    );
+    assert!(one < CAP_KB + MARGIN_KB, "one probe: +{one} KiB");
+    assert!(four < 4 * (CAP_KB + MARGIN_KB), "four probes: +{four} KiB");
+}
+
 // ---- 11. a booted service when obsgate is killed --------------------------------------------
 
 fn alive(pid: i32) -> bool {
@@ -751,14 +840,17 @@ fn alive(pid: i32) -> bool {
 
 /// SIGTERM is covered by tests/probe.rs (`booted_service_is_stopped_on_sigint` sends SIGINT
 /// and SIGTERM). SIGKILL cannot be handled by obsgate itself: a watchdog process stops the
-/// booted group when obsgate's end of a pipe closes, however obsgate died.
+/// booted group, and every process marked with the boot's id (a daemon in a session of its
+/// own), when obsgate's end of a pipe closes, however obsgate died.
 #[test]
 fn booted_service_dies_with_obsgate_on_sigkill() {
     let d = TempDir::new("sigkill");
     let pidfile = d.path("service.pid");
-    // a service (and a grandchild that ignores SIGTERM) that never gets ready
+    let daemonfile = d.path("daemon.pid");
+    // a service (and a grandchild that ignores SIGTERM, and a daemon) that never gets ready
     let boot = format!(
-        "trap '' TERM; sleep 300 & echo $! > {}; wait",
+        "trap '' TERM; setsid sleep 300 & echo $! > {}; sleep 300 & echo $! > {}; wait",
+        daemonfile.display(),
         pidfile.display()
     );
     let mut child = Command::new(env!("CARGO_BIN_EXE_obsgate"))
@@ -793,20 +885,30 @@ fn booted_service_dies_with_obsgate_on_sigkill() {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    assert!(alive(pid));
+    let daemon: i32 = loop {
+        if let Some(p) = std::fs::read_to_string(&daemonfile)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+        {
+            break p;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "no daemon");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(alive(pid) && alive(daemon));
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let start = Instant::now();
-    while alive(pid) && start.elapsed() < Duration::from_secs(10) {
+    while (alive(pid) || alive(daemon)) && start.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(20));
     }
-    let survived = alive(pid);
-    if survived {
+    let survivors: Vec<i32> = [pid, daemon].into_iter().filter(|&p| alive(p)).collect();
+    for &p in &survivors {
         // SAFETY: the test's own leftover process.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        unsafe { libc::kill(p, libc::SIGKILL) };
     }
     assert!(
-        !survived,
-        "booted grandchild {pid} survived SIGKILL of obsgate"
+        survivors.is_empty(),
+        "booted {survivors:?} survived SIGKILL of obsgate (grandchild {pid}, daemon {daemon})"
     );
 }

@@ -332,13 +332,25 @@ fn booted_service_never_outlives_probe() {
     let _ = std::fs::remove_file(&pidfile);
 }
 
+/// SIGINT and SIGTERM to obsgate stop the booted service (which gets SIGTERM and handles it:
+/// its mask is clean, it was blocked) and every process it started, also one in a session of
+/// its own (`setsid`).
 #[test]
 fn booted_service_is_stopped_on_sigint() {
-    let pidfile = std::env::temp_dir().join(format!("obsgate-sigint-{}.pid", std::process::id()));
-    let _ = std::fs::remove_file(&pidfile);
-    let boot = format!("sleep 300 & echo $! > {}; wait", pidfile.display());
+    let tmp = |what: &str| {
+        std::env::temp_dir().join(format!("obsgate-sigint-{}.{what}", std::process::id()))
+    };
+    let (pidfile, daemonfile, termfile) = (tmp("pid"), tmp("daemon"), tmp("term"));
+    let boot = format!(
+        "trap 'touch {}; exit 0' TERM; setsid sleep 300 & echo $! > {}; sleep 300 & echo $! > {}; wait",
+        termfile.display(),
+        daemonfile.display(),
+        pidfile.display()
+    );
     for sig in [libc_sig::INT, libc_sig::TERM] {
-        let _ = std::fs::remove_file(&pidfile);
+        for f in [&pidfile, &daemonfile, &termfile] {
+            let _ = std::fs::remove_file(f);
+        }
         let mut child = Command::new(env!("CARGO_BIN_EXE_obsgate"))
             .args([
                 "probe",
@@ -357,7 +369,8 @@ fn booted_service_is_stopped_on_sigint() {
             .spawn()
             .unwrap();
         let pid = wait_pid_file(&pidfile);
-        assert!(alive(pid));
+        let daemon = wait_pid_file(&daemonfile);
+        assert!(alive(pid) && alive(daemon));
         Command::new("kill")
             .args([sig, &child.id().to_string()])
             .status()
@@ -375,11 +388,49 @@ fn booted_service_is_stopped_on_sigint() {
         };
         assert!(!status.success());
         let start = Instant::now();
-        while alive(pid) && start.elapsed() < Duration::from_secs(5) {
+        while (alive(pid) || alive(daemon)) && start.elapsed() < Duration::from_secs(5) {
             std::thread::sleep(Duration::from_millis(20));
         }
         assert!(!alive(pid), "booted child {pid} survived {sig}");
+        assert!(!alive(daemon), "booted daemon {daemon} survived {sig}");
+        assert!(termfile.exists(), "the service never got SIGTERM ({sig})");
     }
+    for f in [&pidfile, &daemonfile, &termfile] {
+        let _ = std::fs::remove_file(f);
+    }
+}
+
+/// A boot command that starts a daemon (a process in its own session) and exits: the probe
+/// fails, and the daemon is stopped with the rest.
+#[test]
+fn a_daemon_left_by_a_failed_boot_is_stopped() {
+    let pidfile = std::env::temp_dir().join(format!("obsgate-daemon-{}.pid", std::process::id()));
+    let _ = std::fs::remove_file(&pidfile);
+    let boot = format!(
+        "setsid sh -c 'echo $$ > {}; exec sleep 300' & sleep 0.2; exit 3",
+        pidfile.display()
+    );
+    let (code, out, _) = obsgate(&[
+        "probe",
+        "--target",
+        "http://127.0.0.1:9",
+        "--boot",
+        &boot,
+        "--ready-timeout",
+        "10s",
+        "--format",
+        "concise",
+        "--rules",
+        "fixtures/seed/alerting-rules.yml",
+    ]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("exited (exit status: 3)"), "{out}");
+    let pid = wait_pid_file(&pidfile);
+    let start = Instant::now();
+    while alive(pid) && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!alive(pid), "daemon {pid} survived obsgate");
     let _ = std::fs::remove_file(&pidfile);
 }
 

@@ -606,6 +606,7 @@ async fn exporter_refusal_does_not_show_the_password() {
             max_concurrent_probes: 2,
             default_timeout: std::time::Duration::from_secs(5),
             shutdown: Some(shutdown),
+            limits: obsgate::probe::exporter::Limits::default(),
         },
         Some(ready_tx),
     ));

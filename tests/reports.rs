@@ -306,3 +306,97 @@ fn a_report_cut_short_by_its_reader() {
         }
     }
 }
+
+/// User-supplied text (alert and group names, file names, file contents shown in excerpts)
+/// with newlines, CR, ESC and OSC sequences, BEL, DEL, C1 controls and a bidi override: the
+/// concise and text formats (concise is the default in CI) print one line per finding with
+/// every control character escaped, so that no line is a GitHub Actions workflow command
+/// (`::error ...`, `::add-mask::...`; the runner trims leading blanks) and nothing reaches a
+/// terminal as a control sequence. The github format keeps its own escaping.
+#[test]
+fn control_characters_in_user_text_are_escaped() {
+    let tmp = std::env::temp_dir().join(format!("obsgate-escapes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    let rules = r#"groups:
+  - name: "g\n::error file=g::group"
+    rules:
+      - alert: "Down\n::error file=x,line=1::pwned\r::add-mask::hidden\e]8;;http://x\e\\link\e]8;;\e\\\u202Eevil\a\x7f\x85\u2028end"
+        expr: up == 0
+"#;
+    std::fs::write(tmp.join("evil\n::error file=f::name.yml"), rules).unwrap();
+    // a file name that would start a concise line with `::`, no control character needed
+    std::fs::write(tmp.join("::add-mask::leak.yml"), rules).unwrap();
+    // raw control characters in a file: a syntax error whose excerpt shows them
+    std::fs::write(
+        tmp.join("raw.yml"),
+        b"groups:\n  - name: g\n    rules:\n      - alert: A\x1b[31mB\x1b]0;title\x07\xc2\x9b\n",
+    )
+    .unwrap();
+    let run = |format: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_obsgate"))
+            .args(["check", "--format", format, "."])
+            .current_dir(&tmp)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let github = run("github");
+    let concise = run("concise");
+    let text = run("text");
+    let _ = std::fs::remove_dir_all(&tmp);
+
+    // 3 findings for each of the two rule files, 1 duplicate (naming the group), 1 syntax error
+    assert_eq!(concise.lines().count(), 8, "{concise}");
+    assert_eq!(github.lines().count(), 8, "{github}");
+    assert!(
+        concise.contains(r"(group `g\n::error file=g::group`)"),
+        "{concise}"
+    );
+    for (format, out) in [("concise", &concise), ("text", &text)] {
+        for c in out.chars() {
+            assert!(
+                c == '\n' || !obsgate::report::is_escaped(c),
+                "{format} prints {c:?} raw:\n{out}"
+            );
+        }
+        for line in out.lines() {
+            assert!(
+                !line.trim_start().starts_with("::"),
+                "{format} line is a workflow command: {line}"
+            );
+        }
+        for escaped in [
+            r"Down\n::error file=x,line=1::pwned\r::add-mask::hidden\u{1b}]8;;http://",
+            r"\u{202e}evil\u{7}\u{7f}\u{85}\u{2028}end",
+        ] {
+            assert!(out.contains(escaped), "{format} lacks {escaped}:\n{out}");
+        }
+    }
+    // the excerpt of the syntax error
+    assert!(
+        text.contains(r"alert: A\u{1b}[31mB\u{1b}]0;title\u{7}\u{9b}"),
+        "{text}"
+    );
+    assert!(
+        concise.contains(r"evil\n::error file=f::name.yml:4:"),
+        "{concise}"
+    );
+    assert!(concise.contains(r"\::add-mask::leak.yml:4:"), "{concise}");
+    // github: one workflow command per finding, newlines as %0A, `:` and `,` in properties
+    for line in github.lines() {
+        assert!(
+            ["::error file=", "::warning file=", "::notice file="]
+                .iter()
+                .any(|p| line.starts_with(p)),
+            "{line}"
+        );
+    }
+    assert!(
+        github.contains("file=evil%0A%3A%3Aerror file=f%3A%3Aname.yml,line=4"),
+        "{github}"
+    );
+    assert!(github.contains("alert `Down%0A::error file=x,line=1::pwned%0D::add-mask::hidden"));
+}

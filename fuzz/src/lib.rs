@@ -291,7 +291,7 @@ pub fn exposition(text: &str) -> Vec<Resolved> {
             seconds: 0.01,
             bytes: text.len(),
             truncated: false,
-            body: text.to_string(),
+            body: text.into(),
         }),
         ..Default::default()
     };

@@ -405,6 +405,19 @@ impl Parser<'_> {
         }
     }
 
+    /// An endpoint path of a probe target: a path on the target's host
+    /// ([`crate::probe::check_path`]), else a problem.
+    fn path_of(&mut self, v: &Node, field: &str, text: Option<String>) -> Option<String> {
+        let text = text?;
+        match crate::probe::check_path(&text) {
+            Ok(()) => Some(text),
+            Err(e) => {
+                self.problem(v.span.clone(), format!("`{field}`: {e}"));
+                None
+            }
+        }
+    }
+
     fn probe(&mut self, v: &Node, cfg: &mut Config) {
         const TARGET_KEYS: &[&str] = &[
             "name",
@@ -440,8 +453,12 @@ impl Parser<'_> {
                             match ik.name.as_str() {
                                 "name" => t.name = text.unwrap_or_default(),
                                 "url" => t.url = text.unwrap_or_default(),
-                                "metrics_path" => t.metrics_path = text,
-                                "health_path" => t.health_path = text,
+                                "metrics_path" => {
+                                    t.metrics_path = self.path_of(iv, "metrics_path", text)
+                                }
+                                "health_path" => {
+                                    t.health_path = self.path_of(iv, "health_path", text)
+                                }
                                 "boot" => t.boot = text,
                                 "ready_timeout" => {
                                     t.ready_timeout = self.duration_of(iv, "ready_timeout")
@@ -505,7 +522,10 @@ impl Parser<'_> {
                                 ),
                             },
                             "duration" => l.duration = self.duration_of(lv, "duration"),
-                            "path" => l.path = lv.go_string(self.src),
+                            "path" => {
+                                let text = lv.go_string(self.src);
+                                l.path = self.path_of(lv, "path", text)
+                            }
                             _ => self.unknown(lk, "`probe.load`", LOAD_KEYS),
                         }
                     }

@@ -310,7 +310,7 @@ impl Project {
             let mut fm = FileModel::new(id, FileKind::ProbeTarget);
             // the bodies live in their own sources (or are not needed any more)
             if let Some(m) = r.metrics.as_mut() {
-                m.body.clear();
+                m.body = Default::default();
             }
             fm.probe = Some(r);
             self.files.push(fm);

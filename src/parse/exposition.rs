@@ -61,9 +61,9 @@ use std::ops::Range;
 /// above real targets (Prometheus users cap scrapes with `sample_limit` well below it).
 pub const SCRAPE_SAMPLE_LIMIT: usize = 250_000;
 
-/// Most parse errors kept; the rest are counted in one last error. A 64 MB body of garbage has
-/// millions of bad lines: one error (and one finding) each took gigabytes and buried the
-/// first error, the one Prometheus reports.
+/// Most parse errors kept, and most [`invariants`] problems; the rest are counted in one last
+/// error (problem). A 64 MB body of garbage has millions of bad lines: one error (and one
+/// finding) each took gigabytes and buried the first error, the one Prometheus reports.
 pub const MAX_ERRORS: usize = 100;
 
 /// Exposition format.
@@ -1226,17 +1226,34 @@ type HistSeries<'s> = (
 /// Structural checks: histograms (a `le="+Inf"` bucket per series, cumulative buckets,
 /// `_count` equal to the `+Inf` bucket, `le` is a float), summary quantiles in [0, 1],
 /// negative counter values, and duplicate series (same sample name and label set).
+///
+/// At most [`MAX_ERRORS`] problems are listed; the rest are counted in one last problem (a
+/// scrape of 250,000 duplicate series made one finding each, hundreds of MB).
 pub fn invariants(expo: &Exposition) -> Vec<Problem> {
     let mut out = Vec::new();
+    // the first problem not listed, and how many were not
+    let mut dropped: Option<(Problem, usize)> = None;
     let mut seen: HashSet<(&str, Vec<(&str, &str)>)> = HashSet::new();
     for fam in &expo.families {
         let mut push = |span: &Range<usize>, message: String| {
-            let (family, span) = (fam.name.clone(), span.clone());
-            out.push(Problem {
-                family,
-                span,
-                message,
-            })
+            if out.len() < MAX_ERRORS {
+                out.push(Problem {
+                    family: fam.name.clone(),
+                    span: span.clone(),
+                    message,
+                });
+            } else if let Some((_, n)) = &mut dropped {
+                *n += 1;
+            } else {
+                dropped = Some((
+                    Problem {
+                        family: fam.name.clone(),
+                        span: span.clone(),
+                        message: String::new(),
+                    },
+                    1,
+                ));
+            }
         };
         for s in &fam.samples {
             if !seen.insert((s.name.as_str(), series_key(&s.labels, ""))) {
@@ -1324,6 +1341,14 @@ pub fn invariants(expo: &Exposition) -> Vec<Problem> {
                 _ => {}
             }
         }
+    }
+    if let Some((first, n)) = dropped {
+        out.push(Problem {
+            message: format!(
+                "{n} more problems like these, from here on (only the first {MAX_ERRORS} are listed)"
+            ),
+            ..first
+        });
     }
     out
 }
@@ -1628,6 +1653,27 @@ mod tests {
         assert_eq!(
             text("# TYPE a coun\\ter\na 1\n").families[0].kind,
             MetricType::Counter
+        );
+    }
+
+    #[test]
+    fn invariant_problems_are_capped_and_counted() {
+        let src = "# TYPE c counter\n".to_string() + &"c 1\n".repeat(MAX_ERRORS + 51);
+        let e = text(&src);
+        let p = invariants(&e);
+        assert_eq!(p.len(), MAX_ERRORS + 1);
+        assert_eq!(p[0].message, "duplicate series c");
+        let last = &p[MAX_ERRORS];
+        assert_eq!(last.family, "c");
+        assert_eq!(&src[last.span.clone()], "c 1");
+        assert_eq!(
+            last.span.start,
+            "# TYPE c counter\n".len() + (MAX_ERRORS + 1) * 4
+        );
+        assert!(
+            last.message.starts_with("50 more problems like these"),
+            "{}",
+            last.message
         );
     }
 

@@ -6,6 +6,7 @@
 
 pub mod boot;
 pub mod exporter;
+pub mod guard;
 pub mod load;
 
 use std::time::{Duration, Instant};
@@ -66,6 +67,9 @@ pub struct Options {
     pub max_body: usize,
     /// Show a spinner with the current step on stderr (only on a terminal).
     pub progress: bool,
+    /// Refuse link-local and cloud metadata addresses on every connection ([`guard`]: the
+    /// exporter's probes).
+    pub guard: bool,
 }
 
 impl Default for Options {
@@ -75,6 +79,7 @@ impl Default for Options {
             timeout: Duration::from_secs(10),
             max_body: 64 * 1024 * 1024,
             progress: false,
+            guard: false,
         }
     }
 }
@@ -90,11 +95,9 @@ pub struct Fetched {
     /// The body was larger than `max_body` and was cut there.
     pub truncated: bool,
     /// Kept in probe records (`--record`, with its secrets redacted), not in the JSON report.
-    #[serde(
-        skip_serializing_if = "String::is_empty",
-        serialize_with = "redacted_body"
-    )]
-    pub body: String,
+    /// Shared: the project's source of the scrape is this text, not a copy.
+    #[serde(skip_serializing_if = "str_is_empty", serialize_with = "redacted_body")]
+    pub body: std::sync::Arc<str>,
 }
 
 /// A body as a probe record keeps it: tokens in label values, passwords in `/health`
@@ -213,18 +216,133 @@ impl Record {
     }
 }
 
-fn client(timeout: Duration) -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
+/// Why `path` cannot be the path of a target's endpoint (`metrics_path`, `health_path`, the load
+/// path): it must be an absolute path (`/metrics`, optionally with a query), so that the URL
+/// built from it and the target's base stays on the target's host. A path without its `/` is
+/// glued to the host (`@[::1]:19003/stolen` makes the host user information), `//host` reads as
+/// an authority, `\` is a `/` to URL parsers, and `#` would cut the query.
+pub fn check_path(path: &str) -> Result<(), String> {
+    let why = if !path.starts_with('/') {
+        "must start with `/`"
+    } else if path.starts_with("//") {
+        "must not start with `//`"
+    } else if path.contains('@') {
+        "must not contain `@`"
+    } else if path.contains('\\') {
+        "must not contain `\\`"
+    } else if path.contains('#') {
+        "must not contain `#`"
+    } else if path.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        "must not contain spaces or control characters"
+    } else {
+        return Ok(());
+    };
+    Err(format!("the path {path:?} {why}"))
+}
+
+/// The URL of `path` (checked with [`check_path`]) on the target at `base`, built from parts: the
+/// base's scheme, user information, host and port; its path with `path` appended; the query of
+/// `path`. The result is checked to have the base's host and port.
+pub fn url_of(base: &str, path: &str) -> Result<String, String> {
+    check_path(path)?;
+    let mut url =
+        reqwest::Url::parse(base).map_err(|e| format!("`{base}` is not a valid URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("`{base}` is not an http(s) URL"));
+    }
+    let host = url.host_str().map(str::to_string);
+    let port = url.port_or_known_default();
+    if host.is_none() {
+        return Err(format!("`{base}` has no host"));
+    }
+    let (p, query) = match path.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path, None),
+    };
+    let prefix = url.path().trim_end_matches('/').to_string();
+    url.set_path(&format!("{prefix}{p}"));
+    url.set_query(query);
+    url.set_fragment(None);
+    if url.host_str().map(str::to_string) != host || url.port_or_known_default() != port {
+        return Err(format!("`{path}` moves the request off `{base}`"));
+    }
+    Ok(url.into())
+}
+
+fn client(timeout: Duration, guard: bool) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))
         // a probe never follows redirects to somewhere else
         .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
+        .no_proxy();
+    if guard {
+        b = b.dns_resolver(std::sync::Arc::new(guard::Resolver));
+    }
+    b.build()
         .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
 
+fn str_is_empty(s: &std::sync::Arc<str>) -> bool {
+    s.is_empty()
+}
+
+/// A response body read into one allocation made before the first byte: as large as the body's
+/// `Content-Length`, or the cap without one (memory of a fresh allocation becomes resident only
+/// where it is written, so a small body of an uncapped size costs its size).
+struct BodyBuf {
+    buf: std::sync::Arc<[std::mem::MaybeUninit<u8>]>,
+    len: usize,
+}
+
+impl BodyBuf {
+    fn with_capacity(capacity: usize) -> BodyBuf {
+        BodyBuf {
+            buf: std::sync::Arc::new_uninit_slice(capacity),
+            len: 0,
+        }
+    }
+
+    /// Appends what fits of `bytes`; false when some did not.
+    fn push(&mut self, bytes: &[u8]) -> bool {
+        let slots = std::sync::Arc::get_mut(&mut self.buf).expect("the buffer is not shared");
+        let n = bytes.len().min(slots.len() - self.len);
+        let dst = &mut slots[self.len..self.len + n];
+        // SAFETY: `dst` has `n` writable bytes (the slice bounds are checked) and cannot
+        // overlap `bytes`, a separate allocation.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), dst.as_mut_ptr().cast(), n) };
+        self.len += n;
+        n == bytes.len()
+    }
+
+    /// The body as text (invalid UTF-8 replaced): the buffer itself when the body filled it
+    /// (a body cut at the cap, an exact `Content-Length`), else a copy of exactly its size.
+    fn into_text(self) -> std::sync::Arc<str> {
+        use std::sync::Arc;
+        let bytes: Arc<[u8]> = if self.len == self.buf.len() {
+            // SAFETY: all `len` bytes were written by `push`.
+            unsafe { self.buf.assume_init() }
+        } else {
+            // SAFETY: the first `len` bytes were written by `push`; `MaybeUninit<u8>` and `u8`
+            // have the same layout.
+            let written =
+                unsafe { std::slice::from_raw_parts(self.buf.as_ptr().cast::<u8>(), self.len) };
+            Arc::from(written)
+        };
+        match std::str::from_utf8(&bytes) {
+            // SAFETY: `[u8]` and `str` have the same layout, and the bytes are valid UTF-8.
+            Ok(_) => unsafe { Arc::from_raw(Arc::into_raw(bytes) as *const str) },
+            Err(_) => Arc::from(String::from_utf8_lossy(&bytes).as_ref()),
+        }
+    }
+}
+
 /// GET a URL, reading at most `max_body` bytes of the body.
+///
+/// The body is read into one allocation ([`BodyBuf`]) and never past `max_body` (the rest is not
+/// read: the connection is dropped): no buffer that doubles (an endless body cut at 16 MiB held
+/// 32 MiB of buffers and their garbage), and the project's source of the body is that
+/// allocation, not another copy. What a fetch holds is the cap and the connection's buffers.
 pub async fn fetch(
     client: &reqwest::Client,
     url: &str,
@@ -244,23 +362,26 @@ pub async fn fetch(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let mut body: Vec<u8> = Vec::new();
+    let capacity = resp.content_length().map_or(max_body, |n| {
+        usize::try_from(n).unwrap_or(usize::MAX).min(max_body)
+    });
+    let mut body = BodyBuf::with_capacity(capacity);
     let mut truncated = false;
     loop {
         match resp.chunk().await {
             Ok(Some(c)) => {
-                if body.len() + c.len() > max_body {
-                    body.extend_from_slice(&c[..max_body - body.len()]);
+                if !body.push(&c) {
                     truncated = true;
                     break;
                 }
-                body.extend_from_slice(&c);
             }
             Ok(None) => break,
             Err(e) => return Err(describe(&e)),
         }
     }
-    let bytes = body.len();
+    // the rest of an endless body is not read
+    drop(resp);
+    let bytes = body.len;
     Ok(Fetched {
         url: url.to_string(),
         status,
@@ -268,9 +389,7 @@ pub async fn fetch(
         seconds: start.elapsed().as_secs_f64(),
         bytes,
         truncated,
-        // no second copy of a valid (UTF-8) body
-        body: String::from_utf8(body)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        body: body.into_text(),
     })
 }
 
@@ -307,7 +426,7 @@ async fn wait_ready(
     let mut last = String::from("no answer yet");
     loop {
         for path in [&t.health_path, &t.metrics_path] {
-            let url = format!("{}{}", t.base, path);
+            let url = url_of(&t.base, path)?;
             let mut req = client.get(&url);
             // a target that accepts connections and never answers must not stretch the wait
             // past `ready_timeout` by a request timeout per poll (each attempt still gets a
@@ -368,8 +487,23 @@ async fn probe_steps(t: &Target, opts: &Options, step: &(dyn Fn(String) + Sync))
         target: Some(t.clone()),
         ..TargetResult::default()
     };
-    let client = match client(opts.timeout) {
+    let client = match client(opts.timeout, opts.guard) {
         Ok(c) => c,
+        Err(e) => {
+            r.unreachable = Some(e);
+            return r;
+        }
+    };
+    // every URL of the probe, built before anything is booted or requested
+    let urls = url_of(&t.base, &t.metrics_path).and_then(|m| {
+        Ok((
+            m,
+            url_of(&t.base, &t.health_path)?,
+            url_of(&t.base, &t.load_path)?,
+        ))
+    });
+    let (metrics_url, health_url, load_url) = match urls {
+        Ok(u) => u,
         Err(e) => {
             r.unreachable = Some(e);
             return r;
@@ -397,25 +531,11 @@ async fn probe_steps(t: &Target, opts: &Options, step: &(dyn Fn(String) + Sync))
     }
     step(format!("{}: scraping {}", t.name, t.metrics_path));
     let accept = crate::parse::exposition::accept_header();
-    match fetch(
-        &client,
-        &format!("{}{}", t.base, t.metrics_path),
-        Some(accept),
-        opts.max_body,
-    )
-    .await
-    {
+    match fetch(&client, &metrics_url, Some(accept), opts.max_body).await {
         Ok(f) => r.metrics = Some(f),
         Err(e) => r.metrics_error = Some(e),
     }
-    match fetch(
-        &client,
-        &format!("{}{}", t.base, t.health_path),
-        None,
-        1024 * 1024,
-    )
-    .await
-    {
+    match fetch(&client, &health_url, None, 1024 * 1024).await {
         Ok(f) => r.health = Some(f),
         Err(e) => r.health_error = Some(e),
     }
@@ -430,7 +550,7 @@ async fn probe_steps(t: &Target, opts: &Options, step: &(dyn Fn(String) + Sync))
             l.duration.map(|d| format!(", {d:?}")).unwrap_or_default()
         ));
         let spec = load::LoadSpec {
-            url: format!("{}{}", t.base, t.load_path),
+            url: load_url,
             concurrency: l.concurrency.max(1),
             requests: l.requests,
             duration: l.duration,
@@ -474,4 +594,69 @@ pub fn probe_all(targets: &[Target], opts: &Options) -> Vec<TargetResult> {
         }
         out
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_buffers() {
+        let mut b = BodyBuf::with_capacity(5);
+        assert!(b.push(b"ab") && b.push(b"") && b.push("c\u{e9}".as_bytes()));
+        assert!(!b.push(b"x"));
+        assert_eq!(&*b.into_text(), "abc\u{e9}");
+        // shorter than the buffer
+        let mut b = BodyBuf::with_capacity(100);
+        assert!(b.push(b"short"));
+        assert_eq!(&*b.into_text(), "short");
+        assert_eq!(&*BodyBuf::with_capacity(0).into_text(), "");
+        // a char cut by the cap
+        let mut b = BodyBuf::with_capacity(3);
+        assert!(!b.push("ok\u{e9}".as_bytes()));
+        assert_eq!(b.len, 3);
+        assert_eq!(&*b.into_text(), "ok\u{fffd}");
+    }
+
+    #[test]
+    fn urls_are_built_from_parts() {
+        let ok = [
+            (
+                "http://127.0.0.1:8080",
+                "/metrics",
+                "http://127.0.0.1:8080/metrics",
+            ),
+            ("http://h:9/app", "/metrics", "http://h:9/app/metrics"),
+            (
+                "http://h:9/app/",
+                "/m?format=text&x=1",
+                "http://h:9/app/m?format=text&x=1",
+            ),
+            ("https://u:p@h", "/health", "https://u:p@h/health"),
+            ("http://[::1]:9100", "/a/../b", "http://[::1]:9100/b"),
+            ("http://h", "/%2F%2Fother/x", "http://h/%2F%2Fother/x"),
+        ];
+        for (base, path, url) in ok {
+            assert_eq!(url_of(base, path).as_deref(), Ok(url), "{base} {path}");
+        }
+        for (base, path) in [
+            ("http://127.0.0.1:8080", "@[::1]:19003/stolen"),
+            ("http://127.0.0.1:8080", "@169.254.169.254/latest"),
+            ("http://127.0.0.1:8080", "/x@169.254.169.254"),
+            ("http://127.0.0.1:8080", "//169.254.169.254/x"),
+            ("http://127.0.0.1:8080", "/\\169.254.169.254"),
+            ("http://127.0.0.1:8080", "http://169.254.169.254/"),
+            ("http://127.0.0.1:8080", ".evil.example/x"),
+            ("http://127.0.0.1:8080", ":19003/x"),
+            ("http://127.0.0.1:8080", "metrics"),
+            ("http://127.0.0.1:8080", ""),
+            ("http://127.0.0.1:8080", "/m#frag"),
+            ("http://127.0.0.1:8080", "/m\r\nHost: x"),
+            ("http://127.0.0.1:8080", "/m x"),
+            ("ftp://h", "/m"),
+            ("not a url", "/m"),
+        ] {
+            assert!(url_of(base, path).is_err(), "{base} {path}");
+        }
+    }
 }

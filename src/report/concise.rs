@@ -1,4 +1,6 @@
 //! `path:line:col: severity[check] message`, one finding per line (like compilers and actionlint).
+//! The path and message are escaped ([`super::escape`]): one finding is always one line, and no
+//! line starts a CI runner's workflow command ([`super::guard_line`]).
 
 use crate::engine::Findings;
 
@@ -6,11 +8,16 @@ use std::io::{self, Write};
 
 pub fn write(w: &mut dyn Write, findings: &Findings) -> io::Result<()> {
     for f in findings {
-        writeln!(
-            w,
+        let line = format!(
             "{}:{}:{}: {}[{}] {}",
-            f.path, f.line, f.column, f.severity, f.check, f.message
-        )?;
+            super::escape(&f.path),
+            f.line,
+            f.column,
+            f.severity,
+            f.check,
+            super::escape(&f.message.text())
+        );
+        writeln!(w, "{}", super::guard_line(&line))?;
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod junit;
 pub mod sarif;
 pub mod text;
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use crate::engine::Findings;
@@ -96,5 +97,101 @@ pub fn levels(s: crate::checks::Severity) -> (&'static str, &'static str, &'stat
         Severity::Info => ("note", "notice", "info"),
         Severity::Warning => ("warning", "warning", "minor"),
         Severity::Error => ("error", "error", "major"),
+    }
+}
+
+/// Whether the text formats escape `c` where it comes from the user (alert names, label values,
+/// messages, file paths): C0 and C1 controls and DEL (a newline would start a line that a CI
+/// runner reads as a command, `::error ...` or `::add-mask::...`; ESC starts terminal
+/// sequences), the line and paragraph separators, and the Unicode bidirectional controls (which
+/// reorder what a reader sees).
+pub fn is_escaped(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// Writes the escape of `c` (`\n`, `\r`, `\t`, else `\u{1b}`, as Rust writes them).
+fn push_escape(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        }
+    }
+}
+
+fn escape_but(s: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !s.chars().any(|c| is_escaped(c) && !keep(c)) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_escaped(c) && !keep(c) {
+            push_escape(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `s` on one line with no control characters: every character [`is_escaped`] written as its
+/// escape. What the concise and text formats print of user-supplied text.
+pub fn escape(s: &str) -> Cow<'_, str> {
+    escape_but(s, |_| false)
+}
+
+/// [`escape`], but line breaks kept: for a help text of several lines, which the text format
+/// indents (so that no line of it starts at the margin).
+pub fn escape_but_newlines(s: &str) -> Cow<'_, str> {
+    escape_but(s, |c| c == '\n')
+}
+
+/// `line` with a guard when, without its leading blanks, it would start with `::`: the GitHub
+/// Actions runner takes such a line (leading blanks trimmed) for a workflow command. A file
+/// named `::error ...` or a help text wrapped before a `::` in it could start one. The guard is
+/// a `\` before the `::`.
+pub fn guard_line(line: &str) -> Cow<'_, str> {
+    let blanks = line.len() - line.trim_start().len();
+    if line[blanks..].starts_with("::") {
+        Cow::Owned(format!("{}\\{}", &line[..blanks], &line[blanks..]))
+    } else {
+        Cow::Borrowed(line)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes() {
+        assert_eq!(escape("plain `x` \\n é"), "plain `x` \\n é");
+        assert_eq!(
+            escape("a\nb\rc\td\u{1b}]8;;x\u{7}\u{7f}\u{85}\u{202e}\u{2066}\u{2028}"),
+            "a\\nb\\rc\\td\\u{1b}]8;;x\\u{7}\\u{7f}\\u{85}\\u{202e}\\u{2066}\\u{2028}"
+        );
+        assert_eq!(escape_but_newlines("a\nb\r\u{1b}"), "a\nb\\r\\u{1b}");
+        assert!(matches!(escape("no escapes"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn guards() {
+        assert_eq!(guard_line("::error::x"), "\\::error::x");
+        assert_eq!(guard_line("   ::add-mask::x"), "   \\::add-mask::x");
+        assert_eq!(guard_line(" a ::error::x"), " a ::error::x");
+        assert_eq!(guard_line(""), "");
     }
 }

@@ -26,21 +26,64 @@ struct Diag<'a> {
 /// (a 64 KB scrape of 8330 untyped metrics, 16661 findings, rendered in 35 s). This gives
 /// miette's scan only the lines around the span (found from an index of the line breaks) and
 /// shifts the result back, so the excerpts are exactly miette's.
+///
+/// The text is escaped as the messages are ([`super::escape`]), but for line breaks and tabs:
+/// an ESC or a bidi control in a file never reaches the terminal. Offsets into the file are
+/// moved to the escaped text with [`Excerpts::at`].
 struct Excerpts {
     name: String,
     text: String,
     /// Offset of the last byte of every line break, as miette counts them (`\n`, `\r\n`, a
     /// lone `\r`).
     breaks: Vec<usize>,
+    /// For every escaped character: its offset in the file, and the bytes added by the escapes
+    /// up to and including it.
+    shifts: Vec<(usize, usize)>,
 }
 
 impl Excerpts {
-    fn new(name: String, text: String) -> Excerpts {
+    fn new(name: &str, text: String) -> Excerpts {
+        let mut shifts = Vec::new();
+        let kept = |c: char| matches!(c, '\n' | '\r' | '\t');
+        let text = if text.chars().any(|c| super::is_escaped(c) && !kept(c)) {
+            let mut out = String::with_capacity(text.len() + 64);
+            for (i, c) in text.char_indices() {
+                if super::is_escaped(c) && !kept(c) {
+                    let before = out.len();
+                    out.push_str(&super::escape(c.encode_utf8(&mut [0; 4])));
+                    let added = (out.len() - before) - c.len_utf8();
+                    let total = shifts.last().map_or(0, |&(_, t)| t) + added;
+                    shifts.push((i, total));
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        } else {
+            text
+        };
         let b = text.as_bytes();
         let breaks = (0..b.len())
             .filter(|&i| b[i] == b'\n' || (b[i] == b'\r' && b.get(i + 1) != Some(&b'\n')))
             .collect();
-        Excerpts { name, text, breaks }
+        Excerpts {
+            name: super::escape(name).into_owned(),
+            text,
+            breaks,
+            shifts,
+        }
+    }
+
+    /// The offset in the escaped text of `offset` in the file.
+    fn at(&self, offset: usize) -> usize {
+        let i = self.shifts.partition_point(|&(o, _)| o < offset);
+        offset + i.checked_sub(1).map_or(0, |i| self.shifts[i].1)
+    }
+
+    /// A span of the file, in the escaped text.
+    fn span(&self, span: &crate::source::Span) -> (usize, usize) {
+        let start = self.at(span.start);
+        (start, self.at(span.end).saturating_sub(start))
     }
 }
 
@@ -92,13 +135,13 @@ impl SourceCode for Excerpts {
 
 impl fmt::Debug for Diag<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.f.message, f)
+        fmt::Display::fmt(self, f)
     }
 }
 
 impl fmt::Display for Diag<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.f.message, f)
+        f.write_str(&super::escape(&self.f.message.text()))
     }
 }
 
@@ -118,10 +161,10 @@ impl Diagnostic for Diag<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.f
-            .help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        // miette indents every line of the help after the first
+        self.f.help.as_ref().map(|h| {
+            Box::new(super::escape_but_newlines(&h.text()).into_owned()) as Box<dyn fmt::Display>
+        })
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -131,8 +174,8 @@ impl Diagnostic for Diag<'_> {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let f = self.f;
         let mut labels = vec![LabeledSpan::new_primary_with_span(
-            f.label.as_ref().map(|l| l.to_string()),
-            (f.span.start, f.span.end - f.span.start),
+            f.label.as_ref().map(|l| super::escape(l).into_owned()),
+            self.src.span(&f.span),
         )];
         for crate::checks::Label {
             file,
@@ -142,8 +185,8 @@ impl Diagnostic for Diag<'_> {
         {
             if *file == f.file {
                 labels.push(LabeledSpan::new_with_span(
-                    Some(message.to_string()),
-                    (span.start, span.end - span.start),
+                    Some(super::escape(message).into_owned()),
+                    self.src.span(span),
                 ));
             }
         }
@@ -178,7 +221,7 @@ pub fn write(
                     .redactor()
                     .mask_spans(&s.text, f.file, &secret_fields);
                 let text = crate::secrets::mask(&s.text, &spans);
-                &slot.insert((f.file, Excerpts::new(s.path.clone(), text))).1
+                &slot.insert((f.file, Excerpts::new(&s.path, text))).1
             }
         };
         let d = Diag { f, src };
@@ -186,7 +229,12 @@ pub fn write(
         if handler.render_report(&mut one, &d).is_err() {
             one = format!(
                 "{}:{}:{}: {}[{}] {}\n",
-                f.path, f.line, f.column, f.severity, f.check, f.message
+                super::escape(&f.path),
+                f.line,
+                f.column,
+                f.severity,
+                f.check,
+                super::escape(&f.message.text())
             );
         }
         // other files referenced by the finding
@@ -199,10 +247,17 @@ pub fn write(
             if *file != f.file {
                 let s = project.sources.get(*file);
                 let (l, c) = s.line_col(span.start);
-                one.push_str(&format!("  note: {message} ({}:{l}:{c})\n", s.path));
+                one.push_str(&format!(
+                    "  note: {} ({}:{l}:{c})\n",
+                    super::escape(message),
+                    super::escape(&s.path)
+                ));
             }
         }
-        w.write_all(one.as_bytes())?;
+        // a help wrapped before a `::` in it
+        for line in one.split_inclusive('\n') {
+            w.write_all(super::guard_line(line).as_bytes())?;
+        }
         w.write_all(b"\n")?;
     }
     Ok(())
@@ -212,6 +267,25 @@ pub fn write(
 mod tests {
     use super::*;
     use miette::NamedSource;
+
+    /// Control characters in a file are escaped in its excerpts, and spans move with them.
+    #[test]
+    fn excerpts_escape_control_characters() {
+        let text = "a: \u{1b}[1m\u{202e}x\tb\r\nc: y\u{7f}\n";
+        let e = Excerpts::new("f\n::error::.yml", text.to_string());
+        assert_eq!(e.name, "f\\n::error::.yml");
+        assert_eq!(e.text, "a: \\u{1b}[1m\\u{202e}x\tb\r\nc: y\\u{7f}\n");
+        let x = text.find('x').unwrap();
+        assert_eq!(e.span(&(x..x + 1)), (e.text.find('x').unwrap(), 1));
+        let esc = text.find('\u{1b}').unwrap();
+        assert_eq!(e.span(&(esc..esc + 1)), (3, "\\u{1b}".len()));
+        let y = text.find('y').unwrap();
+        assert_eq!(
+            e.span(&(y..text.len())),
+            (e.text.find('y').unwrap(), "y\\u{7f}\n".len())
+        );
+        assert_eq!(e.breaks.len(), 2);
+    }
 
     /// The windowed excerpts are exactly miette's, for every span and context size.
     #[test]
@@ -236,7 +310,7 @@ mod tests {
         }
         for text in &all {
             let text = text.as_str();
-            let ours = Excerpts::new("f.yml".into(), text.to_string());
+            let ours = Excerpts::new("f.yml", text.to_string());
             let theirs = NamedSource::new("f.yml", text.to_string()).with_language("yaml");
             // (miette itself panics on a span past the end; findings never have one)
             for start in 0..=text.len() {
