@@ -356,7 +356,8 @@ pub fn load_checking(
 ) -> Result<Project, RunError> {
     crate::init_worker_pool();
     let (candidates, errors) = discover::discover(paths, base, filter);
-    if let Some(e) = errors.into_iter().next() {
+    let (fatal, unwalked): (Vec<_>, Vec<_>) = errors.into_iter().partition(|e| e.fatal);
+    if let Some(e) = fatal.into_iter().next() {
         return Err(RunError::Path {
             path: e.path,
             message: e.message,
@@ -381,8 +382,26 @@ pub fn load_checking(
             Some((c.path.clone(), c.explicit, text))
         })
         .collect();
+    let roots = std::iter::once(base.to_path_buf())
+        .chain(paths.iter().map(|p| {
+            if p.is_dir() {
+                p.clone()
+            } else {
+                p.parent().map_or_else(PathBuf::new, Path::to_path_buf)
+            }
+        }))
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                p
+            }
+        })
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
     let mut project = Project {
         base: base.to_path_buf(),
+        roots,
         ..Project::default()
     };
     let mut pending = Vec::new();
@@ -436,6 +455,27 @@ pub fn load_checking(
                 });
             }
         }
+    }
+    // a directory that cannot be read is a finding at its path; the rest is audited
+    for e in unwalked {
+        let shown = display_path(Path::new(&e.path), base);
+        let id = project
+            .sources
+            .add(shown, PathBuf::from(&e.path), String::new(), None);
+        project.files.push(FileModel {
+            issues: vec![Issue {
+                check: "obsgate/unreadable-file",
+                message: format!(
+                    "cannot read directory: {}; nothing in it was audited",
+                    e.message
+                ),
+                span: 0..0,
+                help: Some("make it readable, or exclude it in `.obsgate.yml` (`exclude:`)".into()),
+                downgrade: false,
+                related: Vec::new(),
+            }],
+            ..FileModel::new(id, FileKind::Unreadable)
+        });
     }
     let sources = &project.sources;
     // the alerts' labels are noted while the trees exist when an Alertmanager config may route

@@ -4,6 +4,7 @@
 //! returns the exit code (0 clean, 1 findings at or above `--fail-on`, 2 usage/config/IO errors).
 
 pub mod artifacts;
+pub mod atomic;
 pub mod baseline;
 pub mod checks;
 pub mod cli;
@@ -464,6 +465,10 @@ fn run_check(
         None => None,
     };
     let mut probed_none = false;
+    // an output that cannot be written is said, the others are still written, and the run
+    // exits 2
+    let mut unwritten = 0;
+    let mut record_error = None;
     let mut outcome = match engine::check_with(&opts, |project| {
         if let Some(plan) = &probe_plan {
             let results = probe::probe_all(&plan.targets, &plan.options);
@@ -474,10 +479,12 @@ fn run_check(
                     targets: results.clone(),
                 };
                 let text = serde_json::to_string_pretty(&record).unwrap_or_default();
-                std::fs::write(path, text + "\n").map_err(|e| engine::RunError::Path {
-                    path: path.display().to_string(),
-                    message: e.to_string(),
-                })?;
+                if let Err(e) = atomic::write(path, text + "\n") {
+                    record_error = Some(format!(
+                        "error: cannot write the probe record {}: {e}\n",
+                        path.display()
+                    ));
+                }
             }
             project.add_probe_results(results);
         }
@@ -489,19 +496,23 @@ fn run_check(
             return EXIT_ERROR;
         }
     };
+    if let Some(e) = record_error {
+        let _ = emit(err, &e);
+        unwritten += 1;
+    }
     if let Some(dir) = &args.artifacts {
         if let Err(e) = artifacts::write(dir, &outcome.project, &extra_alerts) {
             let _ = emit(
                 err,
                 &format!("error: cannot write artifacts to {}: {e}\n", dir.display()),
             );
-            return EXIT_ERROR;
+            unwritten += 1;
         }
     }
     if let Some(p) = &args.write_baseline {
-        if let Err(e) = std::fs::write(p, baseline::write(&outcome.findings)) {
+        if let Err(e) = atomic::write(p, baseline::write(&outcome.findings)) {
             let _ = emit(err, &format!("error: cannot write {}: {e}\n", p.display()));
-            return EXIT_ERROR;
+            unwritten += 1;
         }
     }
     let mut baselined = 0;
@@ -527,31 +538,29 @@ fn run_check(
     match written {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             let _ = emit(err, &format!("error: cannot write the report: {e}\n"));
-            return EXIT_ERROR;
+            unwritten += 1;
         }
         _ => {}
     }
     for (fmt, path) in outputs {
-        let written = std::fs::File::create(&path).and_then(|file| {
-            let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+        let written = atomic::write_with(&path, |w| {
             report::write(
                 fmt,
-                &mut w,
+                w,
                 &outcome.project,
                 &outcome.findings,
                 Style {
                     color: false,
                     width: 100,
                 },
-            )?;
-            w.flush()
+            )
         });
         if let Err(e) = written {
             let _ = emit(
                 err,
                 &format!("error: cannot write {}: {e}\n", path.display()),
             );
-            return EXIT_ERROR;
+            unwritten += 1;
         }
     }
     let failing = outcome
@@ -591,6 +600,9 @@ fn run_check(
             err,
             "error: no target could be probed (see probe/unreachable above)\n",
         );
+        return EXIT_ERROR;
+    }
+    if unwritten > 0 {
         return EXIT_ERROR;
     }
     if failing > 0 {

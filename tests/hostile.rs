@@ -402,6 +402,134 @@ fn an_unreadable_file_is_a_finding_and_the_rest_is_audited() {
     assert!(good_was_audited(&r.out), "{r:?}");
 }
 
+/// Creates `depth` nested directories named `name` under `dir` with `mkdirat`/`openat`, one
+/// level at a time (a path longer than PATH_MAX cannot be made in one call); returns the path,
+/// relative to `dir`, of the first level that cannot be opened as `./PATH` from `dir` (PATH_MAX
+/// bytes or more, its NUL included).
+fn nest_past_path_max(dir: &Path, name: &str, depth: usize) -> String {
+    use std::ffi::CString;
+    let c = |s: &str| CString::new(s).unwrap();
+    let mut shown = String::new();
+    let mut first_too_long = None;
+    // SAFETY: plain FFI calls on descriptors this function opens and closes, with NUL-terminated
+    // names.
+    unsafe {
+        let mut fd = libc::open(
+            c(dir.to_str().unwrap()).as_ptr(),
+            libc::O_DIRECTORY | libc::O_RDONLY,
+        );
+        assert!(fd >= 0);
+        for _ in 0..depth {
+            assert_eq!(libc::mkdirat(fd, c(name).as_ptr(), 0o755), 0);
+            let next = libc::openat(fd, c(name).as_ptr(), libc::O_DIRECTORY | libc::O_RDONLY);
+            assert!(next >= 0);
+            libc::close(fd);
+            fd = next;
+            if !shown.is_empty() {
+                shown.push('/');
+            }
+            shown.push_str(name);
+            if first_too_long.is_none() && "./".len() + shown.len() + 1 > libc::PATH_MAX as usize {
+                first_too_long = Some(shown.clone());
+            }
+        }
+        libc::close(fd);
+    }
+    first_too_long.expect("not deep enough")
+}
+
+/// A directory that cannot be read (a path longer than PATH_MAX, which even root cannot open;
+/// a mode 000 directory for other users) is a finding at its path, and the rest is audited:
+/// the run exited 2 without auditing anything.
+#[test]
+fn an_unreadable_directory_is_a_finding_and_the_rest_is_audited() {
+    let d = TempDir::new("unreadable-dir");
+    let name = "d".repeat(200);
+    let too_long = nest_past_path_max(&d.0, &name, 25);
+    let r = check(&d, &["."]);
+    assert_no_crash(&r);
+    assert_eq!(r.code, 1, "{r:?}");
+    let l = finding(&r, &too_long, "obsgate/unreadable-file").unwrap_or_else(|| panic!("{r:?}"));
+    assert!(
+        l.contains("cannot read directory") && l.contains("too long"),
+        "{l}"
+    );
+    assert!(good_was_audited(&r.out), "{r:?}");
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        eprintln!(
+            "SKIP (chmod 000 part): running as root, which reads directories whatever their mode"
+        );
+        return;
+    }
+    let d = TempDir::new("locked-dir");
+    let locked = d.path("locked");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::write(locked.join("hidden.yml"), GOOD).unwrap();
+    std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    let r = check(&d, &["."]);
+    std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    assert_no_crash(&r);
+    assert_eq!(r.code, 1, "{r:?}");
+    let l = finding(&r, "locked", "obsgate/unreadable-file").unwrap_or_else(|| panic!("{r:?}"));
+    assert!(l.contains("ermission denied"), "{l}");
+    assert!(good_was_audited(&r.out), "{r:?}");
+}
+
+/// Alertmanager `templates:` are read only inside the project and within the input size limit,
+/// and what is not read is said: a pattern that climbs out of the project, a link that leads out
+/// of it, a file over the limit (33 MiB, sparse: never read whole), a FIFO (never blocks).
+#[test]
+fn alertmanager_templates_stay_in_the_project_and_the_size_limit() {
+    let d = TempDir::new("am-templates");
+    let outside = TempDir::new("am-outside");
+    // would be a finding (it does not parse) if it were read
+    outside.write("secret.tmpl", "{{ define \"x\" }}{{ .Broken ");
+    let out_name = outside.0.file_name().unwrap().to_str().unwrap().to_string();
+    std::fs::create_dir_all(d.path("tpl")).unwrap();
+    d.write("tpl/ok.tmpl", "{{ define \"ok\" }}fine{{ end }}");
+    std::os::unix::fs::symlink(outside.path("secret.tmpl"), d.path("tpl/link.tmpl")).unwrap();
+    std::fs::create_dir_all(d.path("big")).unwrap();
+    let big = std::fs::File::create(d.path("big/huge.tmpl")).unwrap();
+    big.set_len(33 * 1024 * 1024).unwrap();
+    std::fs::create_dir_all(d.path("fifo")).unwrap();
+    mkfifo(&d.path("fifo/pipe.tmpl"));
+    d.write(
+        "alertmanager.yml",
+        format!(
+            "route:\n  receiver: team\nreceivers:\n  - name: team\ntemplates:\n  - '../{out_name}/*.tmpl'\n  - 'tpl/*.tmpl'\n  - 'big/*.tmpl'\n  - 'fifo/*.tmpl'\n"
+        ),
+    );
+    let r = check(&d, &["alertmanager.yml", "good.yml"]);
+    assert_no_crash(&r);
+    let template: Vec<&str> = r
+        .out
+        .lines()
+        .filter(|l| l.contains("[alertmanager/template]"))
+        .collect();
+    let has = |what: &str| template.iter().any(|l| l.contains(what));
+    assert!(
+        has(&format!("`../{out_name}/*.tmpl` was not read:")) && has("is outside the project"),
+        "{r:?}"
+    );
+    assert!(
+        has("template file link.tmpl was not read: it leads outside the project"),
+        "{r:?}"
+    );
+    assert!(
+        has("template file huge.tmpl was not read: 34603008 bytes is over the 33554432 byte limit"),
+        "{r:?}"
+    );
+    assert!(
+        has("template file pipe.tmpl was not read: cannot read it"),
+        "{r:?}"
+    );
+    assert!(!r.out.contains("does not parse"), "{r:?}");
+    // one level lower than the check's errors
+    assert!(template.iter().all(|l| l.contains(": warning[")), "{r:?}");
+    assert!(good_was_audited(&r.out), "{r:?}");
+}
+
 // ---- 7. FIFOs -------------------------------------------------------------------------------
 
 fn mkfifo(p: &Path) {

@@ -162,6 +162,63 @@ fn slow_start_is_waited_for_and_rules_are_checked_against_the_scrape() {
     let _ = std::fs::remove_file(rules);
 }
 
+/// A probe record that cannot be written is said as such ("cannot write", it said "cannot
+/// read"), and the report is still printed and the run exits 2; a record that can be written
+/// is written whole (a temporary file renamed).
+#[test]
+fn a_record_that_cannot_be_written_does_not_stop_the_report() {
+    let (port, stop) = serve(Duration::ZERO, Duration::from_secs(20), |p| match p {
+        "/metrics" => Reply::Ok("text/plain; version=0.0.4", EXPO.to_string()),
+        "/health" => Reply::Ok("application/json", "{\"status\":\"ok\"}".into()),
+        _ => Reply::Status(404),
+    });
+    let rules = rules_file("record", RULES);
+    let url = format!("http://127.0.0.1:{port}");
+    let dir = std::env::temp_dir().join(format!("obsgate-record-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let missing = dir.join("no/such/dir/run.probe.json");
+    let good = dir.join("run.probe.json");
+    let probe = |record: &std::path::Path| {
+        obsgate(&[
+            "probe",
+            "--target",
+            &url,
+            "--rules",
+            rules.to_str().unwrap(),
+            "--format",
+            "concise",
+            "--record",
+            record.to_str().unwrap(),
+        ])
+    };
+    let (code, out, err) = probe(&missing);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!(
+            "error: cannot write the probe record {}: No such file or directory",
+            missing.display()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("cannot read"), "{err}");
+    assert!(out.contains("[metrics/missing]"), "{out}");
+    let (code, out, err) = probe(&good);
+    stop.store(true, Ordering::Relaxed);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("[metrics/missing]"), "{out}");
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&good).unwrap()).unwrap();
+    assert_eq!(record["obsgate_probe"], 1);
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, vec!["run.probe.json"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(rules);
+}
+
 #[test]
 fn misbehaving_endpoints_are_findings_with_bounded_time() {
     // /metrics: 500; /health: hangs

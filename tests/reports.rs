@@ -400,3 +400,133 @@ fn control_characters_in_user_text_are_escaped() {
     );
     assert!(github.contains("alert `Down%0A::error file=x,line=1::pwned%0D::add-mask::hidden"));
 }
+
+/// An output that cannot be written (a full disk: `/dev/full`; artifacts under a path that is a
+/// file) is said, the other outputs and stdout are still written, and the run exits 2. A device
+/// given as an output is written in place, not replaced.
+#[test]
+fn an_output_that_cannot_be_written_does_not_stop_the_others() {
+    let tmp = std::env::temp_dir().join(format!("obsgate-outputs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::write(tmp.join("blocked"), "a file, not a directory").unwrap();
+    let seed = common::root().join("fixtures/seed");
+    let (json, base, arts, good_arts) = (
+        tmp.join("report.json"),
+        tmp.join("baseline.json"),
+        tmp.join("blocked/artifacts"),
+        tmp.join("artifacts"),
+    );
+    let args = |artifacts: &Path| {
+        vec![
+            "check".to_string(),
+            seed.to_str().unwrap().to_string(),
+            "--format".into(),
+            "concise".into(),
+            "--output".into(),
+            "sarif=/dev/full".into(),
+            "--output".into(),
+            format!("json={}", json.display()),
+            "--write-baseline".into(),
+            base.display().to_string(),
+            "--artifacts".into(),
+            artifacts.display().to_string(),
+        ]
+    };
+    let a = args(&arts);
+    let (code, out, err) = run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 2, "{err}");
+    assert!(out.lines().count() > 10, "{out}");
+    assert!(
+        err.contains("error: cannot write /dev/full: No space left on device"),
+        "{err}"
+    );
+    assert!(err.contains("error: cannot write artifacts to"), "{err}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(
+        report["findings"].as_array().unwrap().len(),
+        out.lines().count()
+    );
+    let baseline: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    assert!(baseline.is_object() || baseline.is_array());
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata("/dev/full")
+        .unwrap()
+        .file_type()
+        .is_char_device());
+    // with every output writable: exit 1 (findings), artifacts written
+    let a = args(&good_arts);
+    let mut a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let full = a.iter().position(|x| *x == "sarif=/dev/full").unwrap();
+    a.drain(full - 1..=full);
+    let (code, _, err) = run(&a);
+    assert_eq!(code, 1, "{err}");
+    assert!(good_arts.join("alerting-strategy.json").is_file());
+    // no temporary file is left anywhere
+    let leftovers: Vec<_> = walk(&tmp)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Concurrent runs writing the same report and baseline: each file is one whole run's output
+/// (written to a temporary file and renamed), never a mix of two or a truncated one.
+#[test]
+fn concurrent_runs_never_corrupt_an_output() {
+    let tmp = std::env::temp_dir().join(format!("obsgate-concurrent-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    // a report of many buffered writes (about 800 KB of SARIF)
+    let seed = common::root().join("fixtures");
+    let sarif = tmp.join("report.sarif");
+    let base = tmp.join("baseline.json");
+    for _round in 0..3 {
+        let children: Vec<_> = (0..6)
+            .map(|_| {
+                std::process::Command::new(env!("CARGO_BIN_EXE_obsgate"))
+                    .arg("check")
+                    .arg(&seed)
+                    .arg("--quiet")
+                    .arg("--output")
+                    .arg(format!("sarif={}", sarif.display()))
+                    .arg("--write-baseline")
+                    .arg(&base)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut c in children {
+            assert_eq!(c.wait().unwrap().code(), Some(1));
+        }
+        for f in [&sarif, &base] {
+            let text = std::fs::read_to_string(f).unwrap();
+            serde_json::from_str::<serde_json::Value>(&text)
+                .unwrap_or_else(|e| panic!("{} is corrupt: {e}", f.display()));
+        }
+    }
+    let names: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -387,15 +387,16 @@ pub fn write(
         s.push('\n');
         s
     };
-    std::fs::write(
-        dir.join("performance-analysis.json"),
+    // each whole or not at all, and the second even when the first cannot be written
+    let first = crate::atomic::write(
+        &dir.join("performance-analysis.json"),
         pretty(&performance_analysis(project)),
-    )?;
-    std::fs::write(
-        dir.join("alerting-strategy.json"),
+    );
+    let second = crate::atomic::write(
+        &dir.join("alerting-strategy.json"),
         pretty(&alerting_strategy(project, extra)),
-    )?;
-    Ok(())
+    );
+    first.and(second)
 }
 
 #[cfg(test)]

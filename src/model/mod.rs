@@ -252,6 +252,10 @@ pub struct Project {
     pub files: Vec<FileModel>,
     /// The directory displayed paths are relative to (SARIF's `%SRCROOT%`).
     pub base: std::path::PathBuf,
+    /// The directories of the project, canonical: `base` and every audited directory (the
+    /// directory of every audited file). Files that a config refers to (Alertmanager
+    /// `templates:`) are read only inside them.
+    pub roots: Vec<std::path::PathBuf>,
     /// The alerts of the rule files, computed once (label inference over every alert) for the
     /// checks that route them through Alertmanager.
     pub alerts_cache: RuleAlerts,
@@ -446,6 +450,11 @@ impl Project {
             }
         }
         out
+    }
+
+    /// Whether `path` (canonical: symbolic links resolved) lies in one of [`Project::roots`].
+    pub fn in_roots(&self, path: &std::path::Path) -> bool {
+        self.roots.iter().any(|r| path.starts_with(r))
     }
 
     /// The shortest scrape interval of the Prometheus configs (in this run) whose `rule_files:`

@@ -48,6 +48,34 @@ pub struct Candidate {
 pub struct DiscoverError {
     pub path: String,
     pub message: String,
+    /// A path named on the command line that does not exist or cannot be examined: the run
+    /// cannot do what was asked (exit 2). Otherwise a directory (or ignore file) met while
+    /// walking that cannot be read: reported as a finding of that path, the rest is audited.
+    pub fatal: bool,
+}
+
+/// The path an error of the walk is about, and what went wrong there.
+fn walk_error(e: &ignore::Error, root: &Path) -> (PathBuf, String) {
+    match e {
+        ignore::Error::WithPath { path, err } => {
+            // the walker's I/O errors name the path again: once is enough
+            let message = err.to_string();
+            let prefix = format!("IO error for operation on {}: ", path.display());
+            let message = message
+                .strip_prefix(&prefix)
+                .map_or(message.clone(), str::to_string);
+            (path.clone(), message)
+        }
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error(err, root)
+        }
+        ignore::Error::Loop { ancestor, child } => (
+            child.clone(),
+            format!("a symbolic link loop back to {}", ancestor.display()),
+        ),
+        ignore::Error::Partial(errs) if !errs.is_empty() => walk_error(&errs[0], root),
+        other => (root.to_path_buf(), other.to_string()),
+    }
 }
 
 /// Compiled include/exclude globs, matched against paths relative to the base directory.
@@ -93,7 +121,8 @@ impl Filter {
     }
 }
 
-/// Walk `paths` and return the files to audit, sorted and deduplicated. Missing paths are errors.
+/// Walk `paths` and return the files to audit, sorted and deduplicated, and what could not be
+/// walked: missing paths ([`DiscoverError::fatal`]) and directories that cannot be read.
 pub fn discover(
     paths: &[PathBuf],
     base: &Path,
@@ -108,6 +137,7 @@ pub fn discover(
                 errors.push(DiscoverError {
                     path: root.display().to_string(),
                     message: e.to_string(),
+                    fatal: true,
                 });
                 continue;
             }
@@ -175,10 +205,14 @@ pub fn discover(
                         });
                     }
                 }
-                Err(e) => errors.push(DiscoverError {
-                    path: root.display().to_string(),
-                    message: e.to_string(),
-                }),
+                Err(e) => {
+                    let (path, message) = walk_error(&e, root);
+                    errors.push(DiscoverError {
+                        path: path.display().to_string(),
+                        message,
+                        fatal: false,
+                    })
+                }
             }
         }
     }

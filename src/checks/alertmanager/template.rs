@@ -8,7 +8,10 @@
 //! `templates:` (globs relative to the config file). Undefined names are reported only when every
 //! pattern could be read here (a relative pattern matching at least one file that parses);
 //! otherwise the set of templates is unknown and calls are not checked. Template files that do
-//! not parse (`amtool check-config` rejects them) are reported at their `templates:` entry.
+//! not parse (`amtool check-config` rejects them) are reported at their `templates:` entry, and
+//! so are files not read (one level lower): only files inside the project are read (a pattern
+//! like `../../../../etc/*`, or a link that leads out, is not), each as any audited file is (a
+//! regular text file of at most 32 MiB).
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -17,15 +20,30 @@ use crate::checks::{Check, Ctx, Finding};
 use crate::parse::alertmanager::{AmConfig, FieldKind};
 use crate::parse::am_template;
 use crate::parse::gotemplate::{self, FuncSet, ParseOptions};
+use crate::source::discover::{self, ReadProblem};
 
 pub struct Template;
 
+/// A problem with a `templates:` entry: the entry's index and what to say.
+struct FileProblem {
+    idx: usize,
+    message: String,
+    /// Skipped (outside the project, too large, not a readable text file), not broken: its
+    /// definitions are unknown, but the config may be right.
+    skipped: bool,
+}
+
 /// The templates defined by the config's `templates:` files, if all of them could be read.
+///
+/// Only files inside the project ([`crate::model::Project::in_roots`], symbolic links
+/// resolved) are read, each as any audited file is ([`discover::read_text`]: regular files, at
+/// most [`discover::MAX_FILE_SIZE`] bytes, UTF-8); what is not read is said.
 fn template_files(
     cfg: &AmConfig,
     config_path: Option<&Path>,
+    project: &crate::model::Project,
     funcs: &FuncSet,
-) -> (Option<HashSet<String>>, Vec<(usize, String)>) {
+) -> (Option<HashSet<String>>, Vec<FileProblem>) {
     let mut names = HashSet::new();
     let mut problems = Vec::new();
     let mut complete = true;
@@ -34,12 +52,7 @@ fn template_files(
             complete = false;
             continue;
         };
-        let p = Path::new(pat.value.as_str());
-        if p.is_absolute() {
-            complete = false;
-            continue;
-        }
-        let full = dir.join(p);
+        let full = dir.join(Path::new(pat.value.as_str()));
         let (Some(parent), Some(file_pat)) = (full.parent(), full.file_name()) else {
             complete = false;
             continue;
@@ -53,12 +66,37 @@ fn template_files(
             complete = false;
             continue;
         };
+        let skip = |problems: &mut Vec<FileProblem>, message: String| {
+            problems.push(FileProblem {
+                idx,
+                message,
+                skipped: true,
+            })
+        };
+        // the directory, symbolic links resolved, must be in the project
+        let Ok(canon_parent) = std::fs::canonicalize(parent) else {
+            complete = false;
+            continue;
+        };
+        if !project.in_roots(&canon_parent) {
+            complete = false;
+            skip(
+                &mut problems,
+                format!(
+                    "`{}` was not read: {} is outside the project",
+                    pat.value,
+                    canon_parent.display()
+                ),
+            );
+            continue;
+        }
         let m = glob.compile_matcher();
         let mut files: Vec<_> = std::fs::read_dir(parent)
             .map(|rd| {
                 rd.filter_map(|e| e.ok())
                     .map(|e| e.path())
-                    .filter(|p| p.is_file() && p.file_name().is_some_and(|n| m.is_match(n)))
+                    // not only regular files: a pipe or device matched is said, not skipped
+                    .filter(|p| !p.is_dir() && p.file_name().is_some_and(|n| m.is_match(n)))
                     .collect()
             })
             .unwrap_or_default();
@@ -68,9 +106,49 @@ fn template_files(
             continue;
         }
         for f in files {
-            let Ok(text) = std::fs::read_to_string(&f) else {
-                complete = false;
-                continue;
+            let name = f
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            match std::fs::canonicalize(&f) {
+                Ok(c) if project.in_roots(&c) => {}
+                Ok(c) => {
+                    complete = false;
+                    skip(
+                        &mut problems,
+                        format!(
+                            "template file {name} was not read: it leads outside the project (to {})",
+                            c.display()
+                        ),
+                    );
+                    continue;
+                }
+                Err(_) => {
+                    complete = false;
+                    continue;
+                }
+            }
+            let text = match discover::read_text(&f) {
+                Ok(t) => t,
+                Err(problem) => {
+                    complete = false;
+                    let why = match problem {
+                        ReadProblem::Io(e) => format!("cannot read it: {e}"),
+                        ReadProblem::TooLarge(n) => format!(
+                            "{n} bytes is over the {} byte limit",
+                            discover::MAX_FILE_SIZE
+                        ),
+                        ReadProblem::Binary => "it is binary (contains NUL bytes)".into(),
+                        ReadProblem::NotUtf8 { offset } => {
+                            format!("not valid UTF-8 (first invalid byte at offset {offset})")
+                        }
+                    };
+                    skip(
+                        &mut problems,
+                        format!("template file {name} was not read: {why}"),
+                    );
+                    continue;
+                }
             };
             match gotemplate::parse(
                 &text,
@@ -84,16 +162,14 @@ fn template_files(
                     complete = false;
                     let li = crate::source::LineIndex::new(&text);
                     let (l, c) = li.line_col(&text, e.span.start);
-                    problems.push((
+                    problems.push(FileProblem {
                         idx,
-                        format!(
-                            "template file {}:{l}:{c} does not parse: {}",
-                            f.file_name()
-                                .map(|n| n.to_string_lossy())
-                                .unwrap_or_default(),
+                        message: format!(
+                            "template file {name}:{l}:{c} does not parse: {}",
                             e.message
                         ),
-                    ));
+                        skipped: false,
+                    });
                 }
             }
         }
@@ -113,17 +189,21 @@ impl Check for Template {
             let src = cx.src(am.file);
             let source = cx.project.sources.get(am.file);
             let path = source.origin.is_none().then_some(source.fs_path.as_path());
-            let (known, file_problems) = template_files(am.config, path, &funcs);
-            for (idx, msg) in file_problems {
-                out.push(
-                    Finding::new(
-                        self.id(),
-                        am.file,
-                        am.config.templates[idx].span.clone(),
-                        msg,
-                    )
-                    .help("`amtool check-config` rejects the config; fix the template file"),
+            let (known, file_problems) = template_files(am.config, path, cx.project, &funcs);
+            for p in file_problems {
+                let finding = Finding::new(
+                    self.id(),
+                    am.file,
+                    am.config.templates[p.idx].span.clone(),
+                    p.message,
                 );
+                out.push(if p.skipped {
+                    finding
+                        .help("the templates it defines are unknown here, so `{{ template \"...\" }}` calls are not checked; keep template files in the project, as regular text files under the size limit")
+                        .downgraded(true)
+                } else {
+                    finding.help("`amtool check-config` rejects the config; fix the template file")
+                });
             }
             let defined_fn = |n: &str| known.as_ref().is_some_and(|k| k.contains(n));
             let defined: Option<&dyn Fn(&str) -> bool> = if known.is_some() {

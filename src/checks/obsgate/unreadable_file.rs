@@ -1,5 +1,6 @@
 //! `obsgate/unreadable-file`: a file that could not be audited (unreadable, binary, not UTF-8, too
-//! large, or YAML that does not parse and is not recognisably a supported kind).
+//! large, or YAML that does not parse and is not recognisably a supported kind), or a directory
+//! that could not be walked.
 
 use crate::checks::{parse_issues, Check, Ctx, Finding};
 
