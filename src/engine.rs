@@ -199,8 +199,8 @@ impl std::ops::Index<usize> for Findings {
 /// Most files taken from `rule_files:` globs in one run.
 const MAX_RULE_FILES_FOLLOWED: usize = 10_000;
 
-/// Files that the `rule_files:` globs of the run's Prometheus configs match (relative to each
-/// config, as Prometheus resolves them; `*` does not cross `/`, as in Go's `filepath.Glob`) and
+/// Files that the `rule_files:` globs of the run's Prometheus configs match (as Prometheus reads
+/// them: [`model::rule_files_glob`]) and
 /// that are not sources yet: inside the paths of the run, accepted by the filter, regular files.
 /// Absolute patterns name where a container mounts the rules, which is not known here.
 fn rule_files_targets(
@@ -233,10 +233,7 @@ fn rule_files_targets(
             if Path::new(pat).is_absolute() || pat.split('/').any(|c| c == "..") {
                 continue;
             }
-            let Ok(glob) = globset::GlobBuilder::new(&dir.join(pat).to_string_lossy())
-                .literal_separator(true)
-                .build()
-            else {
+            let Some(glob) = model::rule_files_glob(&dir, pat) else {
                 continue;
             };
             let matcher = glob.compile_matcher();

@@ -481,7 +481,7 @@ fn canonical(p: &std::path::Path) -> std::path::PathBuf {
 
 /// A `rule_files:` pattern as Prometheus reads it: relative to the config's directory, matched
 /// like Go's `filepath.Glob` (`*`, `?` and `[...]` never cross a `/`; `**` is two `*`).
-fn rule_files_glob(dir: &std::path::Path, pat: &str) -> Option<globset::Glob> {
+pub(crate) fn rule_files_glob(dir: &std::path::Path, pat: &str) -> Option<globset::Glob> {
     let mut pat = pat.to_string();
     while pat.contains("**") {
         pat = pat.replace("**", "*");
