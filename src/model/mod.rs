@@ -716,6 +716,9 @@ fn gitlab_last_wins(
 fn heredoc_files(scripts: &[crate::parse::ci::ScriptBlock]) -> Vec<Embedded> {
     use crate::parse::shell;
     let mut out: Vec<Embedded> = Vec::new();
+    let mut labels: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut next_number: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::new();
     for b in scripts {
         if !b.text.contains("<<") {
             continue;
@@ -745,12 +748,16 @@ fn heredoc_files(scripts: &[crate::parse::ci::ScriptBlock]) -> Vec<Embedded> {
                 segments.push((text_range.start, at, 0));
             }
             segments.sort();
+            // a name written again is numbered: `name (2)`, `name (3)`, ... (the first of those
+            // not taken; the numbers a name already went through stay taken, so its search
+            // resumes where it stopped)
             let mut label = name.clone();
-            let mut n = 2;
-            while out.iter().any(|e| e.label == label) {
+            let n = next_number.entry(name.clone()).or_insert(2);
+            while labels.contains(&label) {
                 label = format!("{name} ({n})");
-                n += 1;
+                *n += 1;
             }
+            labels.insert(label.clone());
             out.push(Embedded {
                 label,
                 key: name,

@@ -31,8 +31,11 @@ impl Check for RangeTooShort {
             _ => 4,
         };
         let mut out = Vec::new();
-        // no interval configured and no Prometheus config in the run: nothing to judge
-        if configured.is_none() && cx.project.files.iter().all(|f| f.rule_files.is_empty()) {
+        // no interval configured and no Prometheus config in the run: nothing to judge (looked
+        // up once per run: this check runs file by file)
+        if configured.is_none()
+            && *cx.once(|| cx.project.files.iter().all(|f| f.rule_files.is_empty()))
+        {
             return Vec::new();
         }
         // the interval per rule file (resolving `rule_files:` globs touches the file system)
