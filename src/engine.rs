@@ -196,6 +196,25 @@ impl std::ops::Index<usize> for Findings {
     }
 }
 
+/// A file just parsed, made ready to keep: the checks that run at load run on it, its alerts'
+/// labels are noted when Alertmanager configs may route them (`routes`), and its syntax trees
+/// are released.
+fn settle(
+    mut m: FileModel,
+    sources: &crate::source::Sources,
+    at_load: Option<&AtLoad>,
+    routes: bool,
+) -> FileModel {
+    if let Some(a) = at_load {
+        m = a.run(m, sources);
+    }
+    if routes {
+        m.note_alert_labels();
+    }
+    m.release_trees();
+    m
+}
+
 /// Most files taken from `rule_files:` globs in one run.
 const MAX_RULE_FILES_FOLLOWED: usize = 10_000;
 
@@ -482,18 +501,11 @@ pub fn load_checking(
         .par_iter()
         .map(|&id| {
             let s = sources.get(id);
-            let mut m = match crate::parse::metric_defs::lang_for_path(&s.path) {
+            let m = match crate::parse::metric_defs::lang_for_path(&s.path) {
                 Some(lang) => model::metric_definitions(id, lang, &s.text),
                 None => model::parse_file(id, &s.text, &s.lines, &s.path),
             };
-            if let Some(a) = at_load {
-                m = a.run(m, sources);
-            }
-            if routes {
-                m.note_alert_labels();
-            }
-            m.release_trees();
-            m
+            settle(m, sources, at_load, routes)
         })
         .collect();
     project.files.extend(parsed);
@@ -506,14 +518,8 @@ pub fn load_checking(
         let shown = display_path(&path, base);
         let id = project.sources.add(shown, path, text, None);
         let s = project.sources.get(id);
-        let mut m = model::parse_file(id, &s.text, &s.lines, &s.path);
-        if let Some(a) = at_load {
-            m = a.run(m, &project.sources);
-        }
-        if routes {
-            m.note_alert_labels();
-        }
-        m.release_trees();
+        let m = model::parse_file(id, &s.text, &s.lines, &s.path);
+        let m = settle(m, &project.sources, at_load, routes);
         project.files.push(m);
     }
     // files embedded in Kubernetes objects become virtual sources mapped into their manifest
@@ -538,15 +544,8 @@ pub fn load_checking(
             }),
         );
         let s = project.sources.get(id);
-        let mut m =
-            model::parse_embedded(id, &e.key, &s.text, &s.lines, &e.substituted, e.unresolved);
-        if let Some(a) = at_load {
-            m = a.run(m, &project.sources);
-        }
-        if routes {
-            m.note_alert_labels();
-        }
-        m.release_trees();
+        let m = model::parse_embedded(id, &e.key, &s.text, &s.lines, &e.substituted, e.unresolved);
+        let m = settle(m, &project.sources, at_load, routes);
         project.files.push(m);
     }
     project.files.sort_by_key(|f| f.file);

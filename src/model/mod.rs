@@ -92,6 +92,8 @@ pub struct FileModel {
     pub scrape_intervals: Vec<PromDuration>,
     /// `rule_files:` patterns of a Prometheus server config, as written.
     pub rule_files: Vec<String>,
+    /// The names of a Prometheus server config's `global.external_labels`.
+    pub external_labels: Vec<String>,
     /// A CI file's variables and environment.
     pub ci: Option<crate::parse::ci::CiFile>,
     /// Values of Kubernetes `Secret` manifests committed in this file.
@@ -146,6 +148,7 @@ impl FileModel {
             issues: Vec::new(),
             scrape_intervals: Vec::new(),
             rule_files: Vec::new(),
+            external_labels: Vec::new(),
             ci: None,
             k8s_secrets: Vec::new(),
             generic_secrets: Vec::new(),
@@ -433,23 +436,10 @@ impl Project {
     /// The names of the `global.external_labels` of the run's Prometheus configs: Prometheus
     /// adds them to every alert it sends.
     pub fn external_label_names(&self) -> std::collections::BTreeSet<String> {
-        let mut out = std::collections::BTreeSet::new();
-        for f in self
-            .files
+        self.files
             .iter()
-            .filter(|f| f.kind == FileKind::PrometheusConfig)
-        {
-            let src = self.sources.get(f.file);
-            let Ok(docs) = yaml::parse_documents(&src.text, &src.lines) else {
-                continue;
-            };
-            for doc in &docs {
-                if let Some(ext) = doc.get("global").and_then(|g| g.get("external_labels")) {
-                    out.extend(ext.entries().iter().map(|(k, _)| k.name.to_string()));
-                }
-            }
-        }
-        out
+            .flat_map(|f| f.external_labels.iter().cloned())
+            .collect()
     }
 
     /// Whether `path` (canonical: symbolic links resolved) lies in one of [`Project::roots`].
@@ -526,10 +516,12 @@ pub fn parse_file(
     path: &str,
 ) -> FileModel {
     let mut model = FileModel::new(file, FileKind::Unknown);
+    let parsed = yaml::parse_documents(text, lines);
     if !crate::parse::ci::ci_path(path) {
         if let Some(m) = recognise::template_marker(text, path) {
             // Grafana's legends (`{{ instance }}`) look like Jinja: its files are Grafana's
-            let grafana = yaml::parse_documents(text, lines)
+            let grafana = parsed
+                .as_ref()
                 .is_ok_and(|docs| docs.iter().any(recognise::grafana_provisioning));
             if grafana {
                 model.kind = FileKind::Grafana;
@@ -542,12 +534,12 @@ pub fn parse_file(
             }
             // a template of something else (a chart's Deployment): not obsgate's to judge when
             // it is not YAML as it is; when it is, it is read as what it looks like
-            if yaml::parse_documents(text, lines).is_err() {
+            if parsed.is_err() {
                 return model;
             }
         }
     }
-    let docs = match yaml::parse_documents(text, lines) {
+    let docs = match parsed {
         Ok(d) => d,
         Err(e) => match gitlab_last_wins(text, lines, path) {
             // GitLab keeps the last of duplicate keys: the file is audited as GitLab reads it
@@ -637,6 +629,11 @@ pub fn parse_file(
         {
             model.kind = FileKind::PrometheusConfig;
             model.scrape_intervals.extend(intervals);
+            if let Some(ext) = doc.get("global").and_then(|g| g.get("external_labels")) {
+                model
+                    .external_labels
+                    .extend(ext.entries().iter().map(|(k, _)| k.name.to_string()));
+            }
             if let Some(rf) = doc.get("rule_files") {
                 model.rule_files.extend(
                     rf.items()

@@ -78,6 +78,17 @@ pub fn pairings(project: &Project, stacks: &[Stack]) -> Vec<Pairing> {
     };
     let glob = |g: &str| globset::Glob::new(g).ok().map(|g| g.compile_matcher());
     let loaders = project.rule_loaders();
+    // the namespace the `PrometheusRule` objects of each rule file state (when they agree)
+    let rule_namespaces: Vec<(FileId, Option<&str>)> = project
+        .files
+        .iter()
+        .filter(|f| !f.rule_docs.is_empty())
+        .map(|f| {
+            let first = f.rule_docs.first().and_then(|d| d.namespace.as_deref());
+            let agree = f.rule_docs.iter().all(|d| d.namespace.as_deref() == first);
+            (f.file, first.filter(|_| agree))
+        })
+        .collect();
     configs
         .iter()
         .map(|am| {
@@ -147,10 +158,10 @@ pub fn pairings(project: &Project, stacks: &[Stack]) -> Vec<Pairing> {
             }
             // 4. the same Kubernetes namespace
             if let Some(ns) = namespace_of(project, am_outer) {
-                let same: BTreeSet<FileId> = rule_files
+                let same: BTreeSet<FileId> = rule_namespaces
                     .iter()
-                    .copied()
-                    .filter(|&r| namespace_of(project, outer(r)).as_deref() == Some(ns.as_str()))
+                    .filter(|(_, rns)| *rns == Some(ns.as_str()))
+                    .map(|(r, _)| *r)
                     .collect();
                 if !same.is_empty() {
                     return Pairing {
@@ -190,8 +201,8 @@ pub fn pairings(project: &Project, stacks: &[Stack]) -> Vec<Pairing> {
         .collect()
 }
 
-/// The `metadata.namespace` of the Kubernetes object(s) in a file, when they state one and
-/// agree.
+/// The `metadata.namespace` of the Kubernetes object(s) in a file (the `Secret` an
+/// Alertmanager config is embedded in), when they state one and agree.
 fn namespace_of(project: &Project, file: FileId) -> Option<String> {
     let s = project.sources.get(file);
     if !s.text.contains("namespace:") {

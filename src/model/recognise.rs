@@ -116,34 +116,6 @@ pub fn grafana_provisioning(doc: &Node) -> bool {
     })
 }
 
-/// Top-level keys of an Alertmanager config.
-const AM_TOP: &[&str] = &[
-    "global",
-    "route",
-    "receivers",
-    "inhibit_rules",
-    "templates",
-    "time_intervals",
-    "mute_time_intervals",
-    "tracing",
-];
-
-/// Keys of an Alertmanager route.
-const ROUTE_KEYS: &[&str] = &[
-    "receiver",
-    "routes",
-    "group_by",
-    "group_wait",
-    "group_interval",
-    "repeat_interval",
-    "match",
-    "match_re",
-    "matchers",
-    "continue",
-    "mute_time_intervals",
-    "active_time_intervals",
-];
-
 /// An Alertmanager config: a `route:` mapping with route keys, or a `receivers:` list of named
 /// mappings, and at least as many of Alertmanager's top-level keys as others (Alertmanager
 /// refuses unknown keys, so a file with mostly other keys is not one: Helm values with a
@@ -153,9 +125,10 @@ pub fn alertmanager_shape(doc: &Node) -> bool {
         return false;
     }
     let route = doc.get("route").is_some_and(|r| {
+        // `labels` is not a sign: Helm values' routes (Gateway API) have labels too
         r.entries()
             .iter()
-            .any(|(k, _)| ROUTE_KEYS.contains(&k.name.as_str()))
+            .any(|(k, _)| k.name != "labels" && alertmanager::ROUTE_KEYS.contains(&k.name.as_str()))
     });
     let receivers = doc.get("receivers").is_some_and(|r| {
         matches!(&r.value, Value::Seq(items)
@@ -167,7 +140,7 @@ pub fn alertmanager_shape(doc: &Node) -> bool {
     let known = doc
         .entries()
         .iter()
-        .filter(|(k, _)| AM_TOP.contains(&k.name.as_str()))
+        .filter(|(k, _)| alertmanager::TOP_KEYS.contains(&k.name.as_str()))
         .count();
     known * 2 >= doc.entries().len()
 }

@@ -725,7 +725,7 @@ const INTEGRATIONS: &[(&str, &str, &[F])] = &[
     ("wechat_configs", "wechat", WECHAT),
 ];
 
-const TOP_KEYS: &[&str] = &[
+pub(crate) const TOP_KEYS: &[&str] = &[
     "global",
     "route",
     "inhibit_rules",
@@ -735,7 +735,7 @@ const TOP_KEYS: &[&str] = &[
     "mute_time_intervals",
     "tracing",
 ];
-const ROUTE_KEYS: &[&str] = &[
+pub(crate) const ROUTE_KEYS: &[&str] = &[
     "receiver",
     "group_by",
     "continue",

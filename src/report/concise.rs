@@ -8,16 +8,20 @@ use std::io::{self, Write};
 
 pub fn write(w: &mut dyn Write, findings: &Findings) -> io::Result<()> {
     for f in findings {
-        let line = format!(
-            "{}:{}:{}: {}[{}] {}",
-            super::escape(&f.path),
-            f.line,
-            f.column,
-            f.severity,
-            f.check,
-            super::escape(&f.message.text())
-        );
-        writeln!(w, "{}", super::guard_line(&line))?;
+        writeln!(w, "{}", super::guard_line(&line(f)))?;
     }
     Ok(())
+}
+
+/// `path:line:column: severity[check] message`, control characters escaped.
+pub(super) fn line(f: &crate::engine::Resolved) -> String {
+    format!(
+        "{}:{}:{}: {}[{}] {}",
+        super::escape(&f.path),
+        f.line,
+        f.column,
+        f.severity,
+        f.check,
+        super::escape(&f.message.text())
+    )
 }

@@ -227,15 +227,7 @@ pub fn write(
         let d = Diag { f, src };
         let mut one = String::new();
         if handler.render_report(&mut one, &d).is_err() {
-            one = format!(
-                "{}:{}:{}: {}[{}] {}\n",
-                super::escape(&f.path),
-                f.line,
-                f.column,
-                f.severity,
-                f.check,
-                super::escape(&f.message.text())
-            );
+            one = super::concise::line(f) + "\n";
         }
         // other files referenced by the finding
         for crate::checks::Label {
