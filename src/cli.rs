@@ -168,4 +168,8 @@ pub struct CheckArgs {
     /// Write the fingerprints of this run's findings to FILE (to accept them as a baseline)
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+    /// Follow runbook links (HEAD, then GET) and report those that do not answer 2xx; without
+    /// it, checking makes no network request
+    #[arg(long)]
+    pub online: bool,
 }

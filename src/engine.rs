@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::checks::{registry, Ctx, Finding, Severity};
+use crate::checks::{registry, Check as _, Ctx, Finding, Severity};
 use crate::config::{Config, Level};
 use crate::model::{self, FileKind, FileModel, Project};
 use crate::parse::prom_rules::Issue;
@@ -357,8 +357,11 @@ impl<'a> AtLoad<'a> {
         let mut model = alone.files.pop().expect("the file just added");
         early.shrink_to_fit();
         model.early = Some(early);
-        // only these checks read the annotations
-        model.release_annotations();
+        // only these checks read the annotations (and, with `--online`, the link check run
+        // once the project is loaded)
+        if !self.config.online {
+            model.release_annotations();
+        }
         model
     }
 }
@@ -702,9 +705,23 @@ fn run_checks_with(
         out
     });
     // the lists are never copied into one: see [`Findings`]
-    let mut lists: Vec<Vec<Resolved>> = Vec::with_capacity(early.len() + 2);
+    let mut lists: Vec<Vec<Resolved>> = Vec::with_capacity(early.len() + 3);
     lists.push(whole_findings.chain(file_findings).collect());
     lists.extend(early);
+    // `--online`: the links, followed once the whole project is loaded
+    let online = crate::checks::alerts::invalid_runbook::Online;
+    if config.online && enabled.iter().any(|r| r.check.id() == online.id()) {
+        let state = std::sync::OnceLock::new();
+        let cx = Ctx {
+            project,
+            sources: &project.sources,
+            config,
+            check_id: online.id(),
+            scope: None,
+            state: &state,
+        };
+        lists.push(run_resolved(&online, &cx, &project.sources, path_of).collect());
+    }
 
     // suppressions
     let unused_enabled = enabled

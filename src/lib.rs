@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod model;
+pub mod online;
 pub mod parse;
 pub mod probe;
 pub mod report;
@@ -416,7 +417,7 @@ fn run_check(
         Color::Auto => env.stdout_is_tty && !env.no_color,
     };
     let config_path = args.config.clone().or_else(|| Config::find(&paths[0]));
-    let config = match config_path {
+    let mut config = match config_path {
         Some(p) => match Config::load(&p) {
             Ok(c) => c,
             Err(e) => {
@@ -426,6 +427,7 @@ fn run_check(
         },
         None => Config::default(),
     };
+    config.online = args.online;
     let mut outputs = Vec::new();
     for o in &args.output {
         let Some((fmt, path)) = o.split_once('=') else {

@@ -67,3 +67,73 @@ pub fn shared() -> Option<PathBuf> {
     let p = root().join("../shared");
     p.is_dir().then_some(p)
 }
+
+/// A loopback HTTP server for tests: one thread accepting connections, each answered with the
+/// raw response `reply(method, path)` gives (`None`: accept, read, never answer) and closed.
+/// It stops by itself after `life`, or once the returned guard is dropped; the guard also
+/// counts the requests it saw, as `"METHOD /path"`.
+pub fn loopback_server(
+    life: std::time::Duration,
+    reply: impl Fn(&str, &str) -> Option<String> + Send + 'static,
+) -> (u16, ServerGuard) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::Ordering;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    l.set_nonblocking(true).unwrap();
+    let guard = ServerGuard::default();
+    let (stop, seen) = (guard.stop.clone(), guard.seen.clone());
+    std::thread::spawn(move || {
+        let end = std::time::Instant::now() + life;
+        while std::time::Instant::now() < end && !stop.load(Ordering::Relaxed) {
+            let Ok((mut s, _)) = l.accept() else {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                continue;
+            };
+            s.set_nonblocking(false).unwrap();
+            s.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+                .ok();
+            let mut buf = [0u8; 4096];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let req = String::from_utf8_lossy(&buf[..n]).to_string();
+            let mut words = req.split_whitespace();
+            let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or("/"));
+            seen.lock().unwrap().push(format!("{method} {path}"));
+            if let Some(r) = reply(method, path) {
+                let _ = s.write_all(r.as_bytes());
+            }
+        }
+    });
+    (port, guard)
+}
+
+/// See [`loopback_server`].
+#[derive(Default)]
+pub struct ServerGuard {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl ServerGuard {
+    /// The requests seen so far, in order.
+    pub fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for ServerGuard {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A complete HTTP/1.1 response with an empty body and the given extra header lines.
+pub fn http_response(status: u16, headers: &[&str]) -> String {
+    let mut r = format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n");
+    for h in headers {
+        r.push_str(h);
+        r.push_str("\r\n");
+    }
+    r.push_str("\r\n");
+    r
+}

@@ -44,6 +44,9 @@ pub struct Config {
     /// `probe: {targets: [...], load: {...}}`.
     pub probe_targets: Vec<ProbeTarget>,
     pub probe_load: Option<ProbeLoad>,
+    /// `--online`: links in the checked files (runbook URLs) are followed. Set by the command
+    /// line, never by the file.
+    pub online: bool,
 }
 
 /// A target declared in `.obsgate.yml` (`probe.targets`); also the only targets the exporter
@@ -205,6 +208,10 @@ impl Config {
                                     ("required_from", "alerts/missing-runbook"),
                                     ("paging_severities", "alerts/missing-runbook"),
                                     ("url_pattern", "alerts/invalid-runbook"),
+                                    ("online_allow", "alerts/invalid-runbook"),
+                                    ("online_deny", "alerts/invalid-runbook"),
+                                    ("online_timeout", "alerts/invalid-runbook"),
+                                    ("online_concurrency", "alerts/invalid-runbook"),
                                 ],
                                 &mut cfg,
                             ),

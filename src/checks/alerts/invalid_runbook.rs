@@ -1,5 +1,6 @@
 //! `alerts/invalid-runbook`: a `runbook_url` that is not an absolute http(s) URL, or points at a
-//! placeholder host (RFC 2606 names, `TODO`, `changeme`), or does not match `url_pattern`.
+//! placeholder host (RFC 2606 names, `TODO`, `changeme`), or does not match `url_pattern`; with
+//! `--online` ([`Online`]), one that does not answer 2xx.
 
 use crate::checks::{Check, Ctx, Finding};
 
@@ -65,6 +66,17 @@ pub fn problem(url: &str) -> Option<String> {
     None
 }
 
+/// The annotation that holds the runbook link (`alerts/missing-runbook`'s `annotation`).
+fn runbook_annotation(cx: &Ctx) -> String {
+    match cx
+        .config
+        .check_option("alerts/missing-runbook", "annotation")
+    {
+        Some(crate::checks::meta::OptValue::Str(s)) => s.clone(),
+        _ => "runbook_url".to_string(),
+    }
+}
+
 impl Check for InvalidRunbook {
     fn id(&self) -> &'static str {
         "alerts/invalid-runbook"
@@ -75,13 +87,7 @@ impl Check for InvalidRunbook {
     }
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
-        let annotation = cx
-            .config
-            .check_option("alerts/missing-runbook", "annotation");
-        let annotation = match annotation {
-            Some(crate::checks::meta::OptValue::Str(s)) => s.clone(),
-            _ => "runbook_url".to_string(),
-        };
+        let annotation = runbook_annotation(cx);
         // compiled once per run, not once per file
         let pattern: &Option<regex::Regex> = cx.once(|| {
             cx.option_str("url_pattern")
@@ -126,6 +132,108 @@ impl Check for InvalidRunbook {
                         .ctx("alert", r.rule.name.value.clone()),
                 );
             }
+        }
+        out
+    }
+}
+
+/// The `--online` half of the check: runbook links followed over the network, all at once
+/// for the whole run (each distinct URL once), after the files are loaded. Links the static
+/// half reports, templated links, and hosts outside `online_allow` or inside `online_deny` are
+/// not requested. Not in the registry: the engine runs it when `--online` is given
+/// ([`crate::config::Config::online`]) and the check is enabled.
+pub struct Online;
+
+/// Host globs (`*.acme.io`), without case.
+fn host_globs(patterns: &[String]) -> globset::GlobSet {
+    let mut b = globset::GlobSetBuilder::new();
+    for p in patterns {
+        if let Ok(g) = globset::GlobBuilder::new(p).case_insensitive(true).build() {
+            b.add(g);
+        }
+    }
+    b.build().unwrap_or_else(|_| globset::GlobSet::empty())
+}
+
+impl Check for Online {
+    fn id(&self) -> &'static str {
+        "alerts/invalid-runbook"
+    }
+
+    fn run(&self, cx: &Ctx) -> Vec<Finding> {
+        use crate::checks::meta::OptValue;
+        use crate::online::{self, Outcome};
+        let annotation = runbook_annotation(cx);
+        let allow = cx.option_list("online_allow");
+        let (allow_set, deny_set) = (
+            host_globs(&allow),
+            host_globs(&cx.option_list("online_deny")),
+        );
+        let mut policy = online::Policy::default();
+        if let Some(OptValue::Duration(d)) = cx.option("online_timeout") {
+            policy.timeout = std::time::Duration::from_millis(d.0.max(1));
+        }
+        if let Some(OptValue::Integer(n)) = cx.option("online_concurrency") {
+            policy.concurrency = usize::try_from(*n).unwrap_or(1).clamp(1, 64);
+        }
+        let wanted = |url: &str| {
+            if url.contains("{{") || problem(url).is_some() {
+                return false;
+            }
+            let Some(host) = reqwest::Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_string()))
+            else {
+                return false;
+            };
+            (allow.is_empty() || allow_set.is_match(&host)) && !deny_set.is_match(&host)
+        };
+        let links: Vec<_> = cx
+            .alerts()
+            .filter_map(|r| {
+                let p = r.rule.annotation(&annotation)?;
+                let url = p.value.value.trim();
+                wanted(url).then_some((r, p, url))
+            })
+            .collect();
+        let urls: Vec<&str> = links.iter().map(|(_, _, u)| *u).collect();
+        let outcomes = online::follow_all(&urls, &policy);
+        let mut out = Vec::new();
+        for (r, p, url) in links {
+            let Some(outcome) = outcomes.get(online::request_url(url)) else {
+                continue;
+            };
+            if outcome.inconclusive() {
+                continue;
+            }
+            let what = match outcome {
+                Outcome::Ok | Outcome::NotRequested(_) => continue,
+                Outcome::Status { code, reason, at } => {
+                    let via = at
+                        .as_ref()
+                        .map(|a| format!(" (redirected to `{a}`)"))
+                        .unwrap_or_default();
+                    format!("answers HTTP {code} {reason}{via}").replace("  ", " ")
+                }
+                Outcome::Unreachable(why) => format!("could not be reached: {why}"),
+                Outcome::TooManyRedirects(n) => format!("redirects more than {n} times"),
+                Outcome::Refused(why) => format!("was not followed: {why}"),
+            };
+            out.push(
+                Finding::new(
+                    self.id(),
+                    r.file,
+                    p.value.span.clone(),
+                    format!(
+                        "`{annotation}` of alert `{}` {what}: whoever is paged follows a link that does not lead to the runbook",
+                        r.rule.name.value
+                    ),
+                )
+                .label("runbook link")
+                .help("fix the link or restore the page; a host the CI runner cannot reach (an internal wiki) goes in `runbooks: {online_deny: [host]}`")
+                .ctx("alert", r.rule.name.value.clone())
+                .ctx("url", url.to_string()),
+            );
         }
         out
     }
