@@ -168,6 +168,16 @@ pub struct CheckArgs {
     /// Write the fingerprints of this run's findings to FILE (to accept them as a baseline)
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+    /// Also load DIR (repeatable): everything in it is checked with the PATHs, but only
+    /// findings that concern the PATHs are reported (the pre-commit hook: `--load .` and the
+    /// staged files)
+    #[arg(long, value_name = "DIR")]
+    pub load: Vec<PathBuf>,
+    /// Report only findings that concern files changed since REV (git: the merge base of REV
+    /// and HEAD, uncommitted and untracked files included, renames followed); everything is
+    /// still loaded and checked
+    #[arg(long, value_name = "REV")]
+    pub diff_base: Option<String>,
     /// Follow runbook links (HEAD, then GET) and report those that do not answer 2xx; without
     /// it, checking makes no network request
     #[arg(long)]

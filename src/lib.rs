@@ -16,6 +16,7 @@ pub mod parse;
 pub mod probe;
 pub mod report;
 pub mod routes;
+pub mod scope;
 pub mod secrets;
 pub mod source;
 pub mod suppress;
@@ -449,6 +450,26 @@ fn run_check(
         }
     }
     let base = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    // what is reported on, when it is less than what is loaded
+    let mut scope = (!args.load.is_empty()).then(|| scope::Scope::of_paths(&paths));
+    if let Some(rev) = &args.diff_base {
+        match scope::Scope::changed_since(rev, &base) {
+            Ok((changed, note)) => {
+                if let Some(n) = note {
+                    let _ = emit(err, &n);
+                }
+                scope = Some(match scope {
+                    Some(s) => s.intersect(&changed),
+                    None => changed,
+                });
+            }
+            Err(e) => {
+                let _ = emit(err, &format!("error: {e}\n"));
+                return EXIT_ERROR;
+            }
+        }
+    }
+    let paths: Vec<PathBuf> = args.load.iter().cloned().chain(paths).collect();
     let extra_alerts = config.extra_alerts.clone();
     let opts = engine::CheckOptions {
         paths,
@@ -501,6 +522,11 @@ fn run_check(
     if let Some(e) = record_error {
         let _ = emit(err, &e);
         unwritten += 1;
+    }
+    if let Some(scope) = &scope {
+        outcome
+            .findings
+            .retain(scope.filter(&outcome.project.sources));
     }
     if let Some(dir) = &args.artifacts {
         if let Err(e) = artifacts::write(dir, &outcome.project, &extra_alerts) {

@@ -902,15 +902,15 @@ fn pre_commit_hook_runs_with_try_repo() {
         out.contains("- exit code: 1"),
         "the hook's obsgate exited 1 (findings):\n{out}"
     );
-    // one obsgate run over the 5 YAML/JSON files (`require_serial: true`): pre-commit would
-    // otherwise split them into batches (4 + 1 on 2 CPUs) and lose the findings that compare
-    // files, here the rule file with the pipeline's CI variables
+    // one obsgate run (`require_serial: true`): pre-commit would otherwise split the files
+    // into batches (on 2 CPUs); the run loads the whole repository (`--load .`: the 5
+    // YAML/JSON files and the metric definitions of the JavaScript file)
     assert_eq!(
         out.lines().filter(|l| l.starts_with("obsgate: ")).count(),
         1,
         "one obsgate run:\n{out}"
     );
-    assert!(out.contains("obsgate: 5 files,"), "{out}");
+    assert!(out.contains("obsgate: 6 files,"), "{out}");
     assert!(
         out.contains("alerting-rules.yml:6:11: error[thresholds/ratio-vs-rate]"),
         "{out}"
@@ -935,5 +935,96 @@ fn pre_commit_hook_runs_with_try_repo() {
     );
     assert!(out.contains("Passed"), "{out}");
 
+    // only the Alertmanager config staged: the hook still routes the committed rule file's
+    // alerts through it, and reports what concerns the config
+    let staged = dir.join("staged");
+    write(&staged.join("monitoring/rules.yml"), STAGED_RULES);
+    write(&staged.join("monitoring/alertmanager.yml"), STAGED_AM);
+    write(&staged.join("other/rules.yml"), STAGED_OTHER_RULES);
+    commit_all(&staged);
+    let am = STAGED_AM.replace("repeat_interval: 4h", "repeat_interval: 3h");
+    write(&staged.join("monitoring/alertmanager.yml"), &am);
+    git(&staged, &["add", "monitoring/alertmanager.yml"]);
+    let r = try_repo(&staged, &[], 25);
+    let out = r.all();
+    eprintln!("pre-commit try-repo with the Alertmanager config staged:\n{out}");
+    assert_eq!(r.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("monitoring/alertmanager.yml:8:7: error[alertmanager/unreachable-route]"),
+        "the route shadowed for the rule file's alerts:\n{out}"
+    );
+    // what rests on the alerts of the committed rule files
+    assert!(
+        out.contains("monitoring/alertmanager.yml:15:5: warning[alertmanager/dead-inhibition] inhibit rule mutes nothing among the 2 alerts"),
+        "{out}"
+    );
+    assert!(
+        out.contains("monitoring/alertmanager.yml:2:3: warning[alertmanager/unrouted-alert]"),
+        "{out}"
+    );
+    // the committed rule file's own problem is not in the staged files
+    assert!(!out.contains("other/rules.yml"), "{out}");
+    // a staged rule file: what concerns its alerts is reported (the unrouted alert, a
+    // warning), nothing at error level, so the hook passes
+    git(&staged, &["commit", "-q", "--no-verify", "-m", "am"]);
+    write(
+        &staged.join("monitoring/rules.yml"),
+        &format!("{STAGED_RULES}\n"),
+    );
+    git(&staged, &["add", "monitoring/rules.yml"]);
+    let r = try_repo(&staged, &[], 25);
+    let out = r.all();
+    eprintln!("pre-commit try-repo with a clean rule file staged:\n{out}");
+    assert!(r.status.success(), "{out}");
+    assert!(
+        out.contains("warning[alertmanager/unrouted-alert]"),
+        "{out}"
+    );
+    assert!(!out.contains("unreachable-route"), "{out}");
+
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// The alert routed through [`STAGED_AM`].
+const STAGED_RULES: &str = r#"groups:
+  - name: api
+    rules:
+      - alert: ApiDown
+        expr: up{job="api"} == 0
+        for: 5m
+        labels: {severity: critical, team: backend}
+        annotations:
+          summary: API down
+          description: The API target is down.
+          runbook_url: https://runbooks.acme.io/api-down
+"#;
+
+const STAGED_AM: &str = r#"route:
+  receiver: default
+  group_by: [alertname]
+  repeat_interval: 4h
+  routes:
+    - matchers: ['team=~"backend|payments"']
+      receiver: backend
+    - matchers: ['team="backend"']
+      receiver: payments
+receivers:
+  - name: default
+  - name: backend
+  - name: payments
+inhibit_rules:
+  - source_matchers: ['severity="critical"']
+    target_matchers: ['severity="warning"']
+    equal: [alertname]
+"#;
+
+/// Another stack's rule file with an error of its own (no runbook for a paging alert).
+const STAGED_OTHER_RULES: &str = r#"groups:
+  - name: other
+    rules:
+      - alert: OtherDown
+        expr: up{job="other"} == 0
+        for: 5m
+        labels: {severity: critical}
+        annotations: {summary: s, description: d}
+"#;

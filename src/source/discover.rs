@@ -216,9 +216,11 @@ pub fn discover(
             }
         }
     }
-    out.sort_by(|a, b| a.path.cmp(&b.path));
+    // `./a.yml` (walked from `.`) and `a.yml` (named) are one file
+    let key = |p: &Path| -> PathBuf { p.strip_prefix(".").unwrap_or(p).to_path_buf() };
+    out.sort_by_cached_key(|c| key(&c.path));
     out.dedup_by(|a, b| {
-        if a.path == b.path {
+        if key(&a.path) == key(&b.path) {
             b.explicit |= a.explicit;
             true
         } else {
