@@ -29,8 +29,11 @@ pub enum Command {
     Checks,
     /// Print the documentation of one check
     Explain {
-        /// Check id, e.g. alerts/missing-runbook
+        /// Check id, e.g. alerts/missing-runbook, or policy/<name> for a policy of .obsgate.yml
         id: String,
+        /// Config file for `policy/<name>` (default: .obsgate.yml found upward from here)
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Boot the service (optional), wait until it is ready, verify /metrics and /health against
     /// the rule files, and measure it under a bounded load

@@ -359,7 +359,7 @@ impl<'a> AtLoad<'a> {
         model.early = Some(early);
         // only these checks read the annotations (and, with `--online`, the link check run
         // once the project is loaded)
-        if !self.config.online {
+        if !self.config.online && !crate::policy::Policy::reads_annotations(&self.config.policies) {
             model.release_annotations();
         }
         model
@@ -722,6 +722,21 @@ fn run_checks_with(
         };
         lists.push(run_resolved(&online, &cx, &project.sources, path_of).collect());
     }
+    // team policies, each with its own severity
+    if only.is_none() {
+        for policy in &config.policies {
+            lists.push(
+                policy
+                    .run(project)
+                    .into_iter()
+                    .map(|mut f| {
+                        f.severity = policy.severity;
+                        resolve_one(&project.sources, path_of, f)
+                    })
+                    .collect(),
+            );
+        }
+    }
 
     // suppressions
     let unused_enabled = enabled
@@ -763,7 +778,10 @@ fn run_checks_with(
                     let unknown: Vec<&String> = s
                         .ids
                         .iter()
-                        .filter(|i| registry::meta(i).is_none())
+                        .filter(|i| {
+                            registry::meta(i).is_none()
+                                && !config.policies.iter().any(|p| p.id == i.as_str())
+                        })
                         .collect();
                     let message = if !unknown.is_empty() {
                         format!(

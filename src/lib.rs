@@ -13,6 +13,7 @@ pub mod engine;
 pub mod model;
 pub mod online;
 pub mod parse;
+pub mod policy;
 pub mod probe;
 pub mod report;
 pub mod routes;
@@ -109,10 +110,46 @@ pub fn run(
             let _ = emit(out, &s);
             EXIT_OK
         }
-        Command::Explain { id } => match registry::meta(&id) {
+        Command::Explain { id, config } => match registry::meta(&id) {
             Some(m) => {
                 let _ = emit(out, &checks::meta_doc(m));
                 EXIT_OK
+            }
+            None if id.starts_with("policy/") => {
+                let path = config.or_else(|| Config::find(std::path::Path::new(".")));
+                let config = match path.as_deref().map(Config::load) {
+                    Some(Ok(c)) => c,
+                    Some(Err(e)) => {
+                        let _ = emit(err, &render_config_error(&e));
+                        return EXIT_ERROR;
+                    }
+                    None => Config::default(),
+                };
+                match config.policies.iter().find(|p| p.id == id) {
+                    Some(p) => {
+                        let _ = emit(out, &p.explain());
+                        EXIT_OK
+                    }
+                    None => {
+                        let names: Vec<&str> = config.policies.iter().map(|p| p.id).collect();
+                        let _ = emit(
+                            err,
+                            &format!(
+                                "error: no policy `{id}` in {}; policies: {}\n",
+                                path.map_or(
+                                    "the config (no .obsgate.yml found)".to_string(),
+                                    |p| p.display().to_string()
+                                ),
+                                if names.is_empty() {
+                                    "none".to_string()
+                                } else {
+                                    names.join(", ")
+                                }
+                            ),
+                        );
+                        EXIT_ERROR
+                    }
+                }
             }
             None => {
                 let _ = emit(

@@ -910,7 +910,11 @@ fn pre_commit_hook_runs_with_try_repo() {
         1,
         "one obsgate run:\n{out}"
     );
-    assert!(out.contains("obsgate: 6 files,"), "{out}");
+    let files: usize = out
+        .lines()
+        .find_map(|l| l.strip_prefix("obsgate: ")?.split(' ').next()?.parse().ok())
+        .unwrap_or(0);
+    assert!(files >= 6, "the whole repository is loaded:\n{out}");
     assert!(
         out.contains("alerting-rules.yml:6:11: error[thresholds/ratio-vs-rate]"),
         "{out}"

@@ -47,6 +47,8 @@ pub struct Config {
     /// `--online`: links in the checked files (runbook URLs) are followed. Set by the command
     /// line, never by the file.
     pub online: bool,
+    /// Team policies on rules: `policies: [{name, match, require_labels, ...}]`.
+    pub policies: Vec<crate::policy::Policy>,
 }
 
 /// A target declared in `.obsgate.yml` (`probe.targets`); also the only targets the exporter
@@ -117,6 +119,7 @@ const TOP_KEYS: &[&str] = &[
     "thresholds",
     "labels",
     "probe",
+    "policies",
 ];
 
 impl Config {
@@ -230,6 +233,7 @@ impl Config {
                             "alertmanager" => p.alertmanager(v, &mut cfg),
                             "thresholds" => p.thresholds(v, &mut cfg),
                             "probe" => p.probe(v, &mut cfg),
+                            "policies" => p.policies(v, &mut cfg),
                             "labels" => p.section(
                                 v,
                                 "labels",
@@ -401,6 +405,207 @@ impl Parser<'_> {
     }
 
     /// `alertmanager: {paging_integrations: [...], extra_alerts: [{alertname, labels}]}`.
+    /// A regular expression (Go RE2 syntax, which Rust's regex crate follows), else a problem.
+    fn regex_of(&mut self, v: &Node, field: &str) -> Option<regex::Regex> {
+        let Some(text) = v.go_string(self.src).filter(|_| v.is_scalar()) else {
+            self.problem(
+                v.head_span(self.src),
+                format!("`{field}` must be a regular expression"),
+            );
+            return None;
+        };
+        match regex::Regex::new(&text) {
+            Ok(re) => Some(re),
+            Err(e) => {
+                self.problem(
+                    v.span.clone(),
+                    format!("`{field}`: invalid regular expression: {e}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A mapping of names to regular expressions (`require_labels: {team: "^(a|b)$"}`).
+    fn regex_map(&mut self, v: &Node, field: &str) -> BTreeMap<String, regex::Regex> {
+        let mut out = BTreeMap::new();
+        let Value::Map(entries) = &v.value else {
+            self.problem(
+                v.head_span(self.src),
+                format!("`{field}` must be a mapping of names to regular expressions"),
+            );
+            return out;
+        };
+        for (k, val) in entries {
+            if let Some(re) = self.regex_of(val, &format!("{field}.{}", k.name)) {
+                out.insert(k.name.clone(), re);
+            }
+        }
+        out
+    }
+
+    /// A list of strings (a single string is a list of one).
+    fn strings(&mut self, v: &Node, field: &str) -> Vec<Node> {
+        match &v.value {
+            Value::Seq(items) => items.clone(),
+            Value::Str(_) => vec![v.clone()],
+            _ => {
+                self.problem(v.head_span(self.src), format!("`{field}` must be a list"));
+                Vec::new()
+            }
+        }
+    }
+
+    fn policies(&mut self, v: &Node, cfg: &mut Config) {
+        use crate::policy::{Policy, Selection, MATCH_KEYS, POLICY_KEYS};
+        let Value::Seq(items) = &v.value else {
+            self.problem(
+                v.head_span(self.src),
+                "`policies` must be a list of policies",
+            );
+            return;
+        };
+        for item in items {
+            let Value::Map(entries) = &item.value else {
+                self.problem(item.head_span(self.src), "a policy must be a mapping");
+                continue;
+            };
+            let mut name = None;
+            let mut p = Policy {
+                name: String::new(),
+                id: "",
+                description: None,
+                severity: Severity::Warning,
+                paths: Vec::new(),
+                select: Selection::default(),
+                require_labels: BTreeMap::new(),
+                require_annotations: BTreeMap::new(),
+                for_min: None,
+                for_max: None,
+                forbid_labels: Vec::new(),
+                forbid_expr: Vec::new(),
+            };
+            let mut requirements = 0;
+            for (k, val) in entries {
+                let text = val.go_string(self.src).filter(|_| val.is_scalar());
+                match k.name.as_str() {
+                    "name" => name = Some((text.unwrap_or_default(), val.span.clone())),
+                    "description" => p.description = text,
+                    "severity" => match text.as_deref().and_then(Severity::parse) {
+                        Some(s) => p.severity = s,
+                        None => self.problem(
+                            val.span.clone(),
+                            "`severity` must be info, warning or error",
+                        ),
+                    },
+                    "paths" => p.paths = self.globs(val, "paths"),
+                    "match" => {
+                        for (mk, mv) in val.entries() {
+                            match mk.name.as_str() {
+                                "kind" => {
+                                    p.select.kind = match mv.as_str() {
+                                        Some("alert") => {
+                                            Some(crate::parse::prom_rules::RuleKind::Alert)
+                                        }
+                                        Some("record") => {
+                                            Some(crate::parse::prom_rules::RuleKind::Record)
+                                        }
+                                        _ => {
+                                            self.problem(
+                                                mv.span.clone(),
+                                                "`match.kind` must be `alert` or `record`",
+                                            );
+                                            None
+                                        }
+                                    }
+                                }
+                                "name" => p.select.name = self.regex_of(mv, "match.name"),
+                                "labels" => p.select.labels = self.regex_map(mv, "match.labels"),
+                                _ => self.unknown(mk, "a policy's `match`", MATCH_KEYS),
+                            }
+                        }
+                        if !matches!(val.value, Value::Map(_)) {
+                            self.problem(val.head_span(self.src), "`match` must be a mapping");
+                        }
+                    }
+                    "require_labels" => {
+                        requirements += 1;
+                        p.require_labels = self.regex_map(val, "require_labels");
+                    }
+                    "require_annotations" => {
+                        requirements += 1;
+                        p.require_annotations = self.regex_map(val, "require_annotations");
+                    }
+                    "for" => {
+                        requirements += 1;
+                        for (fk, fv) in val.entries() {
+                            let d = self
+                                .duration_of(fv, &format!("for.{}", fk.name))
+                                .map(|d| crate::parse::scalar::PromDuration(d.as_millis() as u64));
+                            match fk.name.as_str() {
+                                "min" => p.for_min = d,
+                                "max" => p.for_max = d,
+                                _ => self.unknown(fk, "a policy's `for`", &["min", "max"]),
+                            }
+                        }
+                        if !matches!(val.value, Value::Map(_)) {
+                            self.problem(
+                                val.head_span(self.src),
+                                "`for` must be a mapping: `{min: 1m, max: 1h}`",
+                            );
+                        }
+                    }
+                    "forbid_labels" => {
+                        requirements += 1;
+                        p.forbid_labels = self
+                            .strings(val, "forbid_labels")
+                            .iter()
+                            .filter_map(|n| n.go_string(self.src))
+                            .collect();
+                    }
+                    "forbid_expr" => {
+                        requirements += 1;
+                        for n in self.strings(val, "forbid_expr") {
+                            if let Some(re) = self.regex_of(&n, "forbid_expr") {
+                                p.forbid_expr.push(re);
+                            }
+                        }
+                    }
+                    _ => self.unknown(k, "a policy", POLICY_KEYS),
+                }
+            }
+            let Some((n, span)) = name else {
+                self.problem(item.head_span(self.src), "a policy needs a `name`");
+                continue;
+            };
+            let valid = !n.is_empty()
+                && n.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+                });
+            if !valid {
+                self.problem(
+                    span,
+                    format!("policy name `{n}` must be lower-case letters, digits, `-` and `_` (it becomes the finding id `policy/{n}`)"),
+                );
+                continue;
+            }
+            if cfg.policies.iter().any(|q| q.name == n) {
+                self.problem(span, format!("policy `{n}` is declared twice"));
+                continue;
+            }
+            if requirements == 0 {
+                self.problem(
+                    item.head_span(self.src),
+                    format!("policy `{n}` requires nothing: give one of require_labels, require_annotations, for, forbid_labels, forbid_expr"),
+                );
+                continue;
+            }
+            p.id = Box::leak(format!("policy/{n}").into_boxed_str());
+            p.name = n;
+            cfg.policies.push(p);
+        }
+    }
+
     fn duration_of(&mut self, v: &Node, field: &str) -> Option<std::time::Duration> {
         let text = v.go_string(self.src).unwrap_or_default();
         match crate::parse::scalar::parse_duration(&text) {
