@@ -25,6 +25,9 @@ pub enum Color {
 pub enum Command {
     /// Discover and audit every supported file under the paths (default `.`)
     Check(CheckArgs),
+    /// Apply the mechanical fixes of the findings (deprecated matchers, useless `continue`),
+    /// editing only the bytes they change
+    Fix(FixArgs),
     /// List all checks
     Checks,
     /// Print the documentation of one check
@@ -185,4 +188,19 @@ pub struct CheckArgs {
     /// it, checking makes no network request
     #[arg(long)]
     pub online: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FixArgs {
+    /// Files or directories (default: .)
+    pub paths: Vec<PathBuf>,
+    /// Config file (default: .obsgate.yml found upward from the first path)
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Print the changes as a unified diff and write nothing (exit 1 when there are some)
+    #[arg(long)]
+    pub diff: bool,
+    /// Also apply fixes whose result is not certain to mean the same
+    #[arg(long = "unsafe")]
+    pub unsafe_fixes: bool,
 }

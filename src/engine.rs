@@ -56,6 +56,9 @@ pub struct Resolved {
     /// Secondary locations, resolved to their outer files.
     pub labels: Box<[crate::checks::Label]>,
     pub context: crate::checks::Context,
+    /// The finding's mechanical fix, with its edits as the check gave them (in the files they
+    /// name, embedded ones included: [`crate::fix`] maps them).
+    pub fix: Option<Box<crate::checks::Fix>>,
 }
 
 /// A finding's stable identity (check, path, the text of its span, occurrence), written as 16
@@ -851,6 +854,7 @@ fn resolve_one(
         label: f.label,
         labels: labels.into_boxed_slice(),
         context: f.context,
+        fix: f.fix,
     }
 }
 
@@ -1024,6 +1028,7 @@ mod tests {
             label: None,
             labels: Box::default(),
             context: crate::checks::Context::default(),
+            fix: None,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod fix;
 pub mod model;
 pub mod online;
 pub mod parse;
@@ -223,6 +224,7 @@ pub fn run(
             }
         }
         Command::Routes { command } => run_routes(command, out, err),
+        Command::Fix(args) => run_fix(args, out, err),
     }
 }
 
@@ -435,6 +437,78 @@ fn run_probe(args: cli::ProbeArgs, env: Env, out: &mut dyn Write, err: &mut dyn 
         record: args.record.clone(),
     };
     run_check(check, Some(plan), env, out, err)
+}
+
+fn run_fix(args: cli::FixArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let config_path = args.config.clone().or_else(|| Config::find(&paths[0]));
+    let config = match config_path.map(|p| Config::load(&p)) {
+        Some(Ok(c)) => c,
+        Some(Err(e)) => {
+            let _ = emit(err, &render_config_error(&e));
+            return EXIT_ERROR;
+        }
+        None => Config::default(),
+    };
+    let opts = engine::CheckOptions {
+        paths,
+        base: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        config,
+        only: None,
+    };
+    let outcome = match engine::check(&opts) {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = emit(err, &format!("error: {e}\n"));
+            return EXIT_ERROR;
+        }
+    };
+    let plan = fix::plan(&outcome, args.unsafe_fixes);
+    // what is printed shows no secret of the run (a diff's context lines may hold one)
+    let red = outcome.project.redactor();
+    let mut notes = String::new();
+    for n in &plan.notes {
+        notes.push_str(&format!("note: {}\n", report::escape(&red.redact_in(n))));
+    }
+    let fixes: usize = plan.files.iter().map(|f| f.fixes).sum();
+    if args.diff {
+        let _ = emit(out, &red.redact_in(&fix::diff(&plan)));
+        let _ = emit(
+            err,
+            &format!(
+                "{notes}obsgate fix: {fixes} fixes in {} files (not written: --diff)\n",
+                plan.files.len()
+            ),
+        );
+        return if plan.files.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_FINDINGS
+        };
+    }
+    let mut failed = 0;
+    for f in &plan.files {
+        if let Err(e) = atomic::write(&f.fs_path, f.new.clone()) {
+            notes.push_str(&format!("error: cannot write {}: {e}\n", f.shown));
+            failed += 1;
+        }
+    }
+    let _ = emit(
+        err,
+        &format!(
+            "{notes}obsgate fix: {fixes} fixes in {} files\n",
+            plan.files.len() - failed
+        ),
+    );
+    if failed > 0 {
+        EXIT_ERROR
+    } else {
+        EXIT_OK
+    }
 }
 
 fn run_check(

@@ -203,6 +203,28 @@ pub struct Finding {
     /// Reported this many levels below the check's default (error -> warning -> info) unless the
     /// user configured the check's severity.
     pub downgrade: u8,
+    /// A mechanical fix (`obsgate fix`), boxed: few findings carry one.
+    pub fix: Option<Box<Fix>>,
+}
+
+/// A mechanical fix of a finding: edits of the sources (of the file the finding is in, or of an
+/// embedded file: `obsgate fix` maps them into the outer file when the mapping is exact).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fix {
+    /// What it does, e.g. "replace `match:` with `matchers:`".
+    pub title: String,
+    pub edits: Vec<Edit>,
+    /// Applied by `obsgate fix` without `--unsafe`: the result is certain to mean the same to
+    /// the tool that loads the file.
+    pub safe: bool,
+}
+
+/// Replace the bytes at `span` of `file` with `text`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edit {
+    pub file: FileId,
+    pub span: Span,
+    pub text: String,
 }
 
 impl Finding {
@@ -218,7 +240,14 @@ impl Finding {
             labels: Vec::new(),
             context: Context::default(),
             downgrade: 0,
+            fix: None,
         }
+    }
+
+    /// Attach a mechanical fix.
+    pub fn fix(mut self, fix: Fix) -> Finding {
+        self.fix = Some(Box::new(fix));
+        self
     }
 
     /// A fixed help text is not copied.

@@ -83,6 +83,8 @@ pub struct LegacyMatch {
     /// `match`, `match_re`, `source_match`, ...
     pub field: &'static str,
     pub key: Span,
+    /// The whole field, from the key to the end of its value.
+    pub field_span: Span,
     pub regex: bool,
     /// label name, value
     pub entries: Vec<(SStr, SStr)>,
@@ -100,6 +102,8 @@ pub struct Route {
     /// `matchers:` (new syntax), flattened.
     pub matchers: Vec<SMatcher>,
     pub matchers_key: Option<Span>,
+    /// The whole `matchers:` field, from the key to the end of its value.
+    pub matchers_field: Option<Span>,
     /// `match:` and `match_re:`.
     pub legacy: Vec<LegacyMatch>,
     pub group_wait: Option<Duration>,
@@ -143,6 +147,9 @@ pub struct InhibitRule {
     pub head: Span,
     pub source_matchers: Vec<SMatcher>,
     pub target_matchers: Vec<SMatcher>,
+    /// The whole `source_matchers:` / `target_matchers:` fields, key to end of value.
+    pub source_matchers_field: Option<Span>,
+    pub target_matchers_field: Option<Span>,
     pub legacy: Vec<LegacyMatch>,
     pub equal: Vec<SStr>,
 }
@@ -964,6 +971,7 @@ impl Cx<'_> {
         LegacyMatch {
             field,
             key: key.span.clone(),
+            field_span: key.span.start..node.span.end.max(key.span.end),
             regex,
             entries,
         }
@@ -1361,6 +1369,7 @@ fn route(cx: &mut Cx, node: &Node) -> Route {
         continue_: None,
         matchers: Vec::new(),
         matchers_key: None,
+        matchers_field: None,
         legacy: Vec::new(),
         group_wait: None,
         group_interval: None,
@@ -1381,6 +1390,7 @@ fn route(cx: &mut Cx, node: &Node) -> Route {
             }
             "matchers" => {
                 r.matchers_key = Some(k.span.clone());
+                r.matchers_field = Some(k.span.start..v.span.end.max(k.span.end));
                 r.matchers = cx.matchers(v, "matchers");
             }
             "match" => r.legacy.push(cx.legacy(k, v, "match", false)),
@@ -1468,13 +1478,21 @@ fn inhibit_rule(cx: &mut Cx, node: &Node) -> Option<InhibitRule> {
         head: node.head_span(cx.src),
         source_matchers: Vec::new(),
         target_matchers: Vec::new(),
+        source_matchers_field: None,
+        target_matchers_field: None,
         legacy: Vec::new(),
         equal: Vec::new(),
     };
     for (k, v) in node.entries() {
         match k.name.as_str() {
-            "source_matchers" => r.source_matchers = cx.matchers(v, "source_matchers"),
-            "target_matchers" => r.target_matchers = cx.matchers(v, "target_matchers"),
+            "source_matchers" => {
+                r.source_matchers_field = Some(k.span.start..v.span.end.max(k.span.end));
+                r.source_matchers = cx.matchers(v, "source_matchers")
+            }
+            "target_matchers" => {
+                r.target_matchers_field = Some(k.span.start..v.span.end.max(k.span.end));
+                r.target_matchers = cx.matchers(v, "target_matchers")
+            }
             "source_match" => r.legacy.push(cx.legacy(k, v, "source_match", false)),
             "source_match_re" => r.legacy.push(cx.legacy(k, v, "source_match_re", true)),
             "target_match" => r.legacy.push(cx.legacy(k, v, "target_match", false)),

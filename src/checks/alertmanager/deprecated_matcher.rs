@@ -3,9 +3,10 @@
 //! `source_matchers:` and `target_matchers:`, which also support `!=`, `!~` and UTF-8 label
 //! names. The help gives the exact replacement line, merging any matchers already present.
 
-use crate::checks::{Check, Ctx, Finding};
+use crate::checks::{Check, Ctx, Finding, Fix};
 use crate::parse::alertmanager::{LegacyMatch, SMatcher};
 use crate::parse::am_matcher::{self, MatchOp};
+use crate::source::Span;
 
 pub struct DeprecatedMatcher;
 
@@ -52,14 +53,16 @@ impl Check for DeprecatedMatcher {
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out = Vec::new();
+        // the fix of a route or inhibit rule side (all its fields at once) rides on the finding
+        // of its first legacy field
         let mut report = |file,
                           l: &LegacyMatch,
                           new_key: &str,
                           repl: &str,
                           what: &str,
-                          replaced: &str| {
-            out.push(
-                Finding::new(
+                          replaced: &str,
+                          fix: Option<Fix>| {
+            let finding = Finding::new(
                     self.id(),
                     file,
                     l.key.clone(),
@@ -70,9 +73,22 @@ impl Check for DeprecatedMatcher {
                 )
                 .label("deprecated matcher syntax")
                 .help(format!(
-                    "replace {replaced} with `{repl}` (same semantics: values are exact, regexes anchored; `{new_key}` also supports `!=`, `!~` and UTF-8 label names)"
-                )),
-            );
+                    "replace {replaced} with `{repl}` (same semantics: values are exact, regexes anchored; `{new_key}` also supports `!=`, `!~` and UTF-8 label names); `obsgate fix` does it"
+                ));
+            out.push(match fix {
+                Some(f) => finding.fix(f),
+                None => finding,
+            });
+        };
+        // the edits: the first field replaced by the one-line replacement, the others removed
+        // (no edits when the fields are not written one per line: `obsgate fix` says so)
+        let fix = |file, fields: Vec<Span>, repl: &str, replaced: &str| {
+            let edits = crate::fix::replace_fields(file, cx.src(file), &fields, repl.to_string());
+            Some(Fix {
+                title: format!("replace {replaced} with `{repl}`"),
+                edits: edits.unwrap_or_default(),
+                safe: true,
+            })
         };
         for am in cx.project.alertmanager_configs() {
             for (r, _) in am.config.routes() {
@@ -82,14 +98,25 @@ impl Check for DeprecatedMatcher {
                 }
                 let repl = replacement("matchers", &r.matchers, &legacy);
                 let replaced = replaced_fields("matchers", !r.matchers.is_empty(), &legacy);
+                let fields = legacy.iter().map(|l| l.field_span.clone());
+                let fields = fields.chain(r.matchers_field.clone()).collect();
+                let mut f = fix(am.file, fields, &repl, &replaced);
                 for l in &legacy {
-                    report(am.file, l, "matchers", &repl, "a route", &replaced);
+                    report(
+                        am.file,
+                        l,
+                        "matchers",
+                        &repl,
+                        "a route",
+                        &replaced,
+                        f.take(),
+                    );
                 }
             }
             for ir in &am.config.inhibit_rules {
-                for (side, existing) in [
-                    ("source", &ir.source_matchers),
-                    ("target", &ir.target_matchers),
+                for (side, existing, existing_field) in [
+                    ("source", &ir.source_matchers, &ir.source_matchers_field),
+                    ("target", &ir.target_matchers, &ir.target_matchers_field),
                 ] {
                     let legacy: Vec<&LegacyMatch> = ir
                         .legacy
@@ -102,8 +129,19 @@ impl Check for DeprecatedMatcher {
                     let key = format!("{side}_matchers");
                     let repl = replacement(&key, existing, &legacy);
                     let replaced = replaced_fields(&key, !existing.is_empty(), &legacy);
+                    let fields = legacy.iter().map(|l| l.field_span.clone());
+                    let fields = fields.chain(existing_field.clone()).collect();
+                    let mut f = fix(am.file, fields, &repl, &replaced);
                     for l in &legacy {
-                        report(am.file, l, &key, &repl, "an inhibit rule", &replaced);
+                        report(
+                            am.file,
+                            l,
+                            &key,
+                            &repl,
+                            "an inhibit rule",
+                            &replaced,
+                            f.take(),
+                        );
                     }
                 }
             }

@@ -2,7 +2,7 @@
 //! only lets the later siblings also match; with none after it, it does nothing, and usually
 //! means the route order is not what the author thinks.
 
-use crate::checks::{Check, Ctx, Finding};
+use crate::checks::{Check, Ctx, Finding, Fix};
 
 pub struct UselessContinue;
 
@@ -21,17 +21,23 @@ impl Check for UselessContinue {
                 let Some((true, span)) = &last.continue_ else {
                     continue;
                 };
-                out.push(
-                    Finding::new(
-                        self.id(),
-                        am.file,
-                        span.clone(),
-                        "`continue: true` on the last route of its level has no effect: there is no later sibling route to continue to",
-                    )
-                    .label("nothing follows")
-                    .help("remove it, or move the routes that should also see these alerts after this one")
-                    .also(am.file, last.head.clone(), "last route of its level"),
-                );
+                let finding = Finding::new(
+                    self.id(),
+                    am.file,
+                    span.clone(),
+                    "`continue: true` on the last route of its level has no effect: there is no later sibling route to continue to",
+                )
+                .label("nothing follows")
+                .help("remove it (`obsgate fix` does), or move the routes that should also see these alerts after this one")
+                .also(am.file, last.head.clone(), "last route of its level");
+                // removing it changes no routing: Alertmanager stops at the last child either way
+                // (no edits when it is not on a line of its own: `obsgate fix` says so)
+                let edit = crate::fix::remove_field(am.file, cx.src(am.file), span);
+                out.push(finding.fix(Fix {
+                    title: "remove `continue: true`".into(),
+                    edits: edit.into_iter().collect(),
+                    safe: true,
+                }));
             }
         }
         out
