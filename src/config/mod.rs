@@ -108,7 +108,7 @@ pub struct ConfigError {
     pub problems: Vec<ConfigProblem>,
 }
 
-const TOP_KEYS: &[&str] = &[
+pub const TOP_KEYS: &[&str] = &[
     "include",
     "exclude",
     "checks",
@@ -121,6 +121,54 @@ const TOP_KEYS: &[&str] = &[
     "probe",
     "policies",
 ];
+
+// The keys of each part of the file: the parser refuses others (naming these), and the JSON
+// Schema ([`schema`]) is generated from the same lists.
+pub const PROBE_KEYS: &[&str] = &["targets", "load"];
+pub const TARGET_KEYS: &[&str] = &[
+    "name",
+    "url",
+    "metrics_path",
+    "health_path",
+    "boot",
+    "ready_timeout",
+    "health_required",
+    "health_budget",
+];
+pub const LOAD_KEYS: &[&str] = &["requests", "duration", "concurrency", "path"];
+pub const THRESHOLD_KEYS: &[&str] = &["name", "value", "unit", "kind", "quantile", "alert"];
+pub const ALERTMANAGER_KEYS: &[&str] = &["paging_integrations", "extra_alerts", "stacks"];
+pub const EXTRA_ALERT_KEYS: &[&str] = &["alertname", "labels"];
+pub const STACK_KEYS: &[&str] = &["alertmanager", "rules"];
+/// The shorthand sections: each key sets an option of a check (its type is the option's).
+pub const SECTIONS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "runbooks",
+        &[
+            ("required_from", "alerts/missing-runbook"),
+            ("paging_severities", "alerts/missing-runbook"),
+            ("url_pattern", "alerts/invalid-runbook"),
+            ("online_allow", "alerts/invalid-runbook"),
+            ("online_deny", "alerts/invalid-runbook"),
+            ("online_timeout", "alerts/invalid-runbook"),
+            ("online_concurrency", "alerts/invalid-runbook"),
+        ],
+    ),
+    ("annotations", &[("required", "alerts/missing-annotation")]),
+    (
+        "prometheus",
+        &[("scrape_interval", "promql/range-too-short")],
+    ),
+    (
+        "labels",
+        &[
+            ("unbounded", "labels/unbounded"),
+            ("max_values", "labels/unbounded"),
+        ],
+    ),
+];
+/// `alertmanager.paging_integrations` sets this check's option.
+pub const PAGING_INTEGRATIONS_CHECK: &str = "alertmanager/unrouted-alert";
 
 impl Config {
     /// The configured level of a check, or its default severity.
@@ -204,45 +252,13 @@ impl Config {
                             "include" => cfg.include = p.globs(v, "include"),
                             "exclude" => cfg.exclude = p.globs(v, "exclude"),
                             "checks" => p.checks(v, &mut cfg),
-                            "runbooks" => p.section(
-                                v,
-                                "runbooks",
-                                &[
-                                    ("required_from", "alerts/missing-runbook"),
-                                    ("paging_severities", "alerts/missing-runbook"),
-                                    ("url_pattern", "alerts/invalid-runbook"),
-                                    ("online_allow", "alerts/invalid-runbook"),
-                                    ("online_deny", "alerts/invalid-runbook"),
-                                    ("online_timeout", "alerts/invalid-runbook"),
-                                    ("online_concurrency", "alerts/invalid-runbook"),
-                                ],
-                                &mut cfg,
-                            ),
-                            "annotations" => p.section(
-                                v,
-                                "annotations",
-                                &[("required", "alerts/missing-annotation")],
-                                &mut cfg,
-                            ),
-                            "prometheus" => p.section(
-                                v,
-                                "prometheus",
-                                &[("scrape_interval", "promql/range-too-short")],
-                                &mut cfg,
-                            ),
+                            name @ ("runbooks" | "annotations" | "prometheus" | "labels") => {
+                                p.section(v, name, &mut cfg)
+                            }
                             "alertmanager" => p.alertmanager(v, &mut cfg),
                             "thresholds" => p.thresholds(v, &mut cfg),
                             "probe" => p.probe(v, &mut cfg),
                             "policies" => p.policies(v, &mut cfg),
-                            "labels" => p.section(
-                                v,
-                                "labels",
-                                &[
-                                    ("unbounded", "labels/unbounded"),
-                                    ("max_values", "labels/unbounded"),
-                                ],
-                                &mut cfg,
-                            ),
                             _ => p.unknown(k, "the config", TOP_KEYS),
                         }
                     }
@@ -631,17 +647,6 @@ impl Parser<'_> {
     }
 
     fn probe(&mut self, v: &Node, cfg: &mut Config) {
-        const TARGET_KEYS: &[&str] = &[
-            "name",
-            "url",
-            "metrics_path",
-            "health_path",
-            "boot",
-            "ready_timeout",
-            "health_required",
-            "health_budget",
-        ];
-        const LOAD_KEYS: &[&str] = &["requests", "duration", "concurrency", "path"];
         let Value::Map(entries) = &v.value else {
             self.problem(v.head_span(self.src), "`probe` must be a mapping");
             return;
@@ -743,14 +748,13 @@ impl Parser<'_> {
                     }
                     cfg.probe_load = Some(l);
                 }
-                _ => self.unknown(k, "`probe`", &["targets", "load"]),
+                _ => self.unknown(k, "`probe`", PROBE_KEYS),
             }
         }
     }
 
     fn thresholds(&mut self, v: &Node, cfg: &mut Config) {
         use crate::model::thresholds::{Kind, Unit};
-        const KEYS: &[&str] = &["name", "value", "unit", "kind", "quantile", "alert"];
         let Value::Seq(items) = &v.value else {
             self.problem(
                 v.head_span(self.src),
@@ -824,7 +828,7 @@ impl Parser<'_> {
                         ),
                     },
                     "alert" => t.alert = Some(text),
-                    _ => self.unknown(k, "a threshold", KEYS),
+                    _ => self.unknown(k, "a threshold", THRESHOLD_KEYS),
                 }
             }
             t.kind = match kind_word.as_deref() {
@@ -864,14 +868,14 @@ impl Parser<'_> {
         for (k, val) in entries {
             match k.name.as_str() {
                 "paging_integrations" => {
-                    let Some(om) = registry::meta("alertmanager/unrouted-alert")
+                    let Some(om) = registry::meta(PAGING_INTEGRATIONS_CHECK)
                         .and_then(|m| m.options.iter().find(|o| o.name == "paging_integrations"))
                     else {
                         continue;
                     };
                     if let Some(value) = self.opt_value(om, val, "paging_integrations") {
                         cfg.checks
-                            .entry("alertmanager/unrouted-alert".to_string())
+                            .entry(PAGING_INTEGRATIONS_CHECK.to_string())
                             .or_default()
                             .options
                             .insert("paging_integrations".to_string(), value);
@@ -908,7 +912,7 @@ impl Parser<'_> {
                                         }
                                     }
                                 }
-                                _ => self.unknown(ik, "an extra alert", &["alertname", "labels"]),
+                                _ => self.unknown(ik, "an extra alert", EXTRA_ALERT_KEYS),
                             }
                         }
                         if alert.alertname.is_empty() {
@@ -970,7 +974,7 @@ impl Parser<'_> {
                                         }
                                     }
                                 }
-                                _ => self.unknown(ik, "a stack", &["alertmanager", "rules"]),
+                                _ => self.unknown(ik, "a stack", STACK_KEYS),
                             }
                         }
                         if stack.alertmanager.is_empty() {
@@ -983,17 +987,17 @@ impl Parser<'_> {
                         }
                     }
                 }
-                _ => self.unknown(
-                    k,
-                    "`alertmanager`",
-                    &["paging_integrations", "extra_alerts", "stacks"],
-                ),
+                _ => self.unknown(k, "`alertmanager`", ALERTMANAGER_KEYS),
             }
         }
     }
 
     /// A shorthand section such as `runbooks: {required_from: warning}` that sets check options.
-    fn section(&mut self, v: &Node, name: &str, keys: &[(&str, &'static str)], cfg: &mut Config) {
+    fn section(&mut self, v: &Node, name: &str, cfg: &mut Config) {
+        let keys = SECTIONS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(&[][..], |(_, k)| *k);
         let Value::Map(entries) = &v.value else {
             self.problem(v.head_span(self.src), format!("`{name}` must be a mapping"));
             return;
