@@ -267,9 +267,11 @@ pub fn inventory(project: &crate::model::Project) -> Vec<Entry> {
                     classic: bucketed,
                     native: !bucketed && !fam.samples.is_empty(),
                 });
+                // where the type is said (the `# TYPE` line), else where the name first is
                 let span = fam
-                    .name_span
+                    .type_span
                     .clone()
+                    .or_else(|| fam.name_span.clone())
                     .or_else(|| fam.samples.first().map(|s| s.name_span.clone()))
                     .unwrap_or(0..0);
                 out.push(Entry {

@@ -137,7 +137,7 @@ impl Check for HistogramQuantile {
                             Source::Definition => {
                                 format!("defined at `{at}` with classic buckets and no native ones")
                             }
-                            _ => format!("scraped with `{name}_bucket` series at `{at}`"),
+                            _ => format!("with `{name}_bucket` series in the scrape at `{at}`"),
                         };
                         let span = source_span(src, expr, parsed.span_of(sel));
                         out.push(
@@ -153,7 +153,10 @@ impl Check for HistogramQuantile {
                             .label("no such series")
                             .help(format!("select the buckets and keep `le`: `histogram_quantile(0.95, sum by (le) (rate({name}_bucket[5m])))`, or give the histogram native buckets (client_golang `NativeHistogramBucketFactor`) and scrape them"))
                             .ctx("rule", r.name.to_string())
-                            .ctx("metric", name.to_string()),
+                            .ctx("metric", name.to_string())
+                            // a text scrape shows only the classic buckets: the target may
+                            // also have native ones, which Prometheus gets over protobuf
+                            .downgraded(*source == Source::Scrape),
                         );
                     });
                     return;

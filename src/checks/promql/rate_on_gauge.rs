@@ -104,7 +104,7 @@ impl Check for RateOnGauge {
                         let at = inventory::place(cx.sources, *file, span);
                         match source {
                             Source::Definition => format!("which is defined as a gauge at `{at}`"),
-                            _ => format!("which is a gauge in the scrape at `{at}`"),
+                            _ => format!("which is typed as a gauge at `{at}`"),
                         }
                     }
                     None => match gauge_by_name(name) {
