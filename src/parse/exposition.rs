@@ -1621,6 +1621,38 @@ pub fn lint(expo: &Exposition) -> Vec<Problem> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sniffing_committed_scrapes() {
+        use super::{format_for_file, sniff, Format};
+        for yes in [
+            "# HELP a_total A.\n# TYPE a_total counter\na_total{x=\"1\"} 3\n",
+            "# TYPE job_seconds histogram\njob_seconds_bucket{le=\"+Inf\"} 1\njob_seconds_count 1\n",
+            "# TYPE q gauge\n\nq 1\n# EOF\n",
+        ] {
+            assert!(sniff(yes), "{yes}");
+        }
+        for no in [
+            // prose that mentions the format
+            "Write the file:\n# TYPE lines first\nthen samples\n",
+            // a TYPE line but no sample of that metric
+            "# TYPE a counter\nb 1\n",
+            // samples without any TYPE line
+            "a 1\nb 2\n",
+            // YAML, a shell script
+            "groups:\n  - name: x\n",
+            "# TYPE a gauge\necho a 1 > /tmp/x\nexit 0\n",
+            "",
+        ] {
+            assert!(!sniff(no), "{no}");
+        }
+        assert_eq!(
+            format_for_file("# TYPE q gauge\nq 1\n# EOF\n\n"),
+            Format::OpenMetrics1
+        );
+        assert_eq!(format_for_file("# TYPE q gauge\nq 1\n"), Format::Text004);
+        assert_eq!(format_for_file("# EOF\nq 1\n"), Format::Text004);
+    }
+
     use super::*;
 
     fn text(s: &str) -> Exposition {
