@@ -61,6 +61,20 @@ pub enum Command {
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff)
     Man,
+    /// List the metric inventory obsgate reads: metric definitions in application source,
+    /// committed scrapes (`.prom`, probe records) and recording rules, with types, labels and
+    /// buckets
+    Inventory {
+        /// Files or directories (default `.`)
+        paths: Vec<PathBuf>,
+        /// Config file (default: .obsgate.yml found upward from the first path): its
+        /// `include`/`exclude`
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// text (one line per metric) or json
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+    },
     /// Alertmanager routing simulation (like `amtool config routes`)
     Routes {
         #[command(subcommand)]

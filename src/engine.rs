@@ -401,6 +401,14 @@ pub fn load_checking(
                     return None;
                 }
             }
+            // `metrics.txt` and the like: kept when they hold a scrape
+            if c.if_exposition
+                && !text
+                    .as_ref()
+                    .is_ok_and(|t| crate::parse::exposition::sniff(t))
+            {
+                return None;
+            }
             Some((c.path.clone(), c.explicit, text))
         })
         .collect();
@@ -509,6 +517,9 @@ pub fn load_checking(
             let s = sources.get(id);
             let m = match crate::parse::metric_defs::lang_for_path(&s.path) {
                 Some(lang) => model::metric_definitions(id, lang, &s.text),
+                None if model::is_exposition(&s.path, &s.text) => {
+                    model::exposition_file(id, &s.text)
+                }
                 None => model::parse_file(id, &s.text, &s.lines, &s.path),
             };
             settle(m, sources, at_load, routes)

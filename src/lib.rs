@@ -225,7 +225,60 @@ pub fn run(
         }
         Command::Routes { command } => run_routes(command, out, err),
         Command::Fix(args) => run_fix(args, out, err),
+        Command::Inventory {
+            paths,
+            config,
+            format,
+        } => run_inventory(paths, config, &format, out, err),
     }
+}
+
+/// `obsgate inventory`: the metric inventory of the paths, as text or JSON.
+fn run_inventory(
+    paths: Vec<PathBuf>,
+    config: Option<PathBuf>,
+    format: &str,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    };
+    let config = match config.or_else(|| Config::find(&paths[0])) {
+        Some(p) => match Config::load(&p) {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = emit(err, &render_config_error(&e));
+                return EXIT_ERROR;
+            }
+        },
+        None => Config::default(),
+    };
+    let filter = match source::discover::Filter::new(&config.include, &config.exclude) {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = emit(err, &format!("error: {e}\n"));
+            return EXIT_ERROR;
+        }
+    };
+    let base = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let project = match engine::load(&paths, &base, &filter) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = emit(err, &format!("error: {e}\n"));
+            return EXIT_ERROR;
+        }
+    };
+    let entries = model::inventory::inventory(&project);
+    let text = if format == "json" {
+        model::inventory::render_json(&project, &entries)
+    } else {
+        model::inventory::render_text(&project, &entries)
+    };
+    let _ = emit(out, &text);
+    EXIT_OK
 }
 
 fn run_routes(command: cli::RoutesCommand, out: &mut dyn Write, err: &mut dyn Write) -> i32 {

@@ -117,8 +117,9 @@ pub struct FileModel {
     pub extra_exprs: Vec<ExtraExpr>,
     /// Metric definitions of an application source file.
     pub metrics: Option<crate::parse::metric_defs::Extracted>,
-    /// A scrape: the parsed exposition, and the target it came from.
-    pub exposition: Option<(crate::parse::exposition::Exposition, String)>,
+    /// A scrape: the parsed exposition, and where it comes from (a probed target, or a
+    /// committed exposition file: this file).
+    pub exposition: Option<(crate::parse::exposition::Exposition, ScrapeOf)>,
     /// A probed target's results (the source text is empty: findings point at its URL).
     pub probe: Option<crate::probe::TargetResult>,
     /// The histograms whose `_bucket` series the rules select, noted before the syntax trees
@@ -130,6 +131,42 @@ pub struct FileModel {
     /// The alerts' labels ([`Project::rule_alerts`]), noted at load while the syntax trees
     /// exist ([`FileModel::note_alert_labels`]).
     pub alert_labels: Option<Vec<routing::AlertLabels>>,
+}
+
+/// Where a scrape comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScrapeOf {
+    /// The scrape of a probed target (`obsgate probe`, or a probe record), by its name.
+    Target(String),
+    /// A committed exposition file (`.prom`: node_exporter's textfile collector input, a scrape
+    /// kept as test data): the file itself.
+    File,
+}
+
+impl ScrapeOf {
+    /// The probed target's name.
+    pub fn target(&self) -> Option<&str> {
+        match self {
+            ScrapeOf::Target(t) => Some(t),
+            ScrapeOf::File => None,
+        }
+    }
+
+    /// How messages name the scrape: "the scrape of `api`", or "`metrics/jobs.prom`".
+    pub fn describe(&self, path: &str) -> String {
+        match self {
+            ScrapeOf::Target(t) => format!("the scrape of `{t}`"),
+            ScrapeOf::File => format!("`{path}`"),
+        }
+    }
+
+    /// "scraped from `api`", or "in `metrics/jobs.prom`".
+    pub fn from(&self, path: &str) -> String {
+        match self {
+            ScrapeOf::Target(t) => format!("scraped from `{t}`"),
+            ScrapeOf::File => format!("in `{path}`"),
+        }
+    }
 }
 
 /// A PromQL expression outside a rule file, with what names it (`alerting_rules.high_error_rate`).
@@ -304,7 +341,7 @@ impl Project {
                     let expo =
                         exposition::parse_with_limit(text, format, exposition::SCRAPE_SAMPLE_LIMIT);
                     let mut fm = FileModel::new(id, FileKind::Exposition);
-                    fm.exposition = Some((expo, r.name.clone()));
+                    fm.exposition = Some((expo, ScrapeOf::Target(r.name.clone())));
                     self.files.push(fm);
                 }
             }
@@ -333,9 +370,15 @@ impl Project {
             .get_or_init(|| crate::secrets::Redactor::for_project(self))
     }
 
-    /// Were any targets probed in this run (so "not exposed" can be judged)?
+    /// Were any targets probed in this run (so "not exposed" can be judged)? Committed
+    /// exposition files do not count: a textfile-collector file or a test scrape shows some
+    /// metrics, not everything Prometheus stores.
     pub fn probed(&self) -> bool {
-        self.files.iter().any(|f| f.exposition.is_some())
+        self.files.iter().any(|f| {
+            f.exposition
+                .as_ref()
+                .is_some_and(|(_, of)| of.target().is_some())
+        })
     }
 
     pub fn rules(&self) -> impl Iterator<Item = RuleRef<'_>> {
@@ -850,6 +893,11 @@ pub fn parse_embedded(
         });
         return model;
     }
+    // `cat > textfile/x.prom <<EOF`: audited as the exposition file it writes, when the shell
+    // left nothing unresolved in it
+    if !unresolved && is_exposition(&lower, text) {
+        return exposition_file(file, text);
+    }
     if !matches!(ext, "yml" | "yaml" | "json") {
         return FileModel::new(file, FileKind::Unknown);
     }
@@ -871,6 +919,34 @@ pub fn parse_embedded(
             .iter()
             .any(|s| s.start < t.value_span.end && t.value_span.start < s.end)
     });
+    model
+}
+
+/// Is a file an exposition (a scrape kept as a file)? `.prom` always (node_exporter's textfile
+/// collector reads only `*.prom`); `.txt`, `.metrics`, `.om`, `.openmetrics` when the content
+/// clearly is one ([`crate::parse::exposition::sniff`]).
+pub fn is_exposition(path: &str, text: &str) -> bool {
+    let file = path.rsplit(['/', '\\', '#']).next().unwrap_or(path);
+    let ext = file
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "prom" => true,
+        e if crate::source::discover::SNIFFED_EXPOSITION_EXTENSIONS.contains(&e) => {
+            crate::parse::exposition::sniff(text)
+        }
+        _ => false,
+    }
+}
+
+/// A committed exposition file, parsed as text 0.0.4 or, when it ends with `# EOF`, OpenMetrics.
+pub fn exposition_file(file: FileId, text: &str) -> FileModel {
+    use crate::parse::exposition;
+    let format = exposition::format_for_file(text);
+    let expo = exposition::parse_with_limit(text, format, exposition::SCRAPE_SAMPLE_LIMIT);
+    let mut model = FileModel::new(file, FileKind::Exposition);
+    model.exposition = Some((expo, ScrapeOf::File));
     model
 }
 

@@ -86,6 +86,93 @@ pub fn format_for_content_type(ct: &str) -> Format {
     }
 }
 
+/// The format of a committed exposition file: OpenMetrics when its last non-blank line is
+/// `# EOF` (OpenMetrics' mandatory end), text 0.0.4 otherwise.
+pub fn format_for_file(text: &str) -> Format {
+    let last = text.lines().rev().find(|l| !l.trim().is_empty());
+    if last.is_some_and(|l| l.trim_end() == "# EOF") {
+        Format::OpenMetrics1
+    } else {
+        Format::Text004
+    }
+}
+
+/// Is a text clearly an exposition (a scrape kept as a file)? At least one `# TYPE name kind`
+/// line (or `# HELP name ...`) and a sample line of that metric (its name, or its name plus a
+/// suffix, then `{`, a blank or the value), with every other non-blank line a comment or a
+/// sample-shaped line; an OpenMetrics `# EOF` counts when a `# TYPE` line is there. Used for
+/// files whose extension (`.txt`, `.metrics`, `.om`) says nothing: a text that merely mentions
+/// `# TYPE` is not a scrape.
+pub fn sniff(text: &str) -> bool {
+    let mut declared: Vec<&str> = Vec::new();
+    let mut typed = false;
+    let mut sampled = false;
+    let mut lines = 0usize;
+    for line in text.lines() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        lines += 1;
+        if let Some(rest) = line.strip_prefix("# ") {
+            let mut words = rest.split_ascii_whitespace();
+            match (words.next(), words.next(), words.next()) {
+                (Some("TYPE"), Some(name), Some(kind))
+                    if valid_name(name)
+                        && matches!(
+                            kind,
+                            "counter"
+                                | "gauge"
+                                | "histogram"
+                                | "summary"
+                                | "untyped"
+                                | "unknown"
+                                | "gaugehistogram"
+                                | "info"
+                                | "stateset"
+                        ) =>
+                {
+                    typed = true;
+                    declared.push(name);
+                }
+                (Some("HELP"), Some(name), _) if valid_name(name) => declared.push(name),
+                _ => {}
+            }
+            continue;
+        }
+        if line.starts_with('#') {
+            continue;
+        }
+        // a sample: a metric name, then labels or a blank, then a value
+        let end = line
+            .bytes()
+            .position(|c| !is_name_cont(c))
+            .unwrap_or(line.len());
+        let (name, rest) = line.split_at(end);
+        if name.is_empty()
+            || !is_name_start(name.as_bytes()[0])
+            || !(rest.starts_with('{') || rest.starts_with(' ') || rest.starts_with('\t'))
+        {
+            return false;
+        }
+        if declared.iter().any(|d| {
+            name.strip_prefix(d)
+                .is_some_and(|s| s.is_empty() || s.starts_with('_'))
+        }) {
+            sampled = true;
+        }
+        if lines > 10_000 && sampled {
+            break;
+        }
+    }
+    typed && sampled
+}
+
+fn valid_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty() && is_name_start(b[0]) && b.iter().all(|c| is_name_cont(*c))
+}
+
 /// The `Accept` header Prometheus 2.x sends when scraping.
 pub fn accept_header() -> &'static str {
     "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
@@ -1534,6 +1621,38 @@ pub fn lint(expo: &Exposition) -> Vec<Problem> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sniffing_committed_scrapes() {
+        use super::{format_for_file, sniff, Format};
+        for yes in [
+            "# HELP a_total A.\n# TYPE a_total counter\na_total{x=\"1\"} 3\n",
+            "# TYPE job_seconds histogram\njob_seconds_bucket{le=\"+Inf\"} 1\njob_seconds_count 1\n",
+            "# TYPE q gauge\n\nq 1\n# EOF\n",
+        ] {
+            assert!(sniff(yes), "{yes}");
+        }
+        for no in [
+            // prose that mentions the format
+            "Write the file:\n# TYPE lines first\nthen samples\n",
+            // a TYPE line but no sample of that metric
+            "# TYPE a counter\nb 1\n",
+            // samples without any TYPE line
+            "a 1\nb 2\n",
+            // YAML, a shell script
+            "groups:\n  - name: x\n",
+            "# TYPE a gauge\necho a 1 > /tmp/x\nexit 0\n",
+            "",
+        ] {
+            assert!(!sniff(no), "{no}");
+        }
+        assert_eq!(
+            format_for_file("# TYPE q gauge\nq 1\n# EOF\n\n"),
+            Format::OpenMetrics1
+        );
+        assert_eq!(format_for_file("# TYPE q gauge\nq 1\n"), Format::Text004);
+        assert_eq!(format_for_file("# EOF\nq 1\n"), Format::Text004);
+    }
+
     use super::*;
 
     fn text(s: &str) -> Exposition {

@@ -98,7 +98,7 @@ fn probe_section(project: &Project) -> Vec<Value> {
         let expo = project.files.iter().find_map(|x| {
             x.exposition
                 .as_ref()
-                .filter(|(_, name)| *name == r.name)
+                .filter(|(_, of)| of.target() == Some(r.name.as_str()))
                 .map(|(e, _)| e)
         });
         let mut metrics = r.metrics.as_ref().map(|m| {

@@ -19,6 +19,15 @@ pub const RULE_EXTENSIONS: &[&str] = &["rules", "rule", "alerts", "alert"];
 /// are kept.
 pub const SOURCE_EXTENSIONS: &[&str] = &["js", "mjs", "cjs", "ts", "mts", "cts", "go", "py"];
 
+/// Exposition files: node_exporter's textfile collector reads `*.prom` (always audited when
+/// found by walking).
+pub const EXPOSITION_EXTENSIONS: &[&str] = &["prom"];
+
+/// Extensions of scrapes kept as files that are kept, when found by walking, only when their
+/// content clearly is an exposition ([`crate::parse::exposition::sniff`]): a `.txt` file is
+/// never called a scrape for its name.
+pub const SNIFFED_EXPOSITION_EXTENSIONS: &[&str] = &["txt", "metrics", "om", "openmetrics"];
+
 /// Directories of dependencies and build output, never walked (name them on the command line
 /// to audit them anyway).
 pub const SKIPPED_DIRS: &[&str] = &[
@@ -41,6 +50,9 @@ pub struct Candidate {
     /// Kept only if its content is a rule file (a walked file with a [`RULE_EXTENSIONS`]
     /// extension).
     pub if_rules: bool,
+    /// Kept only if its content is an exposition (a walked file with a
+    /// [`SNIFFED_EXPOSITION_EXTENSIONS`] extension).
+    pub if_exposition: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -149,6 +161,7 @@ pub fn discover(
                 path: root.clone(),
                 explicit: true,
                 if_rules: false,
+                if_exposition: false,
             });
             continue;
         }
@@ -190,9 +203,12 @@ pub fn discover(
                         .map(str::to_ascii_lowercase)
                         .unwrap_or_default();
                     let if_rules = RULE_EXTENSIONS.contains(&ext.as_str());
+                    let if_exposition = SNIFFED_EXPOSITION_EXTENSIONS.contains(&ext.as_str());
                     let ext_ok = AUDITED_EXTENSIONS.contains(&ext.as_str())
                         || SOURCE_EXTENSIONS.contains(&ext.as_str())
-                        || if_rules;
+                        || EXPOSITION_EXTENSIONS.contains(&ext.as_str())
+                        || if_rules
+                        || if_exposition;
                     if !ext_ok {
                         continue;
                     }
@@ -202,6 +218,7 @@ pub fn discover(
                             path: p.to_path_buf(),
                             explicit: false,
                             if_rules,
+                            if_exposition,
                         });
                     }
                 }

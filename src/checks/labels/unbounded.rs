@@ -96,9 +96,10 @@ impl Unbounded {
             _ => 100,
         };
         for f in &cx.project.files {
-            let Some((expo, target)) = &f.exposition else {
+            let Some((expo, of)) = &f.exposition else {
                 continue;
             };
+            let from = of.from(&cx.sources.get(f.file).path);
             for fam in &expo.families {
                 let mut values: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
                     Default::default();
@@ -120,7 +121,7 @@ impl Unbounded {
                                     f.file,
                                     l.value_span.clone(),
                                     format!(
-                                        "label `{}` of `{}` (scraped from `{target}`) holds {what}: every new value is a new series, without bound",
+                                        "label `{}` of `{}` ({from}) holds {what}: every new value is a new series, without bound",
                                         l.name, fam.name
                                     ),
                                 )
@@ -147,7 +148,7 @@ impl Unbounded {
                                 f.file,
                                 at,
                                 format!(
-                                    "label `{label}` of `{}` (scraped from `{target}`) has {} distinct values in one scrape, over the limit of {max}: its series grow with what the label holds",
+                                    "label `{label}` of `{}` ({from}) has {} distinct values in one scrape, over the limit of {max}: its series grow with what the label holds",
                                     fam.name,
                                     vals.len()
                                 ),

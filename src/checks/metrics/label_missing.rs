@@ -56,8 +56,12 @@ impl Check for LabelMissing {
         let scraped: &BTreeMap<String, Known> = cx.once(|| {
             let mut scraped: BTreeMap<String, Known> = BTreeMap::new();
             for f in &cx.project.files {
-                let Some((expo, target)) = &f.exposition else {
+                let Some((expo, of)) = &f.exposition else {
                     continue;
+                };
+                let how = match of.target() {
+                    Some(target) => format!("exposed by `{target}`"),
+                    None => format!("shown in `{}`", cx.sources.get(f.file).path),
                 };
                 for fam in &expo.families {
                     let histogram = matches!(
@@ -71,7 +75,7 @@ impl Check for LabelMissing {
                                 s.name.clone(),
                                 Known {
                                     labels: BTreeSet::new(),
-                                    how: format!("exposed by `{target}`"),
+                                    how: how.clone(),
                                     at: (f.file, s.name_span.clone()),
                                     histogram,
                                 },

@@ -29,10 +29,13 @@ impl Check for Missing {
             let mut exposed: BTreeSet<String> = BTreeSet::new();
             let mut targets: BTreeSet<&str> = BTreeSet::new();
             for f in &cx.project.files {
-                let Some((expo, target)) = &f.exposition else {
+                let Some((expo, of)) = &f.exposition else {
                     continue;
                 };
-                targets.insert(target);
+                // committed scrapes count as exposed, but are not the probed targets
+                if let Some(target) = of.target() {
+                    targets.insert(target);
+                }
                 for fam in &expo.families {
                     for s in &fam.samples {
                         if !exposed.contains(&s.name) {

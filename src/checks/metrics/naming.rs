@@ -15,16 +15,17 @@ impl Check for Naming {
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
         let mut out = Vec::new();
         for f in &cx.project.files {
-            let Some((expo, target)) = &f.exposition else {
+            let Some((expo, of)) = &f.exposition else {
                 continue;
             };
+            let from = of.from(&cx.sources.get(f.file).path);
             for p in exposition::lint(expo) {
                 out.push(
                     Finding::new(
                         self.id(),
                         f.file,
                         p.span.clone(),
-                        format!("`{}` (scraped from `{target}`): {}", p.family, p.message),
+                        format!("`{}` ({from}): {}", p.family, p.message),
                     )
                     .label(p.message.clone())
                     .help("follow the Prometheus naming conventions (https://prometheus.io/docs/practices/naming/); `promtool check metrics` reports the same")

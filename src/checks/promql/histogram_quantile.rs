@@ -7,11 +7,19 @@
 //! error;
 //! so are native histograms (no `_bucket` series, nothing to keep) and aggregations that keep
 //! `le` (`by (le, ...)`, `without (...)` not naming it).
+//!
+//! A selector not named `*_bucket` is a native histogram (Prometheus 3: no `le`, nothing to keep)
+//! unless the metric inventory knows the metric as a histogram with classic buckets only (a
+//! definition with buckets, scraped `_bucket` series, no native buckets declared): then no series
+//! has that name (its buckets are `<name>_bucket`), and the quantile is reported.
 
 use promql_parser::parser::{Expr, LabelModifier};
 
-use crate::checks::promql_util::{metric_names, parsed_exprs, source_span, strip_parens, walk};
+use crate::checks::promql_util::{
+    metric_names, parsed_exprs_if, selector_name, source_span, strip_parens, walk,
+};
 use crate::checks::{Check, Ctx, Finding};
+use crate::model::inventory::{self, Source, Types};
 use crate::parse::promql::{output_labels, Presence};
 
 pub struct HistogramQuantile;
@@ -95,13 +103,16 @@ impl Check for HistogramQuantile {
         "promql/histogram-quantile"
     }
 
-    fn at_load(&self) -> bool {
+    fn per_file(&self) -> bool {
         true
     }
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
+        // what the run's inventory knows of histograms, once per run (this check runs file by file)
+        let types: &Types = cx.once(|| Types::of(&inventory::inventory(cx.project)));
         let mut out = Vec::new();
-        for (r, expr, parsed) in parsed_exprs(cx) {
+        let wanted = |text: &str| text.contains("histogram_quantile");
+        for (r, expr, parsed) in parsed_exprs_if(cx, wanted) {
             let src = cx.src(r.file);
             walk(parsed.expr(), &mut |node| {
                 let Expr::Call(c) = node else { return };
@@ -112,6 +123,42 @@ impl Check for HistogramQuantile {
                     return;
                 };
                 if !selects_buckets(arg) {
+                    // a histogram selected by its own name: native, unless the inventory knows
+                    // it has classic buckets only
+                    walk(arg, &mut |sel| {
+                        let Some(name) = selector_name(sel) else {
+                            return;
+                        };
+                        let Some((_, file, at, source)) = types.classic_only(name) else {
+                            return;
+                        };
+                        let at = inventory::place(cx.sources, *file, at);
+                        let known = match source {
+                            Source::Definition => {
+                                format!("defined at `{at}` with classic buckets and no native ones")
+                            }
+                            _ => format!("with `{name}_bucket` series in the scrape at `{at}`"),
+                        };
+                        let span = source_span(src, expr, parsed.span_of(sel));
+                        out.push(
+                            Finding::new(
+                                self.id(),
+                                r.file,
+                                span,
+                                format!(
+                                    "`{name}` is a classic histogram ({known}): no series is named `{name}`, its buckets are `{name}_bucket` with `le`, so `histogram_quantile` gets nothing and `{}` never has a value",
+                                    r.name
+                                ),
+                            )
+                            .label("no such series")
+                            .help(format!("select the buckets and keep `le`: `histogram_quantile(0.95, sum by (le) (rate({name}_bucket[5m])))`, or give the histogram native buckets (client_golang `NativeHistogramBucketFactor`) and scrape them"))
+                            .ctx("rule", r.name.to_string())
+                            .ctx("metric", name.to_string())
+                            // a text scrape shows only the classic buckets: the target may
+                            // also have native ones, which Prometheus gets over protobuf
+                            .downgraded(*source == Source::Scrape),
+                        );
+                    });
                     return;
                 }
                 if !drops_le(arg) {
