@@ -28,6 +28,17 @@ pub enum Command {
     /// Apply the mechanical fixes of the findings (deprecated matchers, useless `continue`),
     /// editing only the bytes they change
     Fix(FixArgs),
+    /// Write a commented .obsgate.yml from what the files show (thresholds, paging, probe targets)
+    Init {
+        /// Files or directories to read (default: .)
+        paths: Vec<PathBuf>,
+        /// Print the config instead of writing .obsgate.yml
+        #[arg(long)]
+        stdout: bool,
+        /// Replace an existing .obsgate.yml
+        #[arg(long)]
+        force: bool,
+    },
     /// List all checks
     Checks,
     /// Print the documentation of one check

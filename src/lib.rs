@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod fix;
+pub mod init;
 pub mod model;
 pub mod online;
 pub mod parse;
@@ -225,6 +226,11 @@ pub fn run(
         }
         Command::Routes { command } => run_routes(command, out, err),
         Command::Fix(args) => run_fix(args, out, err),
+        Command::Init {
+            paths,
+            stdout,
+            force,
+        } => run_init(paths, stdout, force, out, err),
         Command::Inventory {
             paths,
             config,
@@ -490,6 +496,67 @@ fn run_probe(args: cli::ProbeArgs, env: Env, out: &mut dyn Write, err: &mut dyn 
         record: args.record.clone(),
     };
     run_check(check, Some(plan), env, out, err)
+}
+
+fn run_init(
+    paths: Vec<PathBuf>,
+    stdout: bool,
+    force: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    };
+    let target = PathBuf::from(config::FILE_NAME);
+    if !stdout && !force && target.exists() {
+        let _ = emit(
+            err,
+            &format!(
+                "error: {} exists; --force replaces it, --stdout prints the new one\n",
+                config::FILE_NAME
+            ),
+        );
+        return EXIT_ERROR;
+    }
+    let base = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let project = match engine::load(&paths, &base, &source::discover::Filter::default()) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = emit(err, &format!("error: {e}\n"));
+            return EXIT_ERROR;
+        }
+    };
+    // no secret of the files in it (a boot command's token, say)
+    let text = project
+        .redactor()
+        .redact_in(&init::render(&project))
+        .into_owned();
+    if stdout {
+        let _ = emit(out, &text);
+        return EXIT_OK;
+    }
+    match atomic::write(&target, text) {
+        Ok(()) => {
+            let _ = emit(
+                err,
+                &format!(
+                    "wrote {} (review it; `obsgate check` reads it)\n",
+                    config::FILE_NAME
+                ),
+            );
+            EXIT_OK
+        }
+        Err(e) => {
+            let _ = emit(
+                err,
+                &format!("error: cannot write {}: {e}\n", config::FILE_NAME),
+            );
+            EXIT_ERROR
+        }
+    }
 }
 
 fn run_fix(args: cli::FixArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {

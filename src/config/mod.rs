@@ -1,6 +1,8 @@
 //! `.obsgate.yml`: strict (unknown keys are errors naming the valid keys), every problem reported
 //! at its position and all of them at once, then resolved into settings before any check runs.
 
+pub mod schema;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
