@@ -228,6 +228,7 @@ impl Config {
                                 "labels",
                                 &[
                                     ("unbounded", "labels/unbounded"),
+                                    ("bounded", "labels/unbounded"),
                                     ("max_values", "labels/unbounded"),
                                 ],
                                 &mut cfg,
