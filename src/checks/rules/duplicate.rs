@@ -45,6 +45,32 @@ pub struct Place {
     pub alternatives: bool,
 }
 
+impl Place {
+    /// Where the rules of `file` (in a `PrometheusRule` for `namespace`, if any) are deployed
+    /// from.
+    pub fn of(
+        cx: &Ctx,
+        file: FileId,
+        namespace: Option<&str>,
+        loaders: &crate::model::RuleLoaders,
+    ) -> Place {
+        let src = cx.project.sources.get(file);
+        Place {
+            file,
+            dir: src
+                .fs_path
+                .parent()
+                .map(|d| std::fs::canonicalize(d).unwrap_or(d.to_path_buf()))
+                .unwrap_or_default(),
+            namespace: namespace.map(str::to_string),
+            loaders: loaders.loading(&src.fs_path),
+            alternatives: std::path::Path::new(&src.path)
+                .parent()
+                .is_some_and(alternatives_dir),
+        }
+    }
+}
+
 /// Why one Prometheus loads both copies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Together {
@@ -144,20 +170,7 @@ impl Check for Duplicate {
                         }
                         let place_key = (f.file, doc.namespace.as_deref());
                         places.entry(place_key).or_insert_with(|| {
-                            let src = cx.project.sources.get(f.file);
-                            Place {
-                                file: f.file,
-                                dir: src
-                                    .fs_path
-                                    .parent()
-                                    .map(|d| std::fs::canonicalize(d).unwrap_or(d.to_path_buf()))
-                                    .unwrap_or_default(),
-                                namespace: doc.namespace.clone(),
-                                loaders: loaders.loading(&src.fs_path),
-                                alternatives: std::path::Path::new(&src.path)
-                                    .parent()
-                                    .is_some_and(alternatives_dir),
-                            }
+                            Place::of(cx, f.file, doc.namespace.as_deref(), &loaders)
                         });
                         let key = rule_key(&r);
                         let copies = seen.entry(key).or_default();
