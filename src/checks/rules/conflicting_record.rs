@@ -295,7 +295,7 @@ impl ConflictingRecord {
         };
         let loaded = match why {
             Together::SameFile => String::new(),
-            Together::Config(c) => format!(", and `{}` loads both files", sources.get(*c).path),
+            Together::Config(c) => format!(", and `{}` loads both files", sources.outer_path(*c)),
             Together::Namespace(ns) => {
                 format!(", and both are PrometheusRule objects in namespace `{ns}`")
             }
