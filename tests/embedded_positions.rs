@@ -16,14 +16,14 @@ fn check(name: &str) -> String {
         None,
     );
     let mut lines = Vec::new();
+    let line_re = regex::Regex::new(r"line (\d+)").unwrap();
     for f in &outcome.findings {
         if !CHECKS.contains(&f.check) {
             continue;
         }
         // the line a message names is the line of the other location it marks, in the outer
         // file, as the finding's own line is
-        let named: u32 = regex::Regex::new(r"line (\d+)")
-            .unwrap()
+        let named: u32 = line_re
             .captures(&f.message.to_string())
             .and_then(|c| c[1].parse().ok())
             .expect("a message naming a line");
