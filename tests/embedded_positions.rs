@@ -51,3 +51,20 @@ fn heredoc_in_a_gitlab_ci_file() {
 fn secret_and_configmap() {
     insta::assert_snapshot!("embedded_secret", check("secret.yaml"));
 }
+
+/// An Alertmanager config kept in Helm values (kube-prometheus-stack's `alertmanager.config`):
+/// audited as a Secret's is, at the values file's positions.
+#[test]
+fn alertmanager_config_in_helm_values() {
+    let outcome = common::run(
+        &[common::root().join("tests/data/embedded/values.yaml")],
+        None,
+    );
+    let concise = common::concise(&outcome, None);
+    // the placeholder once (not also as a secret-named key of the values), at its value
+    assert_eq!(concise.matches("slack_api_url").count(), 1, "{concise}");
+    assert!(concise.contains("values.yaml:12:22: warning[secrets/placeholder]"));
+    assert!(concise.contains("values.yaml:20:11: error[alertmanager/unreachable-route]"));
+    assert!(concise.contains("sibling route on line 17"));
+    insta::assert_snapshot!("embedded_helm_values", concise);
+}
