@@ -29,6 +29,9 @@ pub struct ConflictingRecord;
 /// A rule's static labels, sorted.
 type StaticLabels = Vec<(String, String)>;
 
+/// How many distinct definitions of one series are compared with the others.
+const MAX_REPRESENTATIVES: usize = 64;
+
 /// How many recording rules deep the metrics an expression reads are followed.
 const MAX_DEPTH: usize = 4;
 
@@ -243,18 +246,29 @@ impl Check for ConflictingRecord {
         let mut keys: Vec<_> = by_key.values().filter(|v| v.len() > 1).collect();
         keys.sort();
         for rules in keys {
-            for (n, &j) in rules.iter().enumerate() {
+            // the first rule of each distinct expression and place stands for its copies (which
+            // are `rules/duplicate`'s): one comparison per representative, at most
+            // MAX_REPRESENTATIVES of them (a generated rule set with thousands of variants of
+            // one name stays linear)
+            let mut reps: Vec<(usize, Place)> = Vec::new();
+            for &j in rules {
                 let (r, s) = &candidates[j];
                 let here = place(r);
-                let first = rules[..n].iter().find_map(|&i| {
-                    let (f, fs) = &candidates[i];
+                let first = reps.iter().find_map(|(i, there)| {
+                    let (f, fs) = &candidates[*i];
                     if fs.expr == s.expr || !same_series(fs, s, &base) {
                         return None;
                     }
-                    Some((f, together(&place(f), &here)?))
+                    Some((f, together(there, &here)?))
                 });
                 if let Some((first, why)) = first {
                     out.push(self.finding(cx, first, r, &why));
+                }
+                let known = reps
+                    .iter()
+                    .any(|(i, there)| candidates[*i].1.expr == s.expr && *there == here);
+                if !known && reps.len() < MAX_REPRESENTATIVES {
+                    reps.push((j, here));
                 }
             }
         }
