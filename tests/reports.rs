@@ -129,6 +129,11 @@ fn multitool() -> Option<PathBuf> {
 
 #[test]
 fn sarif_is_valid_for_the_multitool() {
+    validate_with_multitool("seed", &render(Format::Sarif, &seed_outcome()));
+}
+
+/// Validate a SARIF log with the Multitool (skipped when it is not installed outside CI).
+fn validate_with_multitool(name: &str, sarif: &str) {
     let Some(tool) = multitool() else {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("Sarif.Multitool is not installed; .ci/run must install @microsoft/sarif-multitool-linux");
@@ -136,11 +141,12 @@ fn sarif_is_valid_for_the_multitool() {
         eprintln!("SKIP: Sarif.Multitool not found (npm install @microsoft/sarif-multitool-linux)");
         return;
     };
-    let tmp = std::env::temp_dir().join(format!("obsgate-sarif-{}", std::process::id()));
+    let tmp = std::env::temp_dir().join(format!("obsgate-sarif-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).unwrap();
-    let input = tmp.join("seed.sarif");
+    let input = tmp.join("in.sarif");
     let output = tmp.join("validation.sarif");
-    std::fs::write(&input, render(Format::Sarif, &seed_outcome())).unwrap();
+    std::fs::write(&input, sarif).unwrap();
     let st = std::process::Command::new(&tool)
         .arg("validate")
         .arg(&input)
@@ -158,6 +164,36 @@ fn sarif_is_valid_for_the_multitool() {
     let errors: Vec<_> = results.iter().filter(|r| r["level"] == "error").collect();
     assert!(errors.is_empty(), "SARIF errors: {errors:#?}");
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn sarif_uris_of_paths_with_dot_dot_are_normalised() {
+    // the file is named `../thresholds/...` relative to the base directory `fixtures/seed`
+    let root = common::root();
+    let opts = obsgate::engine::CheckOptions {
+        paths: vec![root.join("fixtures/seed/../thresholds/ratio-vs-rate/bad.yml")],
+        base: root.join("fixtures/seed"),
+        config: obsgate::config::Config::default(),
+        only: None,
+    };
+    let outcome = obsgate::engine::check(&opts).expect("check run");
+    assert!(!outcome.findings.is_empty());
+    assert!(outcome
+        .findings
+        .iter()
+        .all(|f| f.path.starts_with("../thresholds/")));
+    let sarif = render(Format::Sarif, &outcome);
+    let v: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    let want = format!(
+        "file://{}/fixtures/thresholds/ratio-vs-rate/bad.yml",
+        root.to_string_lossy()
+    );
+    for r in v["runs"][0]["results"].as_array().unwrap() {
+        let loc = &r["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!(loc["uri"].as_str().unwrap(), want);
+        assert!(loc.get("uriBaseId").is_none());
+    }
+    validate_with_multitool("dotdot", &sarif);
 }
 
 fn copy_dir(from: &Path, to: &Path) {

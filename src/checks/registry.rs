@@ -29,6 +29,7 @@ pub static REGISTRY: &[Registered] = &[
     check!(rules / syntax: Syntax, "rules/syntax"),
     check!(rules / promql_syntax: PromqlSyntax, "rules/promql-syntax"),
     check!(rules / duplicate: Duplicate, "rules/duplicate"),
+    check!(rules / conflicting_record: ConflictingRecord, "rules/conflicting-record"),
     check!(alerts / missing_runbook: MissingRunbook, "alerts/missing-runbook"),
     check!(alerts / invalid_runbook: InvalidRunbook, "alerts/invalid-runbook"),
     check!(alerts / missing_annotation: MissingAnnotation, "alerts/missing-annotation"),

@@ -165,6 +165,7 @@ pub const SECTIONS: &[(&str, &[(&str, &str)])] = &[
         "labels",
         &[
             ("unbounded", "labels/unbounded"),
+            ("bounded", "labels/unbounded"),
             ("max_values", "labels/unbounded"),
         ],
     ),

@@ -34,6 +34,9 @@ pub enum FileKind {
     Alertmanager,
     /// A Kubernetes `Secret`/`ConfigMap` carrying YAML files (audited as virtual sources).
     KubernetesEmbedding,
+    /// Helm values (or a Flux `HelmRelease`) holding an Alertmanager config where a chart takes
+    /// one (`alertmanager.config`, ...): the config is audited as a virtual source.
+    HelmValues,
     /// An analysis artifact a pipeline publishes (`performance-analysis.json`,
     /// `alerting-strategy.json`).
     AnalysisArtifact,
@@ -67,6 +70,7 @@ impl FileKind {
             FileKind::GithubAction => "github-action",
             FileKind::Alertmanager => "alertmanager",
             FileKind::KubernetesEmbedding => "kubernetes-embedding",
+            FileKind::HelmValues => "helm-values",
             FileKind::AnalysisArtifact => "analysis-artifact",
             FileKind::ShellScript => "shell-script",
             FileKind::MetricDefinitions => "metric-definitions",
@@ -456,6 +460,15 @@ impl Project {
     }
 
     /// The `rule_files:` patterns of every Prometheus config of the run, compiled.
+    /// Is this source (or the file it is embedded in) Helm values? A config there is merged
+    /// with the chart's defaults when the chart renders it (`templates:` globs, routes, ...).
+    pub fn in_helm_values(&self, id: FileId) -> bool {
+        let (outer, _) = self.sources.resolve(id, &(0..0));
+        self.files
+            .iter()
+            .any(|f| f.file == outer && f.kind == FileKind::HelmValues)
+    }
+
     pub fn rule_loaders(&self) -> RuleLoaders {
         let configs = self
             .files
@@ -727,8 +740,32 @@ pub fn parse_file(
             model.embedded.extend(heredoc_files(&model.scripts));
             model.ci = Some(ci);
         } else {
-            // a file of no audited kind (Helm values, app settings): keys that name a secret
+            // Helm values holding an Alertmanager config where a chart takes one: audited as an
+            // embedded file, mapped into the values
+            let configs = crate::parse::helm::alertmanager_configs(doc, text);
+            let inside: Vec<std::ops::Range<usize>> = configs
+                .iter()
+                .filter_map(|e| {
+                    let first = e.segments.first()?;
+                    let last = e.segments.last()?;
+                    Some(first.1..last.1 + last.2)
+                })
+                .collect();
+            if !configs.is_empty() {
+                model.kind = FileKind::HelmValues;
+            }
+            model.embedded.extend(configs);
+            // a file of no audited kind (Helm values, app settings): keys that name a secret,
+            // outside the configs audited as such
+            let before = model.generic_secrets.len();
             collect_secret_keys(doc, text, &mut model.generic_secrets, 0);
+            if !inside.is_empty() {
+                let mut i = 0;
+                model.generic_secrets.retain(|(k, _)| {
+                    i += 1;
+                    i <= before || !inside.iter().any(|r| r.contains(&k.span.start))
+                });
+            }
         }
     }
     model

@@ -7,7 +7,9 @@
 //! is, in this order:
 //!
 //! 1. `.obsgate.yml` `alertmanager.stacks` (`[{alertmanager: GLOB, rules: [GLOB...]}]`): exactly
-//!    the rule files named there. Certain.
+//!    the rule files named there. Certain. A config kept in Helm values is paired only so: the
+//!    chart's Prometheus loads the chart's own rules and what it selects in the cluster, so
+//!    otherwise it gets the nearest rule files, uncertain (step 6).
 //! 2. A Prometheus config in the config's directory: the rule files of the run its
 //!    `rule_files:` load. Certain.
 //! 3. In the same file (documents of one stream, heredocs of one CI file): those rule files.
@@ -89,6 +91,28 @@ pub fn pairings(project: &Project, stacks: &[Stack]) -> Vec<Pairing> {
             (f.file, first.filter(|_| agree))
         })
         .collect();
+    // the rule files nearest to a config's directory (the deepest common directory): a guess
+    let nearest = |dir: &Path| {
+        let depth = |a: &Path, b: &Path| {
+            a.components()
+                .zip(b.components())
+                .take_while(|(x, y)| x == y)
+                .count()
+        };
+        let files = rule_files
+            .iter()
+            .copied()
+            .filter(|&r| {
+                let rd = dir_of(r);
+                let mine = depth(&rd, dir);
+                configs.iter().all(|o| depth(&rd, &dir_of(o.file)) <= mine)
+            })
+            .collect();
+        Pairing {
+            rule_files: Some(files),
+            certain: false,
+        }
+    };
     configs
         .iter()
         .map(|am| {
@@ -112,8 +136,18 @@ pub fn pairings(project: &Project, stacks: &[Stack]) -> Vec<Pairing> {
                     certain: true,
                 };
             }
-            // 2. a Prometheus config beside it
             let dir = dir_of(am.file);
+            // a config in Helm values serves the chart's Prometheus, which loads the chart's
+            // own rules (`defaultRules`) and what it selects in the cluster: the rule files of
+            // the run are at best part of it, whatever is beside the values
+            let helm = project
+                .files
+                .iter()
+                .any(|f| f.file == outer(am.file) && f.kind == FileKind::HelmValues);
+            if helm {
+                return nearest(&dir);
+            }
+            // 2. a Prometheus config beside it
             let beside: Vec<FileId> = project
                 .files
                 .iter()
@@ -178,25 +212,7 @@ pub fn pairings(project: &Project, stacks: &[Stack]) -> Vec<Pairing> {
                 };
             }
             // 6. nearest by directory
-            let depth = |a: &Path, b: &Path| {
-                a.components()
-                    .zip(b.components())
-                    .take_while(|(x, y)| x == y)
-                    .count()
-            };
-            let files = rule_files
-                .iter()
-                .copied()
-                .filter(|&r| {
-                    let rd = dir_of(r);
-                    let mine = depth(&rd, &dir);
-                    configs.iter().all(|o| depth(&rd, &dir_of(o.file)) <= mine)
-                })
-                .collect();
-            Pairing {
-                rule_files: Some(files),
-                certain: false,
-            }
+            nearest(&dir)
         })
         .collect()
 }
@@ -305,6 +321,25 @@ mod tests {
         // a: nearest by directory is a tie between both configs: uncertain
         assert_eq!(got[0], (vec!["rules/x.yml".to_string()], false));
         assert_eq!(got[1], (vec!["rules/x.yml".to_string()], true));
+    }
+
+    #[test]
+    fn a_config_in_helm_values_is_uncertain_unless_declared() {
+        let values = "alertmanager:\n  config:\n    route:\n      receiver: a\n    receivers:\n    - name: a\n";
+        let p = project(&[("chart/values.yaml", values), ("chart/rules.yml", RULES)]);
+        // the only config, beside a rule file: still the chart's Prometheus decides
+        assert_eq!(
+            paired(&p, &[]),
+            vec![(vec!["chart/rules.yml".to_string()], false)]
+        );
+        let stacks = [Stack {
+            alertmanager: "chart/values.yaml".into(),
+            rules: vec!["chart/*.yml".into()],
+        }];
+        assert_eq!(
+            paired(&p, &stacks),
+            vec![(vec!["chart/rules.yml".to_string()], true)]
+        );
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! accepts. Look-alikes are recognised as what they are: Grafana provisioning (`apiVersion: 1`
 //! with `groups:` of `orgId`/`folder`/`uid`/`condition`/`data` rules), Helm values with a
 //! Gateway API `route:`, an OpenTelemetry Collector's `receivers:` map, a list of user groups.
+//! (An Alertmanager config *nested* in Helm values, `alertmanager.config` and the like, is found
+//! by [`crate::parse::helm`] and audited as an embedded file.)
 
 use crate::parse::alertmanager;
 use crate::parse::ci::CiKind;

@@ -102,7 +102,7 @@ pub fn embedded_files(doc: &Node, src: &str) -> (Vec<Embedded>, Vec<(Span, Strin
 }
 
 /// Runs of the decoded scalar that map byte for byte onto the source.
-fn segments(src: &str, node: &Node, value: &str) -> Vec<(usize, usize, usize)> {
+pub fn segments(src: &str, node: &Node, value: &str) -> Vec<(usize, usize, usize)> {
     let len = node.span.end.saturating_sub(node.span.start);
     let Some(map) = scalar::content_offsets(src, node.span.start, len, value) else {
         // cannot map exactly: everything points at the start of the scalar

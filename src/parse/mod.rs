@@ -10,6 +10,7 @@ pub mod exposition;
 pub mod fields;
 pub mod gitlab;
 pub mod gotemplate;
+pub mod helm;
 pub mod k8s;
 pub mod metric_defs;
 pub mod prom_rules;

@@ -3,6 +3,7 @@
 //! line-independent fingerprint) and paths relative to `%SRCROOT%` (`originalUriBaseIds`).
 
 use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
 
 use serde_sarif::sarif::{
     ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, Region,
@@ -96,6 +97,7 @@ pub fn write(
         .enumerate()
         .map(|(i, m)| (m.id.as_str(), i as i64))
         .collect();
+    let base = absolute(&project.base);
     let result = |f: &Resolved| {
         let region = Region::builder()
             .start_line(f.line as i64)
@@ -106,7 +108,7 @@ pub fn write(
         let location = Location::builder()
             .physical_location(
                 PhysicalLocation::builder()
-                    .artifact_location(artifact(&f.path))
+                    .artifact_location(artifact(&f.path, &base))
                     .region(region)
                     .build(),
             )
@@ -159,18 +161,65 @@ pub fn write(
 }
 
 /// A finding's file: relative to `%SRCROOT%`, or an absolute `file://` URI for a file outside
-/// the base directory.
-fn artifact(path: &str) -> ArtifactLocation {
-    if path.starts_with('/') {
-        ArtifactLocation::builder()
-            .uri(format!("file://{}", encode(path)))
-            .build()
-    } else {
-        ArtifactLocation::builder()
-            .uri(encode(&path.replace('\\', "/")))
+/// the base directory. The path is normalised lexically first (`.` and `..` resolved against
+/// `base`), so that no URI holds a `..` segment: `../x/y.yml` is the absolute URI of the file,
+/// `a/../b.yml` is `b.yml`. Probe targets (URLs) are left as they are.
+fn artifact(path: &str, base: &Path) -> ArtifactLocation {
+    let path = path.replace('\\', "/");
+    if path.contains("://") {
+        return ArtifactLocation::builder()
+            .uri(encode(&path))
             .uri_base_id("%SRCROOT%")
-            .build()
+            .build();
     }
+    let abs = normalise(&base.join(&path));
+    match abs.strip_prefix(base) {
+        Ok(rel) if !rel.as_os_str().is_empty() => ArtifactLocation::builder()
+            .uri(encode(&rel.to_string_lossy().replace('\\', "/")))
+            .uri_base_id("%SRCROOT%")
+            .build(),
+        _ => {
+            let mut p = abs.to_string_lossy().replace('\\', "/");
+            if !p.starts_with('/') {
+                p.insert(0, '/');
+            }
+            ArtifactLocation::builder()
+                .uri(format!("file://{}", encode(&p)))
+                .build()
+        }
+    }
+}
+
+/// An absolute, lexically normalised form of a directory (against the working directory).
+fn absolute(dir: &Path) -> PathBuf {
+    let abs = if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|c| c.join(dir))
+            .unwrap_or_else(|_| dir.to_path_buf())
+    };
+    normalise(&abs)
+}
+
+/// Resolve `.` and `..` components without touching the file system (`..` at the root stays at
+/// the root).
+fn normalise(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(c),
+            },
+            Component::RootDir | Component::Prefix(_) | Component::Normal(_) => out.push(c),
+        }
+    }
+    out
 }
 
 /// Percent-encode the bytes a URI path may not hold as they are.
@@ -187,7 +236,7 @@ fn encode(p: &str) -> String {
 }
 
 /// `file:///abs/dir/` for a directory (percent-encoding the characters URIs do not allow).
-fn url_of_dir(dir: &std::path::Path) -> String {
+fn url_of_dir(dir: &Path) -> String {
     let abs = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     let mut p = abs.to_string_lossy().replace('\\', "/");
     if !p.ends_with('/') {
@@ -197,4 +246,45 @@ fn url_of_dir(dir: &std::path::Path) -> String {
         p.insert(0, '/');
     }
     format!("file://{}", encode(&p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri(path: &str, base: &str) -> (String, Option<String>) {
+        let a = artifact(path, Path::new(base));
+        (a.uri.unwrap_or_default(), a.uri_base_id)
+    }
+
+    #[test]
+    fn paths_are_normalised_before_making_uris() {
+        let src = Some("%SRCROOT%".to_string());
+        assert_eq!(uri("x/y.yml", "/a/b"), ("x/y.yml".into(), src.clone()));
+        assert_eq!(uri("x/../y.yml", "/a/b"), ("y.yml".into(), src.clone()));
+        assert_eq!(uri("./x/./y.yml", "/a/b"), ("x/y.yml".into(), src.clone()));
+        assert_eq!(
+            uri("../x/y.yml", "/a/b"),
+            ("file:///a/x/y.yml".into(), None)
+        );
+        assert_eq!(
+            uri("../../../../x y.yml", "/a/b"),
+            ("file:///x%20y.yml".into(), None)
+        );
+        assert_eq!(
+            uri("/a/b/../b/z.yml", "/a/b"),
+            ("z.yml".into(), src.clone())
+        );
+        assert_eq!(uri("/c/d.yml", "/a/b"), ("file:///c/d.yml".into(), None));
+    }
+
+    #[test]
+    fn normalise_keeps_leading_parents_of_relative_paths() {
+        assert_eq!(
+            normalise(Path::new("../../x/./y")),
+            PathBuf::from("../../x/y")
+        );
+        assert_eq!(normalise(Path::new("a/../../y")), PathBuf::from("../y"));
+        assert_eq!(normalise(Path::new("/../y")), PathBuf::from("/y"));
+    }
 }

@@ -206,6 +206,29 @@ impl Sources {
     }
 }
 
+impl Sources {
+    /// Where an offset of any source is for the user: the outermost real file and the 1-based
+    /// line and column there (a heredoc's, a Secret's or a Helm values' embedded config is
+    /// shown at the lines of the file that holds it). Messages that name another location use
+    /// this, as the finding's own position does.
+    pub fn outer_line_col(&self, id: FileId, offset: usize) -> (FileId, usize, usize) {
+        let (outer, span) = self.resolve(id, &(offset..offset));
+        let (line, col) = self.get(outer).line_col(span.start);
+        (outer, line, col)
+    }
+
+    /// The 1-based line of an offset in the outermost real file ([`Sources::outer_line_col`]).
+    pub fn outer_line(&self, id: FileId, offset: usize) -> usize {
+        self.outer_line_col(id, offset).1
+    }
+
+    /// The path shown for a source: its outermost real file's.
+    pub fn outer_path(&self, id: FileId) -> &str {
+        let (outer, _) = self.resolve(id, &(0..0));
+        &self.get(outer).path
+    }
+}
+
 /// Display form of a path: relative to `base` if inside it, with `/` separators.
 pub fn display_path(path: &std::path::Path, base: &std::path::Path) -> String {
     let p = path.strip_prefix(base).unwrap_or(path);
@@ -246,5 +269,25 @@ mod tests {
         );
         assert_eq!(s.resolve(inner, &(1..2)), (outer, 4..5));
         assert_eq!(s.resolve(inner, &(4..6)), (outer, 10..12));
+    }
+
+    #[test]
+    fn outer_lines_of_a_virtual_source() {
+        let mut s = Sources::default();
+        let outer = s.add("ci.yml".into(), "ci.yml".into(), "a\nb\n  x\n  y\n", None);
+        let inner = s.add(
+            "ci.yml#embedded".into(),
+            "ci.yml".into(),
+            "x\ny\n",
+            Some(Origin {
+                outer,
+                segments: vec![(0, 6, 2), (2, 10, 2)],
+                whole: None,
+            }),
+        );
+        assert_eq!(s.outer_line_col(inner, 2), (outer, 4, 3));
+        assert_eq!(s.outer_line(inner, 0), 3);
+        assert_eq!(s.outer_path(inner), "ci.yml");
+        assert_eq!(s.outer_line(outer, 2), 2);
     }
 }

@@ -11,7 +11,8 @@
 //! not parse (`amtool check-config` rejects them) are reported at their `templates:` entry, and
 //! so are files not read (one level lower): only files inside the project are read (a pattern
 //! like `../../../../etc/*`, or a link that leads out, is not), each as any audited file is (a
-//! regular text file of at most 32 MiB).
+//! regular text file of at most 32 MiB). A config kept in Helm values is merged with the chart's
+//! defaults (which list the chart's template files): its calls are not checked either.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -189,7 +190,13 @@ impl Check for Template {
             let src = cx.src(am.file);
             let source = cx.project.sources.get(am.file);
             let path = source.origin.is_none().then_some(source.fs_path.as_path());
-            let (known, file_problems) = template_files(am.config, path, cx.project, &funcs);
+            let (mut known, file_problems) = template_files(am.config, path, cx.project, &funcs);
+            // a config in Helm values is merged with the chart's defaults, which list template
+            // files (`/etc/alertmanager/config/*.tmpl` from the chart's `templateFiles`): the
+            // templates it can call are unknown here
+            if cx.project.in_helm_values(am.file) {
+                known = None;
+            }
             for p in file_problems {
                 let finding = Finding::new(
                     self.id(),

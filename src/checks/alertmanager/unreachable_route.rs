@@ -46,7 +46,7 @@ impl Check for UnreachableRoute {
                     continue;
                 };
                 let shown = matchers_shown(nodes[i]);
-                let line = cx.project.sources.get(bfile).line_col(bspan.start).0;
+                let line = cx.project.sources.outer_line(bfile, bspan.start);
                 out.push(
                     Finding::new(
                         self.id(),
@@ -96,7 +96,7 @@ impl Check for UnreachableRoute {
                         let (msg, blocker_loc) = match blocker {
                             Some(b) => {
                                 let bl = nodes[b].loc.clone();
-                                let line = bl.as_ref().map(|(f, s)| cx.project.sources.get(*f).line_col(s.start).0).unwrap_or(0);
+                                let line = bl.as_ref().map(|(f, s)| cx.project.sources.outer_line(*f, s.start)).unwrap_or(0);
                                 (
                                     format!(
                                         "route `{shown}` is unreachable: every alert it matches (e.g. `{}`) is caught first by the sibling route on line {line}, which has no `continue: true`",

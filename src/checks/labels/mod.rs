@@ -1,3 +1,4 @@
 //! Label checks over metric definitions.
 
+pub mod meaning;
 pub mod unbounded;

@@ -2,6 +2,7 @@
 //! and trace ids, emails, IP addresses, raw paths and URLs) in metric definitions: every new
 //! value is a new time series, until Prometheus runs out of memory.
 
+use super::meaning;
 use crate::checks::{Check, Ctx, Finding};
 use crate::model::inventory::definitions;
 
@@ -13,25 +14,12 @@ impl Check for Unbounded {
     }
 
     fn run(&self, cx: &Ctx) -> Vec<Finding> {
-        let names = cx.option_list("unbounded");
+        let judge = Judge::new(cx);
         let mut out = Vec::new();
         for d in definitions(cx.project) {
             for (label, span) in &d.def.labels {
-                let l = label.to_ascii_lowercase();
-                if !names.contains(&l) {
+                let Some(kind) = judge.unbounded(label) else {
                     continue;
-                }
-                let why = match l.as_str() {
-                    "path" | "url" | "uri" | "raw_path" | "query" => {
-                        "a raw path or URL carries ids and query strings (`/users/8231/orders?page=3`), one series per distinct value"
-                    }
-                    "ip" | "ip_address" | "client_ip" | "remote_addr" => {
-                        "one series per client address"
-                    }
-                    "email" | "user" | "username" | "user_id" | "userid" | "customer_id" | "account_id" => {
-                        "one series per user, and it puts personal data into the metrics store"
-                    }
-                    _ => "one series per distinct id, without bound",
                 };
                 out.push(
                     Finding::new(
@@ -39,22 +27,76 @@ impl Check for Unbounded {
                         d.file,
                         span.clone(),
                         format!(
-                            "metric `{}` has the label `{label}`, whose values are unbounded: {why}; each series costs memory in every Prometheus that scrapes it until it runs out",
-                            d.def.name
+                            "metric `{}` has the label `{label}`, whose values are unbounded: {}; each series costs memory in every Prometheus that scrapes it until it runs out",
+                            d.def.name,
+                            judge.why(kind)
                         ),
                     )
                     .label("unbounded label")
-                    .help(match l.as_str() {
-                        "path" | "url" | "uri" | "raw_path" => "label with the route template (`/users/:id`), not the request path; put ids in logs or traces",
-                        _ => "drop the label and put the value in logs or trace exemplars; if it is bounded in your service, say so with `labels: {unbounded: [...]}` in .obsgate.yml",
-                    })
+                    .help(judge.help(kind))
                     .ctx("metric", d.def.name.clone())
                     .ctx("label", label.clone()),
                 );
             }
         }
-        self.scraped(cx, &mut out);
+        self.scraped(cx, &judge, &mut out);
         out
+    }
+}
+
+/// The judgement of label names for this run: obsgate's by meaning ([`meaning::judge`]), or the
+/// configured list (`labels: {unbounded: [...]}`) when there is one, minus the names configured
+/// as bounded (`labels: {bounded: [...]}`). Names are compared in snake_case, so `userEmail`
+/// in the code matches `user_email` in the list.
+pub struct Judge {
+    listed: Option<std::collections::BTreeSet<String>>,
+    bounded: std::collections::BTreeSet<String>,
+}
+
+impl Judge {
+    /// The judgement configured for `labels/unbounded` (also used by other checks that judge
+    /// label names, so that one configuration applies to all).
+    pub fn new(cx: &Ctx) -> Judge {
+        let list = |name: &str| -> std::collections::BTreeSet<String> {
+            let names = match cx.config.check_option("labels/unbounded", name) {
+                Some(crate::checks::meta::OptValue::List(v)) => v.clone(),
+                Some(crate::checks::meta::OptValue::Str(s)) => vec![s.clone()],
+                _ => Vec::new(),
+            };
+            names.iter().map(|n| meaning::snake(n)).collect()
+        };
+        let listed = list("unbounded");
+        Judge {
+            listed: (!listed.is_empty()).then_some(listed),
+            bounded: list("bounded"),
+        }
+    }
+
+    /// `Some(meaning)` when `name` is unbounded; the meaning is `None` for a configured name
+    /// obsgate cannot place itself.
+    pub fn unbounded(&self, name: &str) -> Option<Option<meaning::Unbounded>> {
+        let snake = meaning::snake(name);
+        if self.bounded.contains(&snake) {
+            return None;
+        }
+        match &self.listed {
+            Some(list) => list.contains(&snake).then(|| meaning::judge(name)),
+            None => meaning::judge(name).map(Some),
+        }
+    }
+
+    pub fn why(&self, kind: Option<meaning::Unbounded>) -> String {
+        kind.map(|k| k.why()).unwrap_or_else(|| {
+            "it is listed as unbounded in `labels: {unbounded: [...]}`: one series per distinct value, without bound".to_string()
+        })
+    }
+
+    pub fn help(&self, kind: Option<meaning::Unbounded>) -> String {
+        format!(
+            "{}; if it is bounded in your service, list it in `labels: {{bounded: [...]}}` in .obsgate.yml",
+            kind.map(|k| k.help())
+                .unwrap_or("drop the label and put the value in logs or trace exemplars")
+        )
     }
 }
 
@@ -90,7 +132,7 @@ fn id_like(v: &str) -> Option<&'static str> {
 impl Unbounded {
     /// In scrapes: label values that look like ids, or a label with more distinct values in one
     /// scrape than `max_values`.
-    fn scraped(&self, cx: &Ctx, out: &mut Vec<Finding>) {
+    fn scraped(&self, cx: &Ctx, judge: &Judge, out: &mut Vec<Finding>) {
         let max = match cx.option("max_values") {
             Some(crate::checks::meta::OptValue::Integer(n)) => (*n).max(1) as usize,
             _ => 100,
@@ -111,6 +153,27 @@ impl Unbounded {
                         }
                         values.entry(&l.name).or_default().insert(&l.value);
                         if reported.contains(l.name.as_str()) {
+                            continue;
+                        }
+                        if let Some(kind) = judge.unbounded(&l.name) {
+                            reported.insert(&l.name);
+                            out.push(
+                                Finding::new(
+                                    self.id(),
+                                    f.file,
+                                    l.name_span.clone(),
+                                    format!(
+                                        "label `{}` of `{}` ({from}) is unbounded by its name: {}",
+                                        l.name,
+                                        fam.name,
+                                        judge.why(kind)
+                                    ),
+                                )
+                                .label("unbounded label")
+                                .help(judge.help(kind))
+                                .ctx("metric", fam.name.clone())
+                                .ctx("label", l.name.clone()),
+                            );
                             continue;
                         }
                         if let Some(what) = id_like(&l.value) {

@@ -45,6 +45,32 @@ pub struct Place {
     pub alternatives: bool,
 }
 
+impl Place {
+    /// Where the rules of `file` (in a `PrometheusRule` for `namespace`, if any) are deployed
+    /// from.
+    pub fn of(
+        cx: &Ctx,
+        file: FileId,
+        namespace: Option<&str>,
+        loaders: &crate::model::RuleLoaders,
+    ) -> Place {
+        let src = cx.project.sources.get(file);
+        Place {
+            file,
+            dir: src
+                .fs_path
+                .parent()
+                .map(|d| std::fs::canonicalize(d).unwrap_or(d.to_path_buf()))
+                .unwrap_or_default(),
+            namespace: namespace.map(str::to_string),
+            loaders: loaders.loading(&src.fs_path),
+            alternatives: std::path::Path::new(&src.path)
+                .parent()
+                .is_some_and(alternatives_dir),
+        }
+    }
+}
+
 /// Why one Prometheus loads both copies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Together {
@@ -144,20 +170,7 @@ impl Check for Duplicate {
                         }
                         let place_key = (f.file, doc.namespace.as_deref());
                         places.entry(place_key).or_insert_with(|| {
-                            let src = cx.project.sources.get(f.file);
-                            Place {
-                                file: f.file,
-                                dir: src
-                                    .fs_path
-                                    .parent()
-                                    .map(|d| std::fs::canonicalize(d).unwrap_or(d.to_path_buf()))
-                                    .unwrap_or_default(),
-                                namespace: doc.namespace.clone(),
-                                loaders: loaders.loading(&src.fs_path),
-                                alternatives: std::path::Path::new(&src.path)
-                                    .parent()
-                                    .is_some_and(alternatives_dir),
-                            }
+                            Place::of(cx, f.file, doc.namespace.as_deref(), &loaders)
                         });
                         let key = rule_key(&r);
                         let copies = seen.entry(key).or_default();
@@ -208,21 +221,22 @@ impl Duplicate {
         } else {
             "recording rule"
         };
-        let first_src = cx.project.sources.get(first.file);
-        let (line, _) = first_src.line_col(first.rule.name.span.start);
-        let same_file = first.file == r.file;
+        // positions in the outermost files: a rule file embedded in a ConfigMap is shown at
+        // the ConfigMap's lines, as the finding itself is
+        let sources = &cx.project.sources;
+        let (first_outer, line, _) = sources.outer_line_col(first.file, first.rule.name.span.start);
+        let (here_outer, ..) = sources.outer_line_col(r.file, r.rule.name.span.start);
+        let first_path = &sources.get(first_outer).path;
+        let same_file = first_outer == here_outer;
         let where_ = if same_file {
             format!("line {line}")
         } else {
-            format!("{}:{line}", first_src.path)
+            format!("{first_path}:{line}")
         };
         let (loaded, who) = match why {
             Together::SameFile => (String::new(), "Prometheus"),
             Together::Config(c) => (
-                format!(
-                    ", and `{}` loads both files",
-                    cx.project.sources.get(*c).path
-                ),
+                format!(", and `{}` loads both files", sources.outer_path(*c)),
                 "that Prometheus",
             ),
             Together::Namespace(ns) => (
@@ -255,7 +269,7 @@ impl Duplicate {
         )
         .ctx("name", r.rule.name.value.clone());
         if !same_file {
-            f = f.ctx("first_file", first_src.path.clone());
+            f = f.ctx("first_file", first_path.clone());
         }
         f
     }

@@ -60,7 +60,7 @@ impl Check for Syntax {
             else {
                 continue;
             };
-            let path = &cx.sources.get(output.file).path;
+            let path = cx.sources.outer_path(output.file);
             finding.message = format!(
                 "{} (the same rule is in `{path}`, which Prometheus accepts: this file looks like the input of a generator, not loaded as it is)",
                 finding.message.text()
