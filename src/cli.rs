@@ -113,6 +113,19 @@ pub enum RoutesCommand {
         /// Route every alert of the rule files
         #[arg(long)]
         all: bool,
+        /// Run the routing tests of FILE (`tests: [{name, alert, receivers, group_by, firing,
+        /// inhibited, at, muted}]`): exit 1 when one fails
+        #[arg(long, value_name = "FILE")]
+        tests: Option<PathBuf>,
+        /// With --tests: list the routes and inhibit rules no test exercised
+        #[arg(long)]
+        coverage: bool,
+        /// With --tests: exit 1 when fewer than PCT percent of the routes are exercised
+        #[arg(long, value_name = "PCT")]
+        fail_under: Option<f64>,
+        /// With --tests: text or json
+        #[arg(long, default_value = "text")]
+        format: String,
         /// Labels of the alert: NAME=VALUE ...
         labels: Vec<String>,
     },

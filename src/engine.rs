@@ -963,7 +963,7 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
 /// The whole `check` pipeline.
 /// `.obsgate.yml` `thresholds:` become a source of the project, so findings can point at them.
 fn add_config_thresholds(project: &mut Project, config: &Config, base: &Path) {
-    if config.thresholds.is_empty() {
+    if config.thresholds.is_empty() && config.routing_tests.is_empty() {
         return;
     }
     let fs_path = config
@@ -974,6 +974,7 @@ fn add_config_thresholds(project: &mut Project, config: &Config, base: &Path) {
     let id = project
         .sources
         .add(shown, fs_path, config.text.clone(), None);
+    project.config_source = Some(id);
     let mut model = FileModel::new(id, FileKind::Unknown);
     for t in &config.thresholds {
         model.thresholds.extend(crate::model::thresholds::declare(

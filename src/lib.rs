@@ -19,6 +19,7 @@ pub mod policy;
 pub mod probe;
 pub mod report;
 pub mod routes;
+pub mod routetest;
 pub mod scope;
 pub mod secrets;
 pub mod source;
@@ -291,11 +292,39 @@ fn run_routes(command: cli::RoutesCommand, out: &mut dyn Write, err: &mut dyn Wr
     let result = match command {
         cli::RoutesCommand::Test {
             config,
+            tests: Some(tests),
+            coverage,
+            fail_under,
+            format,
+            ..
+        } => routes::run_tests(
+            &routes::TestsArgs {
+                config,
+                tests,
+                coverage,
+                fail_under,
+                json: match format.as_str() {
+                    "text" => false,
+                    "json" => true,
+                    other => {
+                        let _ = emit(
+                            err,
+                            &format!("error: unknown format `{other}` (text, json)\n"),
+                        );
+                        return EXIT_ERROR;
+                    }
+                },
+            },
+            out,
+        ),
+        cli::RoutesCommand::Test {
+            config,
             rules,
             verify_receivers,
             tree,
             all,
             labels,
+            ..
         } => routes::test(
             &routes::TestArgs {
                 config,

@@ -260,3 +260,130 @@ pub fn test(args: &TestArgs, out: &mut dyn Write) -> Result<i32, String> {
     write_redacted(&project, &s, out)?;
     Ok(code)
 }
+
+pub struct TestsArgs {
+    pub config: PathBuf,
+    pub tests: PathBuf,
+    pub coverage: bool,
+    pub fail_under: Option<f64>,
+    pub json: bool,
+}
+
+/// What the routing tests need of a loaded config: its tree, the settings in effect, its
+/// inhibit rules and time intervals.
+pub struct Loaded {
+    pub tree: RouteNode,
+    pub effective: Vec<routing::Effective>,
+    pub inhibits: Vec<routing::Inhibit>,
+    pub intervals: BTreeMap<String, Vec<crate::routetest::TimeRange>>,
+}
+
+impl Loaded {
+    pub fn of(project: &crate::model::Project, am: crate::model::AmRef<'_>) -> Option<Loaded> {
+        let tree = routing::tree_of(am.file, am.config.route.as_ref()?);
+        Some(Loaded {
+            effective: routing::effective(&tree),
+            inhibits: am
+                .config
+                .inhibit_rules
+                .iter()
+                .map(routing::inhibit_of)
+                .collect(),
+            intervals: crate::routetest::intervals_of(&project.sources.get(am.file).text),
+            tree,
+        })
+    }
+
+    pub fn target(&self) -> crate::routetest::Target<'_> {
+        crate::routetest::Target {
+            tree: &self.tree,
+            effective: &self.effective,
+            inhibits: &self.inhibits,
+            intervals: &self.intervals,
+        }
+    }
+}
+
+/// A route for people: its matchers and receiver.
+fn route_label(tree: &RouteNode, eff: &[routing::Effective], k: usize) -> String {
+    let n = tree.preorder()[k];
+    let m: Vec<String> = n.matchers.iter().map(|m| m.to_string()).collect();
+    format!(
+        "{{{}}} -> {}",
+        m.join(", "),
+        eff[k].receiver.clone().unwrap_or_default()
+    )
+}
+
+/// `routes test --tests FILE`: run the routing tests; exit 1 when one fails or the coverage is
+/// under `--fail-under`.
+pub fn run_tests(args: &TestsArgs, out: &mut dyn Write) -> Result<i32, String> {
+    let text = std::fs::read_to_string(&args.tests)
+        .map_err(|e| format!("cannot read {}: {e}", args.tests.display()))?;
+    let tests =
+        crate::routetest::parse(&text).map_err(|e| format!("{}: {e}", args.tests.display()))?;
+    let (project, i) = load(&args.config, &[])?;
+    let am = project
+        .alertmanager_configs()
+        .nth(i)
+        .expect("index from load");
+    let loaded = Loaded::of(&project, am).ok_or("the config has no route")?;
+    let outcomes: Vec<crate::routetest::Outcome> = tests
+        .iter()
+        .map(|t| crate::routetest::run(t, &loaded.target()))
+        .collect();
+    let failed = outcomes.iter().filter(|o| !o.passed).count();
+    let (routes, rules, pct) =
+        crate::routetest::coverage(&loaded.tree, loaded.inhibits.len(), &outcomes);
+    let under = args.fail_under.is_some_and(|min| pct < min);
+    let mut s = String::new();
+    if args.json {
+        let v = serde_json::json!({
+            "tests": outcomes,
+            "passed": outcomes.len() - failed,
+            "failed": failed,
+            "coverage": {
+                "routes_percent": (pct * 10.0).round() / 10.0,
+                "routes_not_exercised": routes.iter().map(|&k| route_label(&loaded.tree, &loaded.effective, k)).collect::<Vec<_>>(),
+                "inhibit_rules_not_exercised": rules.iter().map(|r| r + 1).collect::<Vec<_>>(),
+            }
+        });
+        s.push_str(&serde_json::to_string_pretty(&v).unwrap_or_default());
+        s.push('\n');
+    } else {
+        for o in &outcomes {
+            if o.passed {
+                s.push_str(&format!("ok    {}\n", o.name));
+            } else {
+                s.push_str(&format!("FAIL  {}\n", o.name));
+                for f in &o.failures {
+                    s.push_str(&format!("      {f}\n"));
+                }
+            }
+        }
+        s.push_str(&format!(
+            "\n{} passed, {failed} failed; routes exercised: {:.1}%\n",
+            outcomes.len() - failed,
+            pct
+        ));
+        if args.coverage {
+            for k in &routes {
+                s.push_str(&format!(
+                    "not exercised: route {}\n",
+                    route_label(&loaded.tree, &loaded.effective, *k)
+                ));
+            }
+            for r in &rules {
+                s.push_str(&format!("not exercised: inhibit rule #{}\n", r + 1));
+            }
+        }
+        if under {
+            s.push_str(&format!(
+                "coverage {pct:.1}% is under --fail-under {}%\n",
+                args.fail_under.unwrap_or_default()
+            ));
+        }
+    }
+    write_redacted(&project, &s, out)?;
+    Ok(i32::from(failed > 0 || under))
+}

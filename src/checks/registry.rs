@@ -57,6 +57,7 @@ pub static REGISTRY: &[Registered] = &[
     check!(alertmanager / unused_receiver: UnusedReceiver, "alertmanager/unused-receiver"),
     check!(alertmanager / empty_receiver: EmptyReceiver, "alertmanager/empty-receiver"),
     check!(alertmanager / useless_continue: UselessContinue, "alertmanager/useless-continue"),
+    check!(alertmanager / routing_test: RoutingTest, "alertmanager/routing-test"),
     check!(alertmanager / template: Template, "alertmanager/template"),
     check!(alertmanager / timing: Timing, "alertmanager/timing"),
     check!(pipeline / syntax: Syntax, "pipeline/syntax"),

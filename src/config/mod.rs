@@ -51,6 +51,9 @@ pub struct Config {
     pub online: bool,
     /// Team policies on rules: `policies: [{name, match, require_labels, ...}]`.
     pub policies: Vec<crate::policy::Policy>,
+    /// Routing tests run by `obsgate check` (`alertmanager: {tests: [...]}`), each with the span
+    /// of its entry in the config file.
+    pub routing_tests: Vec<(crate::routetest::RoutingTest, Span)>,
 }
 
 /// A target declared in `.obsgate.yml` (`probe.targets`); also the only targets the exporter
@@ -139,7 +142,7 @@ pub const TARGET_KEYS: &[&str] = &[
 ];
 pub const LOAD_KEYS: &[&str] = &["requests", "duration", "concurrency", "path"];
 pub const THRESHOLD_KEYS: &[&str] = &["name", "value", "unit", "kind", "quantile", "alert"];
-pub const ALERTMANAGER_KEYS: &[&str] = &["paging_integrations", "extra_alerts", "stacks"];
+pub const ALERTMANAGER_KEYS: &[&str] = &["paging_integrations", "extra_alerts", "stacks", "tests"];
 pub const EXTRA_ALERT_KEYS: &[&str] = &["alertname", "labels"];
 pub const STACK_KEYS: &[&str] = &["alertmanager", "rules"];
 /// The shorthand sections: each key sets an option of a check (its type is the option's).
@@ -987,6 +990,31 @@ impl Parser<'_> {
                             );
                         } else {
                             cfg.stacks.push(stack);
+                        }
+                    }
+                }
+                "tests" => {
+                    let Value::Seq(items) = &val.value else {
+                        self.problem(
+                            val.head_span(self.src),
+                            "`alertmanager.tests` must be a list of routing tests",
+                        );
+                        continue;
+                    };
+                    for item in items {
+                        let parsed = serde_json::from_value::<crate::routetest::RoutingTest>(
+                            yaml::to_json(item),
+                        )
+                        .map_err(|e| e.to_string())
+                        .and_then(|t| {
+                            crate::routetest::check_tests(std::slice::from_ref(&t))?;
+                            Ok(t)
+                        });
+                        match parsed {
+                            Ok(t) => cfg.routing_tests.push((t, item.head_span(self.src))),
+                            Err(e) => {
+                                self.problem(item.head_span(self.src), format!("routing test: {e}"))
+                            }
                         }
                     }
                 }

@@ -135,6 +135,22 @@ fn alertmanager() -> Value {
                     _ => return None,
                 }))})
             }
+            "tests" => {
+                let scalar = json!({"type": ["string", "number", "boolean"]});
+                let labels = json!({"type": "object", "additionalProperties": scalar});
+                let mut t = object(crate::routetest::TEST_KEYS, |e| {
+                    Some(match e {
+                        "name" | "at" | "config" => json!({"type": "string"}),
+                        "alert" => labels.clone(),
+                        "receivers" | "group_by" => strings(),
+                        "firing" => json!({"type": "array", "items": labels.clone()}),
+                        "inhibited" | "muted" => json!({"type": "boolean"}),
+                        _ => return None,
+                    })
+                });
+                t["required"] = json!(["name", "alert"]);
+                json!({"type": "array", "items": t})
+            }
             "stacks" => json!({"type": "array", "items": object(STACK_KEYS, |e| Some(match e {
                 "alertmanager" => json!({"type": "string"}),
                 "rules" => globs(),

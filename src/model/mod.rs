@@ -309,6 +309,9 @@ pub struct Project {
     /// The run's secrets, collected once for everything that prints (see
     /// [`Project::redactor`]).
     pub redaction: Redaction,
+    /// The `.obsgate.yml` as a source, when findings can point into it (thresholds, routing
+    /// tests).
+    pub config_source: Option<FileId>,
 }
 
 /// A lazily built [`crate::secrets::Redactor`] of the project (see [`Project::redactor`]).

@@ -279,6 +279,10 @@ pub struct RouteNode {
     pub loc: Option<(FileId, Span)>,
     /// Routes in this subtree, this one included (set by [`tree_of`]).
     pub size: usize,
+    /// `mute_time_intervals` and `active_time_intervals` by name (not inherited: Alertmanager
+    /// sets them on each route from its own config).
+    pub mute: Vec<String>,
+    pub active: Vec<String>,
 }
 
 impl RouteNode {
@@ -901,6 +905,16 @@ fn tree_node(file: FileId, route: &crate::parse::alertmanager::Route) -> RouteNo
         children: route.routes.iter().map(|c| tree_node(file, c)).collect(),
         loc: Some((file, route.head.clone())),
         size: 0,
+        mute: route
+            .mute_time_intervals
+            .iter()
+            .map(|s| s.value.to_string())
+            .collect(),
+        active: route
+            .active_time_intervals
+            .iter()
+            .map(|s| s.value.to_string())
+            .collect(),
     }
 }
 
@@ -1051,6 +1065,8 @@ mod tests {
             size: 1 + children.iter().map(|c| c.size).sum::<usize>(),
             children,
             loc: None,
+            mute: Vec::new(),
+            active: Vec::new(),
         }
     }
 

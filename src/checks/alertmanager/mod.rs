@@ -6,6 +6,7 @@ pub mod circular_inhibition;
 pub mod dead_inhibition;
 pub mod deprecated_matcher;
 pub mod empty_receiver;
+pub mod routing_test;
 pub mod syntax;
 pub mod template;
 pub mod timing;
