@@ -129,6 +129,22 @@ pub enum RoutesCommand {
         /// Labels of the alert: NAME=VALUE ...
         labels: Vec<String>,
     },
+    /// What changes for every alert of the rule files between two versions of a config:
+    /// receivers, grouping, timings, inhibition, muting (exit 1 when something changes)
+    Diff {
+        /// The old and the new config, or one config with --diff-base
+        #[arg(long, num_args = 1..=2, required = true)]
+        config: Vec<PathBuf>,
+        /// Compare the config with its version at this git revision
+        #[arg(long, value_name = "REV")]
+        diff_base: Option<String>,
+        /// Rule files or directories whose alerts are routed
+        #[arg(long, num_args = 1..)]
+        rules: Vec<PathBuf>,
+        /// text, json or markdown (for a merge request comment)
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
     /// Print the routing tree
     Tree {
         #[arg(long)]

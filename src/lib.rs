@@ -336,6 +336,36 @@ fn run_routes(command: cli::RoutesCommand, out: &mut dyn Write, err: &mut dyn Wr
             },
             out,
         ),
+        cli::RoutesCommand::Diff {
+            config,
+            diff_base,
+            rules,
+            format,
+        } => (|| {
+            let (old, new, old_name) = match (config.as_slice(), diff_base) {
+                ([old, new], None) => (old.clone(), new.clone(), old.display().to_string()),
+                ([one], Some(rev)) => {
+                    let (file, name) = routes::at_revision(one, &rev)?;
+                    (file, one.clone(), name)
+                }
+                ([_], None) => {
+                    return Err(
+                        "give two configs (OLD NEW), or one with --diff-base REV".to_string()
+                    )
+                }
+                _ => return Err("--diff-base takes one config".to_string()),
+            };
+            routes::diff(
+                &routes::DiffArgs {
+                    old,
+                    new,
+                    rules,
+                    format,
+                    old_name,
+                },
+                out,
+            )
+        })(),
         cli::RoutesCommand::Tree { config, format } => match format.as_str() {
             "text" | "mermaid" => routes::tree(&config, format == "mermaid", out).map(|_| EXIT_OK),
             other => Err(format!("unknown format `{other}` (text, mermaid)")),

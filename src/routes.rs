@@ -387,3 +387,318 @@ pub fn run_tests(args: &TestsArgs, out: &mut dyn Write) -> Result<i32, String> {
     write_redacted(&project, &s, out)?;
     Ok(i32::from(failed > 0 || under))
 }
+
+/// `Handling::pages` in words.
+const PAGES: [&str; 3] = ["no", "maybe", "yes"];
+
+/// What happens to one alert in one config (for `routes diff`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+struct Handling {
+    /// Receivers in routing order, `?` after those that depend on label values.
+    receivers: Vec<String>,
+    group_by: Vec<String>,
+    timings: Vec<String>,
+    muting: Vec<String>,
+    inhibited_by: Vec<String>,
+    /// Whether a paging receiver gets it: 2 certainly, 1 depending on label values, 0 never.
+    pages: u8,
+}
+
+pub struct DiffArgs {
+    pub old: PathBuf,
+    pub new: PathBuf,
+    pub rules: Vec<PathBuf>,
+    /// text, json or markdown
+    pub format: String,
+    /// How the old version is named in the output (a path, or `REV:path`).
+    pub old_name: String,
+}
+
+fn handling(project: &crate::model::Project, i: usize, paging: &[String]) -> Vec<Handling> {
+    let am = project
+        .alertmanager_configs()
+        .nth(i)
+        .expect("index from load");
+    let t = tree_of(project, i);
+    let eff = routing::effective(&t);
+    let nodes = t.preorder();
+    let inhibits: Vec<routing::Inhibit> = am
+        .config
+        .inhibit_rules
+        .iter()
+        .map(routing::inhibit_of)
+        .collect();
+    let paging_receivers: Vec<&str> = am
+        .config
+        .receivers
+        .iter()
+        .filter(|r| {
+            r.integrations
+                .iter()
+                .any(|x| paging.iter().any(|p| p == x.kind))
+        })
+        .map(|r| r.name.value.as_str())
+        .collect();
+    let universe = routing::universe(project);
+    universe
+        .iter()
+        .map(|a| {
+            let r = routing::reach(&t, a);
+            let mut h = Handling {
+                receivers: Vec::new(),
+                group_by: Vec::new(),
+                timings: Vec::new(),
+                muting: Vec::new(),
+                inhibited_by: Vec::new(),
+                pages: 0,
+            };
+            for (k, tri) in r.terminal_routes() {
+                let e = &eff[k];
+                let recv = e.receiver.clone().unwrap_or_default();
+                if paging_receivers.contains(&recv.as_str()) {
+                    h.pages = h.pages.max(if tri == Tri::Yes { 2 } else { 1 });
+                }
+                h.receivers
+                    .push(format!("{recv}{}", if tri == Tri::Yes { "" } else { "?" }));
+                h.group_by.push(match &e.group_by {
+                    Some(g) => g.join(","),
+                    None => "-".into(),
+                });
+                h.timings.push(format!(
+                    "{}/{}/{}",
+                    e.timings[0], e.timings[1], e.timings[2]
+                ));
+                for m in &nodes[k].mute {
+                    h.muting.push(format!("mute {m}"));
+                }
+                for m in &nodes[k].active {
+                    h.muting.push(format!("active {m}"));
+                }
+            }
+            for rule in &inhibits {
+                if !a.matches(&rule.target).possible() {
+                    continue;
+                }
+                for src in universe {
+                    if !std::ptr::eq(src, a) && routing::can_inhibit(rule, src, a, false).possible()
+                    {
+                        h.inhibited_by.push(src.alertname.clone());
+                    }
+                }
+            }
+            h.inhibited_by.sort();
+            h.inhibited_by.dedup();
+            h
+        })
+        .collect()
+}
+
+/// `routes diff`: what changes, for every alert of the rule files, between two versions of an
+/// Alertmanager config. Returns the exit code (0: no change, 1: changes).
+pub fn diff(args: &DiffArgs, out: &mut dyn Write) -> Result<i32, String> {
+    if args.rules.is_empty() {
+        return Err("give the rule files whose alerts to route: --rules PATHS".into());
+    }
+    let (old_p, oi) = load(&args.old, &args.rules)?;
+    let (new_p, ni) = load(&args.new, &args.rules)?;
+    if routing::universe(&new_p).is_empty() {
+        return Err("no alerting rules found in --rules".into());
+    }
+    let paging: Vec<String> =
+        match crate::checks::registry::meta(crate::config::PAGING_INTEGRATIONS_CHECK)
+            .and_then(|m| m.options.iter().find(|o| o.name == "paging_integrations"))
+            .and_then(|o| o.default.clone())
+        {
+            Some(serde_json::Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+            _ => Vec::new(),
+        };
+    let before = handling(&old_p, oi, &paging);
+    let after = handling(&new_p, ni, &paging);
+    let universe = routing::universe(&new_p);
+    struct Change<'a> {
+        alert: &'a routing::AlertLabels,
+        before: &'a Handling,
+        after: &'a Handling,
+    }
+    let mut changes: Vec<Change> = universe
+        .iter()
+        .zip(before.iter().zip(&after))
+        .filter(|(_, (b, a))| b != a)
+        .map(|(alert, (before, after))| Change {
+            alert,
+            before,
+            after,
+        })
+        .collect();
+    // alerts that no longer page first, then those that may no longer page
+    let lost = |c: &Change| -> u8 {
+        match (c.before.pages, c.after.pages) {
+            (2, 0) => 2,
+            (2, 1) => 1,
+            _ => 0,
+        }
+    };
+    changes.sort_by_key(|c| std::cmp::Reverse(lost(c)));
+    let fields = |h: &Handling| -> Vec<(&'static str, String)> {
+        vec![
+            ("receivers", h.receivers.join(", ")),
+            ("group_by", h.group_by.join(" | ")),
+            ("timings", h.timings.join(" | ")),
+            ("muting", h.muting.join(", ")),
+            ("inhibited by", h.inhibited_by.join(", ")),
+        ]
+    };
+    let labels_of = |a: &routing::AlertLabels| -> String {
+        let known: Vec<String> = a
+            .labels
+            .iter()
+            .filter_map(|(k, v)| match v {
+                routing::LabelValue::Known(x) if !x.is_empty() => Some(format!("{k}=\"{x}\"")),
+                _ => None,
+            })
+            .collect();
+        format!("{}{{{}}}", a.alertname, known.join(", "))
+    };
+    let new_name = args.new.display().to_string();
+    let mut s = String::new();
+    match args.format.as_str() {
+        "json" => {
+            let items: Vec<serde_json::Value> = changes
+                .iter()
+                .map(|c| {
+                    let diffs: Vec<serde_json::Value> = fields(c.before)
+                        .into_iter()
+                        .zip(fields(c.after))
+                        .filter(|((_, b), (_, a))| b != a)
+                        .map(|((f, b), (_, a))| serde_json::json!({"field": f, "before": b, "after": a}))
+                        .collect();
+                    serde_json::json!({
+                        "alert": labels_of(c.alert),
+                        "pages_before": PAGES[c.before.pages as usize],
+                        "pages_after": PAGES[c.after.pages as usize],
+                        "changes": diffs,
+                    })
+                })
+                .collect();
+            s = serde_json::to_string_pretty(&serde_json::json!({
+                "old": args.old_name,
+                "new": new_name,
+                "alerts": universe.len(),
+                "changed": items,
+            }))
+            .unwrap_or_default();
+            s.push('\n');
+        }
+        "markdown" | "text" => {
+            let md = args.format == "markdown";
+            if md {
+                s.push_str(&format!(
+                    "### Alertmanager routing: {} of {} alerts change\n\n`{}` → `{}`\n\n",
+                    changes.len(),
+                    universe.len(),
+                    args.old_name,
+                    new_name
+                ));
+                if !changes.is_empty() {
+                    s.push_str("| alert | what | before | after |\n|---|---|---|---|\n");
+                }
+            } else {
+                s.push_str(&format!(
+                    "{} of {} alerts route differently ({} -> {})\n",
+                    changes.len(),
+                    universe.len(),
+                    args.old_name,
+                    new_name
+                ));
+            }
+            for c in &changes {
+                let (flag, md_flag) = match lost(c) {
+                    2 => (" NO LONGER PAGES", " **no longer pages**"),
+                    1 => (
+                        " MAY NO LONGER PAGE (depends on label values)",
+                        " **may no longer page**",
+                    ),
+                    _ => ("", ""),
+                };
+                let name = labels_of(c.alert);
+                if !md {
+                    s.push_str(&format!("\n{name}{flag}\n"));
+                }
+                for ((f, b), (_, a)) in fields(c.before).into_iter().zip(fields(c.after)) {
+                    if b == a {
+                        continue;
+                    }
+                    let show = |x: &str| {
+                        if x.is_empty() {
+                            "(none)".to_string()
+                        } else {
+                            x.to_string()
+                        }
+                    };
+                    if md {
+                        let cell = |x: String| x.replace('|', "\\|");
+                        s.push_str(&format!(
+                            "| {}{} | {f} | {} | {} |\n",
+                            cell(format!("`{name}`")),
+                            md_flag,
+                            cell(show(&b)),
+                            cell(show(&a))
+                        ));
+                    } else {
+                        s.push_str(&format!("  {f}: {} -> {}\n", show(&b), show(&a)));
+                    }
+                }
+            }
+        }
+        other => return Err(format!("unknown format `{other}` (text, json, markdown)")),
+    }
+    write_redacted(&new_p, &s, out)?;
+    Ok(i32::from(!changes.is_empty()))
+}
+
+/// The version of `path` at git revision `rev`, written to a scratch file of the same name
+/// (files are recognised by content and name). Returns the file and its name for output.
+pub fn at_revision(path: &Path, rev: &str) -> Result<(PathBuf, String), String> {
+    if rev.starts_with('-') {
+        return Err(format!("--diff-base: `{rev}` is not a revision"));
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let git = |args: &[&str]| -> Result<String, String> {
+        let o = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run git: {e}"))?;
+        if o.status.success() {
+            Ok(String::from_utf8_lossy(&o.stdout).into_owned())
+        } else {
+            Err(String::from_utf8_lossy(&o.stderr).trim().to_string())
+        }
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("{} is not a file", path.display()))?
+        .to_string_lossy()
+        .to_string();
+    let rel = git(&["ls-files", "--full-name", "--", &name])
+        .map_err(|e| format!("--diff-base needs a git repository: {e}"))?;
+    let rel = rel.lines().next().unwrap_or("").to_string();
+    if rel.is_empty() {
+        return Err(format!("{} is not tracked by git", path.display()));
+    }
+    let text = git(&["show", &format!("{rev}:{rel}")]).map_err(|e| {
+        format!("cannot read {rel} at `{rev}` (in a shallow clone, fetch it first: `git fetch --depth=1 origin {rev}`): {e}")
+    })?;
+    let scratch = std::env::temp_dir().join(format!("obsgate-routes-diff-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let file = scratch.join(&name);
+    std::fs::write(&file, text).map_err(|e| e.to_string())?;
+    Ok((file, format!("{rev}:{rel}")))
+}
