@@ -742,7 +742,7 @@ pub fn parse_file(
         } else {
             // Helm values holding an Alertmanager config where a chart takes one: audited as an
             // embedded file, mapped into the values
-            let configs = crate::parse::helm::alertmanager_configs(doc, text);
+            let configs = crate::parse::helm::alertmanager_configs_in(doc, text, kps_chart(path));
             let inside: Vec<std::ops::Range<usize>> = configs
                 .iter()
                 .filter_map(|e| {
@@ -769,6 +769,24 @@ pub fn parse_file(
         }
     }
     model
+}
+
+/// Is the values file at `path` kube-prometheus-stack's own (a `Chart.yaml` beside it names
+/// the chart)? Values of a chart that depends on it keep its values under its name, which the
+/// Helm values reader recognises anyway.
+fn kps_chart(path: &str) -> bool {
+    let p = std::path::Path::new(path);
+    let is_values = p
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("values") && (n.ends_with(".yaml") || n.ends_with(".yml")));
+    if !is_values {
+        return false;
+    }
+    let chart = p.with_file_name("Chart.yaml");
+    crate::source::discover::read_text(&chart)
+        .map(|t| crate::parse::helm::chart_names_kps(&t).0)
+        .unwrap_or(false)
 }
 
 /// A file YAML rejects only for a duplicate key, read as GitLab reads it (the last key wins), when
@@ -843,6 +861,7 @@ fn heredoc_files(scripts: &[crate::parse::ci::ScriptBlock]) -> Vec<Embedded> {
                 whole: None,
                 substituted: ex.substituted.iter().map(|(t, _)| t.clone()).collect(),
                 unresolved: !ex.unresolved.is_empty(),
+                notes: Vec::new(),
             });
         }
     }
