@@ -37,6 +37,9 @@ pub enum FileKind {
     /// Helm values (or a Flux `HelmRelease`) holding an Alertmanager config where a chart takes
     /// one (`alertmanager.config`, ...): the config is audited as a virtual source.
     HelmValues,
+    /// A Mimir/Cortex Alertmanager tenant config (`alertmanager_config:` as a string, with
+    /// `template_files:`): the config is audited as a virtual source.
+    AlertmanagerTenant,
     /// An analysis artifact a pipeline publishes (`performance-analysis.json`,
     /// `alerting-strategy.json`).
     AnalysisArtifact,
@@ -71,6 +74,7 @@ impl FileKind {
             FileKind::Alertmanager => "alertmanager",
             FileKind::KubernetesEmbedding => "kubernetes-embedding",
             FileKind::HelmValues => "helm-values",
+            FileKind::AlertmanagerTenant => "alertmanager-tenant",
             FileKind::AnalysisArtifact => "analysis-artifact",
             FileKind::ShellScript => "shell-script",
             FileKind::MetricDefinitions => "metric-definitions",
@@ -739,6 +743,10 @@ pub fn parse_file(
             model.scripts.append(&mut ci.scripts);
             model.embedded.extend(heredoc_files(&model.scripts));
             model.ci = Some(ci);
+        } else if let Some(e) = crate::parse::mimir::tenant_config(doc, text) {
+            // a Mimir/Cortex tenant config: its `alertmanager_config` string is the config
+            model.kind = FileKind::AlertmanagerTenant;
+            model.embedded.push(e);
         } else {
             // Helm values holding an Alertmanager config where a chart takes one: audited as an
             // embedded file, mapped into the values
