@@ -743,6 +743,12 @@ pub fn parse_file(
             model.scripts.append(&mut ci.scripts);
             model.embedded.extend(heredoc_files(&model.scripts));
             model.ci = Some(ci);
+        } else if let Some(e) =
+            crate::parse::operator::convert(doc, text, &crate::parse::operator::Strategy::default())
+        {
+            // a prometheus-operator `AlertmanagerConfig`: converted as the operator does
+            model.kind = FileKind::KubernetesEmbedding;
+            model.embedded.push(e);
         } else if let Some(e) = crate::parse::mimir::tenant_config(doc, text) {
             // a Mimir/Cortex tenant config: its `alertmanager_config` string is the config
             model.kind = FileKind::AlertmanagerTenant;
