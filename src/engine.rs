@@ -560,6 +560,9 @@ pub fn load_checking(
                 whole: e.whole,
             }),
         );
+        if !e.notes.is_empty() {
+            project.sources.set_notes(id, e.notes);
+        }
         let s = project.sources.get(id);
         let m = model::parse_embedded(id, &e.key, &s.text, &s.lines, &e.substituted, e.unresolved);
         let m = settle(m, &project.sources, at_load, routes);
@@ -830,6 +833,10 @@ fn resolve_one(
     f: Finding,
 ) -> Resolved {
     let (file, mut span) = sources.resolve(f.file, &f.span);
+    let mut f = f;
+    if let Some(note) = sources.note_at(f.file, f.span.start) {
+        f.message = format!("{} ({note})", f.message).into();
+    }
     let src = sources.get(file);
     // a span never ends in whitespace (block scalars run to the next token)
     let bytes = src.text.as_bytes();

@@ -37,6 +37,9 @@ pub enum FileKind {
     /// Helm values (or a Flux `HelmRelease`) holding an Alertmanager config where a chart takes
     /// one (`alertmanager.config`, ...): the config is audited as a virtual source.
     HelmValues,
+    /// A Mimir/Cortex Alertmanager tenant config (`alertmanager_config:` as a string, with
+    /// `template_files:`): the config is audited as a virtual source.
+    AlertmanagerTenant,
     /// An analysis artifact a pipeline publishes (`performance-analysis.json`,
     /// `alerting-strategy.json`).
     AnalysisArtifact,
@@ -71,6 +74,7 @@ impl FileKind {
             FileKind::Alertmanager => "alertmanager",
             FileKind::KubernetesEmbedding => "kubernetes-embedding",
             FileKind::HelmValues => "helm-values",
+            FileKind::AlertmanagerTenant => "alertmanager-tenant",
             FileKind::AnalysisArtifact => "analysis-artifact",
             FileKind::ShellScript => "shell-script",
             FileKind::MetricDefinitions => "metric-definitions",
@@ -742,10 +746,20 @@ pub fn parse_file(
             model.scripts.append(&mut ci.scripts);
             model.embedded.extend(heredoc_files(&model.scripts));
             model.ci = Some(ci);
+        } else if let Some(e) =
+            crate::parse::operator::convert(doc, text, &crate::parse::operator::Strategy::default())
+        {
+            // a prometheus-operator `AlertmanagerConfig`: converted as the operator does
+            model.kind = FileKind::KubernetesEmbedding;
+            model.embedded.push(e);
+        } else if let Some(e) = crate::parse::mimir::tenant_config(doc, text) {
+            // a Mimir/Cortex tenant config: its `alertmanager_config` string is the config
+            model.kind = FileKind::AlertmanagerTenant;
+            model.embedded.push(e);
         } else {
             // Helm values holding an Alertmanager config where a chart takes one: audited as an
             // embedded file, mapped into the values
-            let configs = crate::parse::helm::alertmanager_configs(doc, text);
+            let configs = crate::parse::helm::alertmanager_configs_in(doc, text, kps_chart(path));
             let inside: Vec<std::ops::Range<usize>> = configs
                 .iter()
                 .filter_map(|e| {
@@ -772,6 +786,24 @@ pub fn parse_file(
         }
     }
     model
+}
+
+/// Is the values file at `path` kube-prometheus-stack's own (a `Chart.yaml` beside it names
+/// the chart)? Values of a chart that depends on it keep its values under its name, which the
+/// Helm values reader recognises anyway.
+fn kps_chart(path: &str) -> bool {
+    let p = std::path::Path::new(path);
+    let is_values = p
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("values") && (n.ends_with(".yaml") || n.ends_with(".yml")));
+    if !is_values {
+        return false;
+    }
+    let chart = p.with_file_name("Chart.yaml");
+    crate::source::discover::read_text(&chart)
+        .map(|t| crate::parse::helm::chart_names_kps(&t).0)
+        .unwrap_or(false)
 }
 
 /// A file YAML rejects only for a duplicate key, read as GitLab reads it (the last key wins), when
@@ -846,6 +878,7 @@ fn heredoc_files(scripts: &[crate::parse::ci::ScriptBlock]) -> Vec<Embedded> {
                 whole: None,
                 substituted: ex.substituted.iter().map(|(t, _)| t.clone()).collect(),
                 unresolved: !ex.unresolved.is_empty(),
+                notes: Vec::new(),
             });
         }
     }

@@ -144,7 +144,15 @@ pub fn pairings(project: &Project, stacks: &[Stack]) -> Vec<Pairing> {
                 .files
                 .iter()
                 .any(|f| f.file == outer(am.file) && f.kind == FileKind::HelmValues);
-            if helm {
+            // an `AlertmanagerConfig` resource is one part of an Alertmanager's config (the
+            // operator merges it with the base config and the other resources): audited on its
+            // own, what reaches it is not known
+            let operator = project
+                .sources
+                .get(am.file)
+                .path
+                .contains("#AlertmanagerConfig ");
+            if helm || operator {
                 return nearest(&dir);
             }
             // 2. a Prometheus config beside it

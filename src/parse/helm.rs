@@ -37,25 +37,121 @@ const MAX_DEPTH: usize = 8;
 /// The Alertmanager configs of one Helm values document (or of any YAML document of no audited
 /// kind that holds one the way values do).
 pub fn alertmanager_configs(doc: &Node, src: &str) -> Vec<Embedded> {
+    alertmanager_configs_in(doc, src, false)
+}
+
+/// [`alertmanager_configs`], saying whether the file is known to be kube-prometheus-stack's
+/// values (a `Chart.yaml` beside it names the chart).
+pub fn alertmanager_configs_in(doc: &Node, src: &str, kps_chart: bool) -> Vec<Embedded> {
+    let mut roots: Vec<&Node> = Vec::new();
+    if kps_chart || kps_values(doc) {
+        roots.push(doc);
+    }
+    // a Flux HelmRelease of the chart: its `spec.values`
+    let spec = doc.get("spec");
+    let chart = spec
+        .and_then(|s| s.get("chart"))
+        .and_then(|c| c.get("spec"))
+        .and_then(|c| c.get("chart"))
+        .and_then(Node::as_str);
+    if doc.get("kind").and_then(Node::as_str) == Some("HelmRelease") && chart == Some(KPS_CHART) {
+        if let Some(v) = spec.and_then(|s| s.get("values")) {
+            roots.push(v);
+        }
+    }
     let mut out = Vec::new();
-    walk(doc, src, &mut Vec::new(), &mut out);
+    walk(doc, src, &mut Vec::new(), &mut out, &roots, false);
     out
 }
 
-fn walk<'a>(node: &'a Node, src: &str, path: &mut Vec<&'a str>, out: &mut Vec<Embedded>) {
+/// The chart whose defaults are merged into `alertmanager.config`.
+pub const KPS_CHART: &str = "kube-prometheus-stack";
+
+/// The version of kube-prometheus-stack whose default `alertmanager.config` is merged in (its
+/// `values.yaml`; the same defaults since the InfoInhibitor rules were added).
+pub const KPS_CHART_VERSION: &str = "88.5.3";
+
+/// Top-level keys of kube-prometheus-stack's values, besides `alertmanager`: values with one of
+/// them are the chart's.
+const KPS_KEYS: &[&str] = &[
+    "prometheusOperator",
+    "kube-state-metrics",
+    "kubeStateMetrics",
+    "prometheus-node-exporter",
+    "nodeExporter",
+    "grafana",
+    "defaultRules",
+    "kubeApiServer",
+    "kubelet",
+    "kubeControllerManager",
+    "coreDns",
+    "kubeDns",
+    "kubeEtcd",
+    "kubeScheduler",
+    "kubeProxy",
+    "additionalPrometheusRulesMap",
+    "thanosRuler",
+];
+
+/// Are these kube-prometheus-stack's values (an `alertmanager` section beside keys only that
+/// chart has)?
+fn kps_values(doc: &Node) -> bool {
+    doc.get("alertmanager").is_some_and(Node::is_map)
+        && doc
+            .entries()
+            .iter()
+            .any(|(k, _)| KPS_KEYS.contains(&k.name.as_str()))
+}
+
+/// Does a `Chart.yaml` name kube-prometheus-stack (as the chart, or as a dependency whose
+/// values sit under its name)? Returns `(is the chart, is a dependency)`.
+pub fn chart_names_kps(chart_yaml: &str) -> (bool, bool) {
+    let lines = crate::source::LineIndex::new(chart_yaml);
+    let Ok(docs) = crate::parse::yaml::parse_documents(chart_yaml, &lines) else {
+        return (false, false);
+    };
+    let Some(d) = docs.first() else {
+        return (false, false);
+    };
+    let own = d.get("name").and_then(Node::as_str) == Some(KPS_CHART);
+    let dep = d.get("dependencies").is_some_and(|deps| {
+        deps.items()
+            .iter()
+            .any(|x| x.get("name").and_then(Node::as_str) == Some(KPS_CHART))
+    });
+    (own, dep)
+}
+
+fn walk<'a>(
+    node: &'a Node,
+    src: &str,
+    path: &mut Vec<&'a str>,
+    out: &mut Vec<Embedded>,
+    roots: &[&Node],
+    in_kps: bool,
+) {
     if path.len() > MAX_DEPTH || !node.is_map() || disabled(node) {
         return;
     }
+    let is_root = roots.iter().any(|r| std::ptr::eq(*r, node));
     for (k, v) in node.entries() {
         path.push(&k.name);
         if CONFIG_KEYS.contains(&k.name.as_str()) {
-            if let Some(e) = config(v, src, &path.join(".")) {
+            let kps = in_kps && k.name == "config";
+            if let Some(e) = config(v, src, &path.join("."), kps.then_some(&k.span)) {
                 out.push(e);
                 path.pop();
                 continue;
             }
         }
-        walk(v, src, path, out);
+        // `kube-prometheus-stack:` values of an umbrella chart are the chart's
+        let child_kps = (is_root && k.name == "alertmanager")
+            || (k.name == KPS_CHART && v.get("alertmanager").is_some_and(Node::is_map));
+        if k.name == KPS_CHART && child_kps {
+            walk(v, src, path, out, &[v], false);
+        } else {
+            walk(v, src, path, out, roots, child_kps);
+        }
         path.pop();
     }
 }
@@ -84,10 +180,16 @@ fn shaped(node: &Node) -> bool {
             .is_some_and(|r| matches!(r.value, Value::Seq(_)))
 }
 
-fn config(v: &Node, src: &str, label: &str) -> Option<Embedded> {
+/// `kps`: the span of kube-prometheus-stack's `alertmanager.config` key, whose value Helm merges
+/// over the chart's default config.
+fn config(v: &Node, src: &str, label: &str, kps: Option<&Span>) -> Option<Embedded> {
     match &v.value {
         Value::Map(entries) => {
-            if !shaped(v) {
+            let own = entries
+                .iter()
+                .any(|(k, _)| crate::parse::alertmanager::TOP_KEYS.contains(&k.name.as_str()));
+            let taken = shaped(v) || (kps.is_some() && own);
+            if !taken {
                 return None;
             }
             // the chart's own keys (`config.enabled` of the `alertmanager` chart) are not
@@ -97,8 +199,14 @@ fn config(v: &Node, src: &str, label: &str) -> Option<Embedded> {
                 .filter(|(k, _)| CHART_KEYS.contains(&k.name.as_str()))
                 .map(|(k, v)| k.span.start..v.span.end.max(k.span.end))
                 .collect();
-            let (text, segments) = dedented(src, &v.span, &skip)?;
-            Some(embedded(label, text, segments))
+            let (mut text, mut segments) = dedented(src, &v.span, &skip)?;
+            let notes = match kps {
+                Some(key) => merge_kps_defaults(v, src, key, &mut text, &mut segments),
+                None => Vec::new(),
+            };
+            let mut e = embedded(label, text, segments);
+            e.notes = notes;
+            Some(e)
         }
         Value::Str(text) => {
             // a string of YAML: taken when it has the shape, or (a template Helm renders with
@@ -121,6 +229,179 @@ fn config(v: &Node, src: &str, label: &str) -> Option<Embedded> {
     }
 }
 
+/// kube-prometheus-stack's default `alertmanager.config` ([`KPS_CHART_VERSION`]): the maps
+/// Helm merges key by key (`global`, `route`), as `(key, value)` lines, and the other top-level
+/// keys (lists: a list of the values replaces the chart's) as YAML blocks.
+const KPS_GLOBAL: &[(&str, &str)] = &[("resolve_timeout", "5m")];
+const KPS_ROUTE: &[(&str, &str)] = &[
+    ("group_by", "['namespace']"),
+    ("group_wait", "30s"),
+    ("group_interval", "5m"),
+    ("repeat_interval", "12h"),
+    ("receiver", "'null'"),
+    (
+        "routes",
+        "\n- receiver: 'null'\n  matchers:\n    - alertname = \"Watchdog\"\n",
+    ),
+];
+const KPS_LISTS: &[(&str, &str)] = &[
+    (
+        "inhibit_rules",
+        "inhibit_rules:
+  - source_matchers:
+      - 'severity = critical'
+    target_matchers:
+      - 'severity =~ warning|info'
+    equal:
+      - 'namespace'
+      - 'alertname'
+  - source_matchers:
+      - 'severity = warning'
+    target_matchers:
+      - 'severity = info'
+    equal:
+      - 'namespace'
+      - 'alertname'
+  - source_matchers:
+      - 'alertname = InfoInhibitor'
+    target_matchers:
+      - 'severity = info'
+    equal:
+      - 'namespace'
+  - target_matchers:
+      - 'alertname = InfoInhibitor'
+",
+    ),
+    ("receivers", "receivers:\n- name: 'null'\n"),
+    (
+        "templates",
+        "templates:\n- '/etc/alertmanager/config/*.tmpl'\n",
+    ),
+];
+
+/// `key: value` written at `indent` (a value starting with a line break is a block, each of its
+/// lines indented too).
+fn entry(key: &str, value: &str, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    match value.strip_prefix('\n') {
+        Some(block) => {
+            let mut out = format!("{pad}{key}:\n");
+            for l in block.lines() {
+                out.push_str(&pad);
+                out.push_str(l);
+                out.push('\n');
+            }
+            out
+        }
+        None => format!("{pad}{key}: {value}\n"),
+    }
+}
+
+/// Merge kube-prometheus-stack's default config into the values' `alertmanager.config` (`v`,
+/// already dedented into `text`/`segments`) as Helm merges values: maps key by key (the values
+/// win; a key set to `null` removes the chart's), anything else replaced. What is added maps
+/// to the `config` key (`key`); the returned notes mark it.
+fn merge_kps_defaults(
+    v: &Node,
+    src: &str,
+    key: &Span,
+    text: &mut String,
+    segments: &mut Segments,
+) -> Vec<(Span, String)> {
+    let config_indent = column(src, v.span.start);
+    // (inner position, text) insertions
+    let mut inserts: Vec<(usize, String)> = Vec::new();
+    let mut appended = String::new();
+    for (name, defaults) in [("global", KPS_GLOBAL), ("route", KPS_ROUTE)] {
+        match v.get(name) {
+            None => {
+                appended.push_str(&format!("{name}:\n"));
+                for (k, val) in defaults {
+                    appended.push_str(&entry(k, val, 2));
+                }
+            }
+            Some(m) if m.is_map() && !src[m.span.start..].starts_with('{') => {
+                let indent = column(src, m.span.start).saturating_sub(config_indent);
+                let mut add = String::new();
+                for (k, val) in defaults {
+                    if m.get(k).is_none() {
+                        add.push_str(&entry(k, val, indent));
+                    }
+                }
+                if add.is_empty() {
+                    continue;
+                }
+                if let Some(at) = after_last_line(src, &m.span, segments) {
+                    inserts.push((at, add));
+                }
+            }
+            // `null` (Helm removes the key), a flow mapping, or not a mapping: nothing merged
+            _ => {}
+        }
+    }
+    for (name, block) in KPS_LISTS {
+        if v.get(name).is_none() {
+            appended.push_str(block);
+        }
+    }
+    if !appended.is_empty() {
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        inserts.push((text.len(), appended));
+    }
+    let note = format!(
+        "from the default `alertmanager.config` of {KPS_CHART} {KPS_CHART_VERSION}, which Helm merges with these values"
+    );
+    let mut notes = Vec::new();
+    // from the end, so earlier positions stay valid; at one position, the later insertion
+    // first, so that the chunks end up in the order they were made (a mapping's keys before
+    // the top-level keys appended after it)
+    let mut inserts: Vec<(usize, usize, String)> = inserts
+        .into_iter()
+        .enumerate()
+        .map(|(i, (at, c))| (at, i, c))
+        .collect();
+    inserts.sort_by_key(|x| std::cmp::Reverse((x.0, x.1)));
+    for (at, _, chunk) in inserts {
+        text.insert_str(at, &chunk);
+        for s in segments.iter_mut() {
+            if s.0 >= at {
+                s.0 += chunk.len();
+            }
+        }
+        for (r, _) in notes.iter_mut() {
+            let r: &mut Span = r;
+            if r.start >= at {
+                *r = r.start + chunk.len()..r.end + chunk.len();
+            }
+        }
+        segments.push((at, key.start, 0));
+        notes.push((at..at + chunk.len(), note.clone()));
+    }
+    segments.sort();
+    notes.sort_by_key(|(r, _)| r.start);
+    notes
+}
+
+/// The column (0-based, in bytes) of an offset.
+fn column(src: &str, at: usize) -> usize {
+    let at = at.min(src.len());
+    at - src[..at].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// The inner position just after the line where the block at `span` ends (in the dedented
+/// text that `segments` map).
+fn after_last_line(src: &str, span: &Span, segments: &Segments) -> Option<usize> {
+    let end = span.end.min(src.len());
+    let last = src[..end].trim_end().len().checked_sub(1)?;
+    let (inner, _, len) = segments
+        .iter()
+        .find(|(_, o, l)| *o <= last && last < o + l)
+        .copied()?;
+    Some(inner + len + 1)
+}
+
 fn embedded(label: &str, text: String, segments: Segments) -> Embedded {
     Embedded {
         label: label.to_string(),
@@ -130,6 +411,7 @@ fn embedded(label: &str, text: String, segments: Segments) -> Embedded {
         whole: None,
         substituted: Vec::new(),
         unresolved: false,
+        notes: Vec::new(),
     }
 }
 
@@ -263,5 +545,89 @@ alertmanager:
         assert!(configs("loki:\n  config:\n    auth_enabled: false\n    server: {}\n").is_empty());
         // a route without receivers (an OpenTelemetry Collector, a Gateway API route)
         assert!(configs("otel:\n  config:\n    route:\n      x: 1\n").is_empty());
+    }
+
+    fn merged(e: &Embedded) -> crate::parse::alertmanager::AmConfig {
+        let docs = parse_documents(&e.text, &LineIndex::new(&e.text)).unwrap();
+        crate::parse::alertmanager::parse_doc(&docs[0], &e.text).0
+    }
+
+    #[test]
+    fn kube_prometheus_stack_defaults_merged_as_helm_does() {
+        // maps merged key by key, the values' keys winning; lists replaced
+        let src = "grafana:\n  enabled: true\nalertmanager:\n  config:\n    route:\n      group_by: [alertname]\n    receivers:\n      - name: 'null'\n";
+        let found = configs(src);
+        assert_eq!(found.len(), 1);
+        let e = &found[0];
+        let cfg = merged(e);
+        let route = cfg.route.as_ref().unwrap();
+        assert_eq!(route.receiver.as_ref().unwrap().value, "null");
+        let group_by: Vec<&str> = route
+            .group_by
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|g| &*g.value)
+            .collect();
+        assert_eq!(group_by, ["alertname"]);
+        assert_eq!(route.routes.len(), 1, "{}", e.text);
+        assert_eq!(route.routes[0].matchers[0].matcher.value, "Watchdog");
+        assert_eq!(cfg.receivers.len(), 1);
+        assert_eq!(cfg.inhibit_rules.len(), 4);
+        assert_eq!(cfg.templates[0].value, "/etc/alertmanager/config/*.tmpl");
+        assert!(cfg.global("resolve_timeout").is_some());
+        // the values' own bytes still map exactly; what the chart adds maps to the `config` key
+        // and carries a note
+        let mut sources = Sources::default();
+        let outer = sources.add("v.yaml".into(), "v.yaml".into(), src, None);
+        let id = sources.add(
+            "v.yaml#c".into(),
+            "v.yaml".into(),
+            e.text.as_str(),
+            Some(Origin {
+                outer,
+                segments: e.segments.clone(),
+                whole: None,
+            }),
+        );
+        sources.set_notes(id, e.notes.clone());
+        let at = e.text.find("[alertname]").unwrap();
+        assert_eq!(&src[sources.resolve(id, &(at..at + 11)).1], "[alertname]");
+        let at = e.text.find("receiver: 'null'").unwrap();
+        let (_, span) = sources.resolve(id, &(at..at + 16));
+        assert_eq!(span.start, src.find("config").unwrap());
+        assert!(sources.note_at(id, at).unwrap().contains("88.5.3"));
+        assert!(sources
+            .note_at(id, e.text.find("[alertname]").unwrap())
+            .is_none());
+    }
+
+    #[test]
+    fn kube_prometheus_stack_recognised_only_as_such() {
+        // the same section without the chart's other keys: not merged (the route has no
+        // receiver, and no shape either)
+        let src = "alertmanager:\n  config:\n    route:\n      group_by: [alertname]\n    receivers:\n      - name: x\n";
+        let found = configs(src);
+        assert_eq!(found.len(), 1);
+        assert!(merged(&found[0]).route.unwrap().receiver.is_none());
+        assert!(found[0].notes.is_empty());
+        // an umbrella chart's values, under the chart's name
+        let src = "kube-prometheus-stack:\n  alertmanager:\n    config:\n      route:\n        group_by: [alertname]\n";
+        let found = configs(src);
+        assert_eq!(found.len(), 1, "{src}");
+        assert_eq!(merged(&found[0]).receivers.len(), 1);
+        // a Flux HelmRelease of the chart
+        let src = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nspec:\n  chart:\n    spec:\n      chart: kube-prometheus-stack\n  values:\n    alertmanager:\n      config:\n        route: {receiver: x}\n        receivers: [{name: x}]\n";
+        let found = configs(src);
+        assert_eq!(found.len(), 1);
+        let cfg = merged(&found[0]);
+        // a flow mapping is not merged into; the lists and `global` are
+        assert!(cfg.route.unwrap().group_by.is_none());
+        assert_eq!(cfg.inhibit_rules.len(), 4);
+        // `null` removes the chart's key
+        let src = "grafana: {}\nalertmanager:\n  config:\n    route:\n      receiver: x\n    receivers: [{name: x}]\n    inhibit_rules: null\n";
+        assert!(merged(&configs(src)[0]).inhibit_rules.is_empty());
+        assert!(chart_names_kps("name: kube-prometheus-stack\nversion: 1.0.0\n").0);
+        assert!(chart_names_kps("name: mine\ndependencies:\n  - name: kube-prometheus-stack\n").1);
     }
 }

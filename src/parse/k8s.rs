@@ -25,6 +25,9 @@ pub struct Embedded {
     /// Shell expansions left as written (unknown variables, `$(...)`): the text is not what the
     /// file will really contain, so a parse failure is not reported.
     pub unresolved: bool,
+    /// Ranges of `text` that are not written in the outer file (a chart's defaults merged in),
+    /// with what to say about findings there (`they come from the chart's defaults`).
+    pub notes: Vec<(Span, String)>,
 }
 
 /// The YAML files embedded in a `Secret` or `ConfigMap` document. Also returns problems
@@ -51,6 +54,7 @@ pub fn embedded_files(doc: &Node, src: &str) -> (Vec<Embedded>, Vec<(Span, Strin
                     whole: None,
                     substituted: Vec::new(),
                     unresolved: false,
+                    notes: Vec::new(),
                 });
             }
         }
@@ -73,6 +77,7 @@ pub fn embedded_files(doc: &Node, src: &str) -> (Vec<Embedded>, Vec<(Span, Strin
                             whole: Some(v.span.clone()),
                             substituted: Vec::new(),
                             unresolved: false,
+                            notes: Vec::new(),
                         }),
                         Err(_) => problems.push((
                             v.span.clone(),
@@ -94,6 +99,7 @@ pub fn embedded_files(doc: &Node, src: &str) -> (Vec<Embedded>, Vec<(Span, Strin
                     whole: None,
                     substituted: Vec::new(),
                     unresolved: false,
+                    notes: Vec::new(),
                 });
             }
         }

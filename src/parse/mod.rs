@@ -13,6 +13,8 @@ pub mod gotemplate;
 pub mod helm;
 pub mod k8s;
 pub mod metric_defs;
+pub mod mimir;
+pub mod operator;
 pub mod prom_rules;
 pub mod promql;
 pub mod scalar;

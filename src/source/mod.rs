@@ -136,6 +136,9 @@ pub struct SourceFile {
     pub text: Arc<str>,
     pub lines: LineIndex,
     pub origin: Option<Origin>,
+    /// Ranges of a virtual source's text that are not written in its outer file (a chart's
+    /// defaults merged in), with what findings there say about it.
+    pub notes: Vec<(Span, String)>,
 }
 
 impl SourceFile {
@@ -168,8 +171,25 @@ impl Sources {
             text,
             lines,
             origin,
+            notes: Vec::new(),
         });
         id
+    }
+
+    /// Note ranges of a virtual source that its outer file does not contain
+    /// ([`SourceFile::notes`]).
+    pub fn set_notes(&mut self, id: FileId, notes: Vec<(Span, String)>) {
+        self.files[id.0 as usize].notes = notes;
+    }
+
+    /// What to say about a finding at `offset` of `id` (or of a source it is embedded in) that
+    /// lies where the outer file has nothing written.
+    pub fn note_at(&self, id: FileId, offset: usize) -> Option<&str> {
+        let s = self.get(id);
+        s.notes
+            .iter()
+            .find(|(r, _)| r.start <= offset && offset < r.end.max(r.start + 1))
+            .map(|(_, n)| n.as_str())
     }
 
     pub fn get(&self, id: FileId) -> &SourceFile {

@@ -178,6 +178,44 @@ fn template_files(
     (complete.then_some(names), problems)
 }
 
+/// The templates a Mimir tenant config defines in its `template_files` (Mimir writes them all
+/// into the tenant's template directory), and findings for those that do not parse (Mimir
+/// refuses the config), at their text in the tenant config `file`.
+fn tenant_templates(
+    id: &'static str,
+    file: crate::source::FileId,
+    files: &[crate::parse::mimir::TemplateFile],
+    funcs: &FuncSet,
+) -> (Option<HashSet<String>>, Vec<Finding>) {
+    let mut names = HashSet::new();
+    let mut out = Vec::new();
+    let mut complete = true;
+    for f in files {
+        match gotemplate::parse(
+            &f.text,
+            &ParseOptions {
+                funcs,
+                predefined_vars: &[],
+            },
+        ) {
+            Ok(t) => names.extend(t.definitions.into_iter().map(|d| d.name)),
+            Err(e) => {
+                complete = false;
+                out.push(
+                    Finding::new(
+                        id,
+                        file,
+                        f.outer_span(&e.span),
+                        format!("template file {} does not parse: {}", f.name, e.message),
+                    )
+                    .help("Mimir refuses the tenant config (as `amtool check-config` would); fix the template"),
+                );
+            }
+        }
+    }
+    (complete.then_some(names), out)
+}
+
 impl Check for Template {
     fn id(&self) -> &'static str {
         "alertmanager/template"
@@ -190,7 +228,21 @@ impl Check for Template {
             let src = cx.src(am.file);
             let source = cx.project.sources.get(am.file);
             let path = source.origin.is_none().then_some(source.fs_path.as_path());
-            let (mut known, file_problems) = template_files(am.config, path, cx.project, &funcs);
+            // a Mimir/Cortex tenant config: its templates are its `template_files`, not files
+            // on disk
+            let outer = source.origin.as_ref().map(|o| o.outer);
+            let tenant = outer.and_then(|o| {
+                crate::parse::mimir::template_files(&cx.project.sources.get(o).text)
+                    .map(|files| (o, files))
+            });
+            let (mut known, file_problems) = match &tenant {
+                Some((o, files)) => {
+                    let (known, problems) = tenant_templates(self.id(), *o, files, &funcs);
+                    out.extend(problems);
+                    (known, Vec::new())
+                }
+                None => template_files(am.config, path, cx.project, &funcs),
+            };
             // a config in Helm values is merged with the chart's defaults, which list template
             // files (`/etc/alertmanager/config/*.tmpl` from the chart's `templateFiles`): the
             // templates it can call are unknown here
