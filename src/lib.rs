@@ -248,20 +248,10 @@ fn run_inventory(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    let paths = if paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        paths
-    };
-    let config = match config.or_else(|| Config::find(&paths[0])) {
-        Some(p) => match Config::load(&p) {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = emit(err, &render_config_error(&e));
-                return EXIT_ERROR;
-            }
-        },
-        None => Config::default(),
+    let paths = paths_or_here(&paths);
+    let config = match load_config(config, &paths[0], err) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
     let filter = match source::discover::Filter::new(&config.include, &config.exclude) {
         Ok(f) => f,
@@ -557,6 +547,31 @@ fn run_probe(args: cli::ProbeArgs, env: Env, out: &mut dyn Write, err: &mut dyn 
     run_check(check, Some(plan), env, out, err)
 }
 
+/// The paths given, or `.`.
+fn paths_or_here(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths.to_vec()
+    }
+}
+
+/// The config given with `--config`, else the `.obsgate.yml` found upward from the first path,
+/// else the defaults; a config with problems is said on `err` (`Err`: exit 2).
+fn load_config(
+    given: Option<PathBuf>,
+    first: &std::path::Path,
+    err: &mut dyn Write,
+) -> Result<Config, i32> {
+    match given.or_else(|| Config::find(first)) {
+        Some(p) => Config::load(&p).map_err(|e| {
+            let _ = emit(err, &render_config_error(&e));
+            EXIT_ERROR
+        }),
+        None => Ok(Config::default()),
+    }
+}
+
 fn run_init(
     paths: Vec<PathBuf>,
     stdout: bool,
@@ -564,11 +579,7 @@ fn run_init(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    let paths = if paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        paths
-    };
+    let paths = paths_or_here(&paths);
     let target = PathBuf::from(config::FILE_NAME);
     if !stdout && !force && target.exists() {
         let _ = emit(
@@ -619,19 +630,10 @@ fn run_init(
 }
 
 fn run_fix(args: cli::FixArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
-    };
-    let config_path = args.config.clone().or_else(|| Config::find(&paths[0]));
-    let config = match config_path.map(|p| Config::load(&p)) {
-        Some(Ok(c)) => c,
-        Some(Err(e)) => {
-            let _ = emit(err, &render_config_error(&e));
-            return EXIT_ERROR;
-        }
-        None => Config::default(),
+    let paths = paths_or_here(&args.paths);
+    let config = match load_config(args.config.clone(), &paths[0], err) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
     let opts = engine::CheckOptions {
         paths,
@@ -697,26 +699,15 @@ fn run_check(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
-    };
+    let paths = paths_or_here(&args.paths);
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,
         Color::Auto => env.stdout_is_tty && !env.no_color,
     };
-    let config_path = args.config.clone().or_else(|| Config::find(&paths[0]));
-    let mut config = match config_path {
-        Some(p) => match Config::load(&p) {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = emit(err, &render_config_error(&e));
-                return EXIT_ERROR;
-            }
-        },
-        None => Config::default(),
+    let mut config = match load_config(args.config.clone(), &paths[0], err) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
     config.online = args.online;
     let mut outputs = Vec::new();

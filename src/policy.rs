@@ -133,16 +133,23 @@ impl Policy {
         .ctx("rule", r.rule.name.value.clone())
     }
 
-    fn judge(&self, r: &RuleRef, src: &str, out: &mut Vec<Finding>) {
-        let rule = r.rule;
-        let name_span = rule.name.span.clone();
-        for (k, re) in &self.require_labels {
-            match rule.labels.iter().find(|p| p.key.value == *k) {
+    /// Each required name present in `pairs` with a value matching its regex (`what`: label or
+    /// annotation).
+    fn require(
+        &self,
+        r: &RuleRef,
+        pairs: &[crate::parse::prom_rules::Pair],
+        required: &BTreeMap<String, regex::Regex>,
+        what: &str,
+        out: &mut Vec<Finding>,
+    ) {
+        for (k, re) in required {
+            match pairs.iter().find(|p| p.key.value == *k) {
                 None => out.push(self.finding(
                     r,
-                    name_span.clone(),
+                    r.rule.name.span.clone(),
                     format!(
-                        "it has no `{k}` label (required to match `{}`)",
+                        "it has no `{k}` {what} (required to match `{}`)",
                         re.as_str()
                     ),
                 )),
@@ -150,7 +157,7 @@ impl Policy {
                     r,
                     p.value.span.clone(),
                     format!(
-                        "its label `{k}` is `{}`, which does not match `{}`",
+                        "its {what} `{k}` is `{}`, which does not match `{}`",
                         p.value.value,
                         re.as_str()
                     ),
@@ -158,30 +165,18 @@ impl Policy {
                 Some(_) => {}
             }
         }
+    }
+
+    fn judge(&self, r: &RuleRef, src: &str, out: &mut Vec<Finding>) {
+        let rule = r.rule;
+        let name_span = rule.name.span.clone();
+        self.require(r, &rule.labels, &self.require_labels, "label", out);
         if !self.require_annotations.is_empty() && rule.kind == RuleKind::Alert {
-            let pairs = rule.annotations.as_deref().map(|a| a.pairs.as_slice());
-            for (k, re) in &self.require_annotations {
-                match pairs.and_then(|ps| ps.iter().find(|p| p.key.value == *k)) {
-                    None => out.push(self.finding(
-                        r,
-                        name_span.clone(),
-                        format!(
-                            "it has no `{k}` annotation (required to match `{}`)",
-                            re.as_str()
-                        ),
-                    )),
-                    Some(p) if !re.is_match(&p.value.value) => out.push(self.finding(
-                        r,
-                        p.value.span.clone(),
-                        format!(
-                            "its annotation `{k}` is `{}`, which does not match `{}`",
-                            p.value.value,
-                            re.as_str()
-                        ),
-                    )),
-                    Some(_) => {}
-                }
-            }
+            let pairs = rule
+                .annotations
+                .as_deref()
+                .map_or(&[][..], |a| a.pairs.as_slice());
+            self.require(r, pairs, &self.require_annotations, "annotation", out);
         }
         if rule.kind == RuleKind::Alert && (self.for_min.is_some() || self.for_max.is_some()) {
             let (span, value) = match &rule.for_ {

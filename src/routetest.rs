@@ -445,29 +445,7 @@ struct TimeOfDay {
     end_time: String,
 }
 
-const WEEKDAYS: [&str; 7] = [
-    "sunday",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-];
-const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
+use crate::parse::alertmanager::{MONTHS, WEEKDAYS};
 
 /// `a:b` or `a` as an inclusive range, each end a number or a name of `names` (1-based).
 fn range(s: &str, names: &[&str]) -> Option<(i64, i64)> {
@@ -511,7 +489,7 @@ impl TimeRange {
         let weekday_ok = self.weekdays.is_empty()
             || self.weekdays.iter().any(|w| {
                 // weekdays are 0-based from Sunday in names order; ranges may not wrap
-                range(w, &WEEKDAYS).is_some_and(|(a, b)| {
+                range(w, WEEKDAYS).is_some_and(|(a, b)| {
                     let d = at.weekday as i64 + 1;
                     a <= d && d <= b
                 })
@@ -528,7 +506,7 @@ impl TimeRange {
             });
         let month_ok = self.months.is_empty()
             || self.months.iter().any(|r| {
-                range(r, &MONTHS).is_some_and(|(a, b)| a <= at.month as i64 && at.month as i64 <= b)
+                range(r, MONTHS).is_some_and(|(a, b)| a <= at.month as i64 && at.month as i64 <= b)
             });
         let year_ok = self.years.is_empty()
             || self

@@ -137,3 +137,17 @@ pub fn http_response(status: u16, headers: &[&str]) -> String {
     r.push_str("\r\n");
     r
 }
+
+/// Run the obsgate binary with `args` in `dir`: exit code, stdout, stderr.
+pub fn obsgate_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_obsgate"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("obsgate runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

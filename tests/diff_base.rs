@@ -1,6 +1,8 @@
 //! `obsgate check --diff-base REV` and `--load DIR`: everything loaded, findings reported for
 //! the files changed since REV (or the files named), in real git repositories.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -51,17 +53,11 @@ fn commit(dir: &Path, message: &str) -> String {
 
 /// `obsgate check ARGS` in `dir`: exit code, stdout, stderr.
 fn obsgate(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_obsgate"))
-        .args(["check", "--format", "concise", "-q"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let all: Vec<&str> = ["check", "--format", "concise", "-q"]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    common::obsgate_in(dir, &all)
 }
 
 /// A repository with a base commit (rules `a` and `c`) and a change on top: `b` added, `a`

@@ -6,16 +6,7 @@ mod common;
 use std::process::Command;
 
 fn obsgate(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_obsgate"))
-        .args(args)
-        .current_dir(common::root())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::obsgate_in(&common::root(), args)
 }
 
 const CONFIG: &str = "fixtures/routing/alertmanager.yml";

@@ -1631,7 +1631,8 @@ fn time_interval(cx: &mut Cx, node: &Node, legacy: bool, list: &str) -> Option<T
     })
 }
 
-const WEEKDAYS: &[&str] = &[
+/// Weekday names as Alertmanager's time intervals write them (Sunday first).
+pub const WEEKDAYS: &[&str] = &[
     "sunday",
     "monday",
     "tuesday",
@@ -1640,7 +1641,8 @@ const WEEKDAYS: &[&str] = &[
     "friday",
     "saturday",
 ];
-const MONTHS: &[&str] = &[
+/// Month names as Alertmanager's time intervals write them.
+pub const MONTHS: &[&str] = &[
     "january",
     "february",
     "march",
