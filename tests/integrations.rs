@@ -255,7 +255,7 @@ fn check_jsonschema_accepts_the_integration_files() {
         "--data-transform",
         "gitlab-ci",
     ];
-    let cases: [(&str, &[&str]); 4] = [
+    let cases: [(&str, &[&str]); 5] = [
         ("action.yml", &["--builtin-schema", "vendor.github-actions"]),
         (
             "examples/github-workflow.yml",
@@ -263,11 +263,28 @@ fn check_jsonschema_accepts_the_integration_files() {
         ),
         (".gitlab-ci.yml", gitlab),
         ("templates/obsgate.gitlab-ci.yml", gitlab),
+        (
+            ".github/workflows/release.yml",
+            &["--builtin-schema", "vendor.github-workflows"],
+        ),
+    ];
+    // the component's documents, one file each (check-jsonschema reads one document a file)
+    let (spec, body) = component_documents();
+    let dir = scratch("component-schema");
+    write(&dir.join("spec.yml"), &spec);
+    write(&dir.join("jobs.yml"), &body);
+    let component = [
+        dir.join("spec.yml").display().to_string(),
+        dir.join("jobs.yml").display().to_string(),
     ];
     let mut failures = Vec::new();
-    for (file, args) in cases {
+    let all = cases
+        .iter()
+        .map(|(f, a)| (root().join(f).display().to_string(), *a))
+        .chain(component.iter().map(|f| (f.clone(), gitlab)));
+    for (file, args) in all {
         let r = run(
-            Command::new(&tool).args(args).arg(root().join(file)),
+            Command::new(&tool).args(args).arg(&file),
             Duration::from_secs(120),
             "check-jsonschema",
         );
@@ -285,6 +302,39 @@ fn check_jsonschema_accepts_the_integration_files() {
         "schema violations:\n{}",
         failures.join("\n")
     );
+}
+
+// --- zizmor ----------------------------------------------------------------------------------
+
+/// The action, the example workflow and the release workflow are clean under
+/// `zizmor --offline` (no template injection, no `$GITHUB_PATH`/`$GITHUB_ENV` writes, pinned
+/// actions, no persisted credentials, least permissions).
+#[test]
+fn zizmor_finds_nothing_in_the_workflows() {
+    let test = "zizmor_finds_nothing_in_the_workflows";
+    let Some(tool) = local_tool(
+        test,
+        "target/ci-venv/bin/zizmor",
+        "pip install zizmor==1.32.0 into target/ci-venv",
+    ) else {
+        return;
+    };
+    let r = run(
+        Command::new(&tool)
+            .args([
+                "--offline",
+                "--no-progress",
+                "action.yml",
+                "examples/github-workflow.yml",
+                ".github/workflows/release.yml",
+            ])
+            .current_dir(root()),
+        Duration::from_secs(120),
+        "zizmor",
+    );
+    eprintln!("{}", r.all());
+    assert!(r.status.success(), "zizmor findings:\n{}", r.all());
+    assert!(r.all().contains("No findings to report"), "{}", r.all());
 }
 
 // --- obsgate on its own integration files --------------------------------------------------
@@ -1262,3 +1312,242 @@ const STAGED_OTHER_RULES: &str = r#"groups:
         labels: {severity: critical}
         annotations: {summary: s, description: d}
 "#;
+
+// --- the GitLab CI/CD component ------------------------------------------------------------
+
+/// The component's two YAML documents: the `spec:` header and the job.
+fn component_documents() -> (String, String) {
+    let text = fs::read_to_string(root().join("templates/obsgate/template.yml")).unwrap();
+    let (spec, body) = text
+        .split_once("\n---\n")
+        .expect("a spec header, `---`, then the jobs");
+    (format!("{spec}\n"), body.to_string())
+}
+
+/// The install script the component embeds is scripts/install.sh, and its defaults (version,
+/// download URL) are this release's. `UPDATE_COMPONENT=1` rewrites the embedded copy.
+#[test]
+fn component_embeds_the_install_script_of_this_version() {
+    let path = root().join("templates/obsgate/template.yml");
+    let text = fs::read_to_string(&path).unwrap();
+    let start = "      cat > \"$installer\" <<'OBSGATE_INSTALL_SH'\n";
+    let end = "      OBSGATE_INSTALL_SH\n";
+    let a = text.find(start).expect("the installer heredoc") + start.len();
+    let b = a + text[a..].find(end).expect("the heredoc's end");
+    let script = fs::read_to_string(root().join("scripts/install.sh")).unwrap();
+    let want: String = script
+        .split_inclusive('\n')
+        .map(|l| {
+            if l.trim().is_empty() {
+                "\n".to_string()
+            } else {
+                format!("        {l}")
+            }
+        })
+        .collect();
+    if text[a..b] != want {
+        if std::env::var("UPDATE_COMPONENT").is_ok_and(|v| v == "1") {
+            fs::write(&path, format!("{}{}{}", &text[..a], want, &text[b..])).unwrap();
+        } else {
+            panic!("the component's install script differs from scripts/install.sh: run `UPDATE_COMPONENT=1 cargo test --test integrations component_embeds`");
+        }
+    }
+    let (spec, _) = component_documents();
+    let spec: Value = serde_saphyr::from_str(&spec).unwrap();
+    let inputs = &spec["spec"]["inputs"];
+    assert_eq!(inputs["version"]["default"], VERSION);
+    let default_url = script
+        .lines()
+        .find_map(|l| l.strip_prefix("default_url=\""))
+        .and_then(|l| l.strip_suffix('"'))
+        .unwrap();
+    assert_eq!(inputs["download-url"]["default"], default_url);
+    assert_eq!(
+        default_url,
+        format!("{}/releases/download", env!("CARGO_PKG_REPOSITORY"))
+    );
+    for name in ["paths", "fail-on", "args", "version", "stage", "image"] {
+        assert!(inputs.get(name).is_some(), "input {name}");
+    }
+}
+
+#[test]
+fn gitlab_component_runs_in_gitlab_ci_local() {
+    let test = "gitlab_component_runs_in_gitlab_ci_local";
+    let Some(glcl) = local_tool(
+        test,
+        "target/ci-npm/node_modules/.bin/gitlab-ci-local",
+        "npm install gitlab-ci-local@4.53.0 in target/ci-npm",
+    ) else {
+        return;
+    };
+    if !on_path(test, "git", "apt-get install git")
+        || !on_path(test, "rsync", "apt-get install rsync")
+        || !on_path(test, "node", "apt-get install nodejs")
+        || !on_path(test, "curl", "apt-get install curl")
+    {
+        return;
+    }
+    if !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+        eprintln!("SKIP {test}: the stand-in release is for x86_64 Linux");
+        return;
+    }
+    let dir = scratch("gitlab-component");
+    let releases = dir.join("releases");
+    stand_in_release(&releases);
+    let server = http::Server::start(&releases, Duration::from_secs(600));
+    let repo = dir.join("repo");
+    fs::create_dir_all(&repo).unwrap();
+    copy_seed(&repo);
+    write(&repo.join("clean/rules.yml"), CLEAN_RULES);
+    // gitlab-ci-local runs a job with an `image:` in docker, which this machine may not have:
+    // the copy has no `image:` line, so the job runs in the shell as on a shell runner (which
+    // ignores the image). The input stays declared; its default is checked below.
+    let component = fs::read_to_string(root().join("templates/obsgate/template.yml")).unwrap();
+    let image_line = "  image: $[[ inputs.image ]]\n";
+    assert!(
+        component.contains(image_line),
+        "the job's image is the `image` input"
+    );
+    write(
+        &repo.join("templates/obsgate/template.yml"),
+        &component.replacen(image_line, "", 1),
+    );
+    let ci = |inputs: &str| {
+        write(
+            &repo.join(".gitlab-ci.yml"),
+            &format!(
+                "include:\n  - local: templates/obsgate/template.yml\n    inputs:\n      download-url: {}\n{inputs}",
+                server.url
+            ),
+        );
+    };
+    ci("");
+    commit_all(&repo);
+    // obsgate is on no PATH: the job installs it
+    let system_path = std::env::var("PATH").unwrap();
+    let glcl_run = |extra: &[&str]| {
+        run(
+            Command::new(&glcl)
+                .arg("--shell-executor-no-image")
+                .arg("--home")
+                .arg(dir.join("home"))
+                .args(extra)
+                .current_dir(&repo)
+                .env("PATH", &system_path)
+                .env("TMPDIR", dir.join("tmp")),
+            Duration::from_secs(300),
+            "gitlab-ci-local",
+        )
+    };
+    fs::create_dir_all(dir.join("tmp")).unwrap();
+
+    // the seed with the defaults: installed from the release server, fails with obsgate's 1
+    let r = glcl_run(&["obsgate"]);
+    eprintln!(
+        "gitlab-ci-local: the component on the seed (install + run): {:?}, exit {:?}",
+        r.elapsed,
+        r.status.code()
+    );
+    let log = r.all();
+    assert!(!r.status.success(), "the job fails on the seed:\n{log}");
+    assert!(
+        log.contains(&format!("installed obsgate {VERSION} at ")),
+        "{log}"
+    );
+    assert!(log.contains("error[alerts/missing-runbook]"), "{log}");
+    assert!(
+        log.contains("FAIL 1"),
+        "obsgate's exit 1 (findings):\n{log}"
+    );
+    assert!(
+        server.requests().contains(&format!(
+            "GET /v{VERSION}/obsgate-{VERSION}-x86_64-unknown-linux-gnu.tar.gz.sha256"
+        )),
+        "{:?}",
+        server.requests()
+    );
+    let cq = read_json(&repo.join("gl-code-quality-report.json"));
+    let issues = cq.as_array().expect("Code Quality report is a JSON array");
+    assert!(
+        issues
+            .iter()
+            .any(|i| i["check_name"] == "alerts/missing-runbook"
+                && i["location"]["path"] == "alerting-rules.yml"
+                && i["content"]["body"]
+                    .as_str()
+                    .is_some_and(|b| b.contains("/docs/checks/alerts/missing-runbook.md"))),
+        "Code Quality report: {cq}"
+    );
+    let junit = fs::read_to_string(repo.join("obsgate-junit.xml")).expect("JUnit report");
+    let doc = roxmltree::Document::parse(&junit).expect("JUnit report is XML");
+    assert!(doc.descendants().any(|n| n.has_tag_name("failure")));
+    let exported = repo.join(".gitlab-ci-local/artifacts/obsgate/obsgate-artifacts");
+    for f in ["performance-analysis.json", "alerting-strategy.json"] {
+        read_json(&exported.join(f));
+    }
+    // the installer left nothing in TMPDIR but the binary's directory
+    for e in fs::read_dir(dir.join("tmp")).unwrap() {
+        let e = e.unwrap().path();
+        assert_eq!(
+            fs::read_dir(&e)
+                .unwrap()
+                .map(|x| x.unwrap().file_name())
+                .collect::<Vec<_>>(),
+            ["obsgate"],
+            "{}",
+            e.display()
+        );
+    }
+
+    // the inputs drive the job: paths, fail-on, args
+    ci("      paths: clean\n      fail-on: info\n      args: --quiet\n");
+    let r = glcl_run(&["obsgate"]);
+    let log = r.all();
+    assert!(r.status.success(), "the job passes on a clean file:\n{log}");
+    assert_eq!(
+        read_json(&repo.join("gl-code-quality-report.json")),
+        Value::Array(vec![])
+    );
+
+    // a version without an archive: the job stops in before_script (the installer's exit 3)
+    ci("      version: 9.9.9\n");
+    let r = glcl_run(&["obsgate"]);
+    let log = r.all();
+    assert!(!r.status.success(), "{log}");
+    assert!(log.contains("no archive for obsgate 9.9.9"), "{log}");
+    assert!(log.contains("FAIL 3"), "{log}");
+
+    // rules: in merge request pipelines; in branch pipelines only without an open merge request
+    ci("      stage: lint\n");
+    let yml = fs::read_to_string(repo.join(".gitlab-ci.yml")).unwrap();
+    write(
+        &repo.join(".gitlab-ci.yml"),
+        &format!("stages: [lint]\n{yml}"),
+    );
+    let listed = |vars: &[&str]| {
+        let mut args = vec!["--list"];
+        for v in vars {
+            args.push("--variable");
+            args.push(v);
+        }
+        let r = glcl_run(&args);
+        assert!(r.status.success(), "{}", r.all());
+        r.stdout
+            .lines()
+            .find(|l| l.starts_with("obsgate "))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    let branch = listed(&[]).expect("listed in a branch pipeline");
+    assert!(branch.contains("lint on_success"), "{branch}");
+    let mr = listed(&["CI_PIPELINE_SOURCE=merge_request_event"]).expect("listed in an MR pipeline");
+    assert!(mr.contains("lint on_success"), "{mr}");
+    let with_mr = listed(&["CI_OPEN_MERGE_REQUESTS=group/project!1"]);
+    assert!(
+        with_mr.is_none() || with_mr.as_deref().is_some_and(|l| l.contains("never")),
+        "not in the branch pipeline of a merge request's branch: {with_mr:?}"
+    );
+
+    drop(server);
+    let _ = fs::remove_dir_all(&dir);
+}
