@@ -1045,7 +1045,8 @@ fn gitlab_template_job_runs_in_gitlab_ci_local() {
             ],
         );
         let log = r.all();
-        let args = fs::read_to_string(dir.join("cargo-args")).expect("cargo install ran");
+        let args = fs::read_to_string(dir.join("cargo-args"))
+            .unwrap_or_else(|e| panic!("cargo install did not run ({e}):\n{log}"));
         assert_eq!(
             args.lines().collect::<Vec<_>>(),
             [
