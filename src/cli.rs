@@ -40,7 +40,11 @@ pub enum Command {
         force: bool,
     },
     /// List all checks
-    Checks,
+    Checks {
+        /// text (one line per check) or json (id, severity, summary, docs url of every check)
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+    },
     /// Print the documentation of one check
     Explain {
         /// Check id, e.g. alerts/missing-runbook, or policy/<name> for a policy of .obsgate.yml
@@ -70,8 +74,13 @@ pub enum Command {
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions { shell: clap_complete::Shell },
-    /// Print the man page (roff)
-    Man,
+    /// Print the man page (roff), or write one page per subcommand into a directory
+    Man {
+        /// Write obsgate.1 and a page per subcommand (obsgate-check.1, obsgate-routes-test.1,
+        /// ...) into DIR, created if missing
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
     /// List the metric inventory obsgate reads: metric definitions in application source,
     /// committed scrapes (`.prom`, probe records) and recording rules, with types, labels and
     /// buckets

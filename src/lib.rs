@@ -46,14 +46,41 @@ pub const EXIT_ERROR: i32 = 2;
 pub struct Env {
     pub stdout_is_tty: bool,
     pub no_color: bool,
+    /// Columns of the text report: `COLUMNS` when set, else the terminal's width when stdout
+    /// is one, else `None` ([`DEFAULT_WIDTH`]).
+    pub width: Option<usize>,
 }
+
+/// Width of the text report when neither `COLUMNS` nor a terminal tells one (a CI log, a file).
+pub const DEFAULT_WIDTH: usize = 100;
+
+/// The narrowest text report: below it the excerpts' gutters leave no room for the messages.
+pub const MIN_WIDTH: usize = 40;
 
 impl Env {
     pub fn detect() -> Env {
+        let stdout_is_tty = std::io::stdout().is_terminal();
+        let columns = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<usize>().ok())
+            .filter(|&c| c > 0);
+        let terminal = || {
+            stdout_is_tty
+                .then(|| terminal_size::terminal_size_of(std::io::stdout()))
+                .flatten()
+                .map(|(w, _)| w.0 as usize)
+                .filter(|&w| w > 0)
+        };
         Env {
-            stdout_is_tty: std::io::stdout().is_terminal(),
+            stdout_is_tty,
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            width: columns.or_else(terminal),
         }
+    }
+
+    /// The text report's width: [`Env::width`] (at least [`MIN_WIDTH`]) or [`DEFAULT_WIDTH`].
+    pub fn text_width(&self) -> usize {
+        self.width.map_or(DEFAULT_WIDTH, |w| w.max(MIN_WIDTH))
     }
 }
 
@@ -84,6 +111,31 @@ fn emit(w: &mut dyn Write, s: &str) -> std::io::Result<()> {
     }
 }
 
+/// The ids among `known` close to `id` (a typo, a missing domain, a wrong domain), closest
+/// first, at most three.
+pub fn suggest<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let id = id.trim().to_ascii_lowercase();
+    let name = |s: &str| s.rsplit('/').next().unwrap_or(s).to_string();
+    let mut scored: Vec<(f64, &str)> = known
+        .filter_map(|k| {
+            let whole = strsim::jaro_winkler(&id, k);
+            // `missing-runbook` or `rules/missing-runbook` for `alerts/missing-runbook`
+            let by_name = strsim::jaro_winkler(&name(&id), &name(k)) - 0.02;
+            let score = whole.max(by_name);
+            (score >= 0.85).then_some((score, k))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    // only those about as close as the closest
+    let best = scored.first().map_or(0.0, |s| s.0);
+    scored
+        .into_iter()
+        .take_while(|s| s.0 >= best - 0.04)
+        .take(3)
+        .map(|(_, k)| k)
+        .collect()
+}
+
 /// Run obsgate with `args` (including the program name); returns the exit code.
 pub fn run(
     args: impl IntoIterator<Item = OsString>,
@@ -105,11 +157,28 @@ pub fn run(
         }
     };
     match cli.command {
-        Command::Checks => {
-            let mut s = String::new();
-            for m in registry::metas() {
-                s.push_str(&format!("{:<36} {:<8} {}\n", m.id, m.severity, m.summary));
-            }
+        Command::Checks { format } => {
+            let s = if format == "json" {
+                let list: Vec<serde_json::Value> = registry::metas()
+                    .iter()
+                    .map(|m| {
+                        serde_json::json!({
+                            "id": m.id,
+                            "severity": m.severity.as_str(),
+                            "summary": m.summary.trim(),
+                            "url": checks::docs_url(&m.id),
+                            "options": m.options.iter().map(|o| &o.name).collect::<Vec<_>>(),
+                        })
+                    })
+                    .collect();
+                serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"
+            } else {
+                let mut s = String::new();
+                for m in registry::metas() {
+                    s.push_str(&format!("{:<36} {:<8} {}\n", m.id, m.severity, m.summary));
+                }
+                s
+            };
             let _ = emit(out, &s);
             EXIT_OK
         }
@@ -155,9 +224,17 @@ pub fn run(
                 }
             }
             None => {
+                let close = suggest(&id, registry::metas().iter().map(|m| m.id.as_str()));
+                let hint = if close.is_empty() {
+                    String::new()
+                } else {
+                    format!("did you mean `{}`? ", close.join("`, `"))
+                };
                 let _ = emit(
                     err,
-                    &format!("error: unknown check `{id}`; run `obsgate checks` for the list\n"),
+                    &format!(
+                        "error: unknown check `{id}`; {hint}run `obsgate checks` for the list\n"
+                    ),
                 );
                 EXIT_ERROR
             }
@@ -171,8 +248,43 @@ pub fn run(
                 Err(_) => EXIT_ERROR,
             }
         }
-        Command::Man => {
-            let cmd = <Cli as clap::CommandFactory>::command();
+        Command::Man { out_dir } => {
+            // no `help` subcommand in the pages: it has no page of its own to refer to
+            let cmd = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+            if let Some(dir) = out_dir {
+                let written =
+                    std::fs::create_dir_all(&dir).and_then(|_| clap_mangen::generate_to(cmd, &dir));
+                return match written {
+                    Ok(()) => {
+                        let mut pages: Vec<String> = std::fs::read_dir(&dir)
+                            .map(|r| {
+                                r.filter_map(|e| e.ok())
+                                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                                    .filter(|n| n.starts_with("obsgate") && n.ends_with(".1"))
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        pages.sort();
+                        let _ = emit(
+                            err,
+                            &format!(
+                                "wrote {} man pages to {}: {}\n",
+                                pages.len(),
+                                dir.display(),
+                                pages.join(" ")
+                            ),
+                        );
+                        EXIT_OK
+                    }
+                    Err(e) => {
+                        let _ = emit(
+                            err,
+                            &format!("error: cannot write man pages to {}: {e}\n", dir.display()),
+                        );
+                        EXIT_ERROR
+                    }
+                };
+            }
             let mut buf = Vec::new();
             if clap_mangen::Man::new(cmd).render(&mut buf).is_err() {
                 return EXIT_ERROR;
@@ -837,7 +949,10 @@ fn run_check(
     } else {
         Format::Concise
     });
-    let style = Style { color, width: 100 };
+    let style = Style {
+        color,
+        width: env.text_width(),
+    };
     // reports are streamed (a large run's SARIF is tens of MB), through a buffer
     let written = {
         let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
@@ -858,9 +973,10 @@ fn run_check(
                 w,
                 &outcome.project,
                 &outcome.findings,
+                // a file is read later, elsewhere: the terminal's width says nothing about it
                 Style {
                     color: false,
-                    width: 100,
+                    width: DEFAULT_WIDTH,
                 },
             )
         });

@@ -84,6 +84,7 @@ fn a_missing_path_is_a_run_error() {
     let env = obsgate::Env {
         stdout_is_tty: false,
         no_color: true,
+        width: None,
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = obsgate::run(

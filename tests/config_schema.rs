@@ -38,7 +38,12 @@ fn readme_configs() -> Vec<String> {
                     .filter(|l| !l.starts_with([' ', '#', '-']) && l.contains(':'))
                     .map(|l| l.split(':').next().unwrap_or(""))
                     .collect();
-                if !top.is_empty() && top.iter().all(|k| obsgate::config::TOP_KEYS.contains(k)) {
+                // a GitLab `include:` of the component is a pipeline, not a config
+                let pipeline = b.contains("\n  - component: ");
+                if !pipeline
+                    && !top.is_empty()
+                    && top.iter().all(|k| obsgate::config::TOP_KEYS.contains(k))
+                {
                     out.push(b.clone());
                 }
                 block = None;

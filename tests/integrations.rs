@@ -21,7 +21,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod http;
+
 const OBSGATE: &str = env!("CARGO_BIN_EXE_obsgate");
+const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// A rule file on which obsgate finds nothing (runbook, summary, description, `for`).
 const CLEAN_RULES: &str = r#"groups:
@@ -213,6 +216,27 @@ fn has_artifacts_flag() -> bool {
     String::from_utf8_lossy(&out.stdout).contains("--artifacts")
 }
 
+/// The debug binary packaged by dist/build.sh as release `VERSION` for x86_64 Linux, in
+/// `<releases>/v<VERSION>/` (a cheap stand-in for the release build, served by [`http::Server`]).
+fn stand_in_release(releases: &Path) {
+    let r = run(
+        Command::new("bash")
+            .arg(root().join("dist/build.sh"))
+            .args([
+                "--binary",
+                OBSGATE,
+                "--target",
+                "x86_64-unknown-linux-gnu",
+                "--out",
+            ])
+            .arg(releases.join(format!("v{VERSION}")))
+            .env("OBSGATE_DIST_GZIP_LEVEL", "1"),
+        Duration::from_secs(300),
+        "dist/build.sh",
+    );
+    assert!(r.status.success(), "dist/build.sh: {}", r.all());
+}
+
 // --- check-jsonschema ----------------------------------------------------------------------
 
 #[test]
@@ -231,7 +255,7 @@ fn check_jsonschema_accepts_the_integration_files() {
         "--data-transform",
         "gitlab-ci",
     ];
-    let cases: [(&str, &[&str]); 4] = [
+    let cases: [(&str, &[&str]); 5] = [
         ("action.yml", &["--builtin-schema", "vendor.github-actions"]),
         (
             "examples/github-workflow.yml",
@@ -239,11 +263,28 @@ fn check_jsonschema_accepts_the_integration_files() {
         ),
         (".gitlab-ci.yml", gitlab),
         ("templates/obsgate.gitlab-ci.yml", gitlab),
+        (
+            ".github/workflows/release.yml",
+            &["--builtin-schema", "vendor.github-workflows"],
+        ),
+    ];
+    // the component's documents, one file each (check-jsonschema reads one document a file)
+    let (spec, body) = component_documents();
+    let dir = scratch("component-schema");
+    write(&dir.join("spec.yml"), &spec);
+    write(&dir.join("jobs.yml"), &body);
+    let component = [
+        dir.join("spec.yml").display().to_string(),
+        dir.join("jobs.yml").display().to_string(),
     ];
     let mut failures = Vec::new();
-    for (file, args) in cases {
+    let all = cases
+        .iter()
+        .map(|(f, a)| (root().join(f).display().to_string(), *a))
+        .chain(component.iter().map(|f| (f.clone(), gitlab)));
+    for (file, args) in all {
         let r = run(
-            Command::new(&tool).args(args).arg(root().join(file)),
+            Command::new(&tool).args(args).arg(&file),
             Duration::from_secs(120),
             "check-jsonschema",
         );
@@ -261,6 +302,39 @@ fn check_jsonschema_accepts_the_integration_files() {
         "schema violations:\n{}",
         failures.join("\n")
     );
+}
+
+// --- zizmor ----------------------------------------------------------------------------------
+
+/// The action, the example workflow and the release workflow are clean under
+/// `zizmor --offline` (no template injection, no `$GITHUB_PATH`/`$GITHUB_ENV` writes, pinned
+/// actions, no persisted credentials, least permissions).
+#[test]
+fn zizmor_finds_nothing_in_the_workflows() {
+    let test = "zizmor_finds_nothing_in_the_workflows";
+    let Some(tool) = local_tool(
+        test,
+        "target/ci-venv/bin/zizmor",
+        "pip install zizmor==1.32.0 into target/ci-venv",
+    ) else {
+        return;
+    };
+    let r = run(
+        Command::new(&tool)
+            .args([
+                "--offline",
+                "--no-progress",
+                "action.yml",
+                "examples/github-workflow.yml",
+                ".github/workflows/release.yml",
+            ])
+            .current_dir(root()),
+        Duration::from_secs(120),
+        "zizmor",
+    );
+    eprintln!("{}", r.all());
+    assert!(r.status.success(), "zizmor findings:\n{}", r.all());
+    assert!(r.all().contains("No findings to report"), "{}", r.all());
 }
 
 // --- obsgate on its own integration files --------------------------------------------------
@@ -295,34 +369,83 @@ fn obsgate_finds_no_errors_in_the_integration_files() {
 
 // --- the GitHub Action ---------------------------------------------------------------------
 
-/// The value of an `env:` entry of the action: `${{ inputs.NAME }}` or
-/// `${{ github.action_path }}`, the only expressions the action may use there.
-fn expand(value: &str, inputs: &BTreeMap<String, String>) -> String {
-    let t = value.trim();
-    let Some(expr) = t.strip_prefix("${{").and_then(|r| r.strip_suffix("}}")) else {
-        assert!(
-            !value.contains("${{"),
-            "unsupported expression in `{value}`"
+/// What the action's expressions read: its inputs and the outputs of the steps that ran.
+struct Ctx<'a> {
+    inputs: &'a BTreeMap<String, String>,
+    outputs: &'a BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl Ctx<'_> {
+    /// `inputs.NAME`, `steps.ID.outputs.NAME`, `github.action_path`: the only values the
+    /// action's expressions may read.
+    fn value(&self, expr: &str) -> String {
+        let expr = expr.trim();
+        if let Some(name) = expr.strip_prefix("inputs.") {
+            return self
+                .inputs
+                .get(name)
+                .unwrap_or_else(|| panic!("`{expr}` names an undeclared input"))
+                .clone();
+        }
+        if let Some(rest) = expr.strip_prefix("steps.") {
+            let (id, name) = rest
+                .split_once(".outputs.")
+                .unwrap_or_else(|| panic!("unsupported expression `{expr}`"));
+            return self
+                .outputs
+                .get(id)
+                .and_then(|o| o.get(name))
+                .cloned()
+                .unwrap_or_default();
+        }
+        assert_eq!(
+            expr, "github.action_path",
+            "unsupported expression `{expr}`"
         );
-        return value.to_string();
-    };
-    let expr = expr.trim();
-    if let Some(name) = expr.strip_prefix("inputs.") {
-        return inputs
-            .get(name)
-            .unwrap_or_else(|| panic!("`{value}` names an undeclared input"))
-            .clone();
+        root().display().to_string()
     }
-    assert_eq!(
-        expr, "github.action_path",
-        "unsupported expression in `{value}`"
-    );
-    root().display().to_string()
+
+    /// An `env:` value: one `${{ ... }}` or plain text.
+    fn expand(&self, value: &str) -> String {
+        let t = value.trim();
+        match t.strip_prefix("${{").and_then(|r| r.strip_suffix("}}")) {
+            Some(expr) => self.value(expr),
+            None => {
+                assert!(
+                    !value.contains("${{"),
+                    "unsupported expression in `{value}`"
+                );
+                value.to_string()
+            }
+        }
+    }
+
+    /// An `if:` condition: `X == 'literal'` or `X != 'literal'`.
+    fn condition(&self, cond: &str) -> bool {
+        let cond = cond.trim();
+        let cond = cond
+            .strip_prefix("${{")
+            .and_then(|r| r.strip_suffix("}}"))
+            .unwrap_or(cond);
+        let (lhs, rhs, eq) = if let Some((l, r)) = cond.split_once("==") {
+            (l, r, true)
+        } else if let Some((l, r)) = cond.split_once("!=") {
+            (l, r, false)
+        } else {
+            panic!("unsupported condition `{cond}`")
+        };
+        let rhs = rhs.trim().trim_matches('\'');
+        (self.value(lhs) == rhs) == eq
+    }
 }
 
 struct ActionRun {
     /// (step name, exit code, stdout, stderr) of the steps that ran
     steps: Vec<(String, i32, String, String)>,
+    /// `uses:` steps whose condition held (not run here)
+    used: Vec<String>,
+    outputs: BTreeMap<String, BTreeMap<String, String>>,
+    summary: String,
 }
 
 impl ActionRun {
@@ -333,14 +456,24 @@ impl ActionRun {
         self.steps
             .iter()
             .find(|s| s.0 == name)
-            .unwrap_or_else(|| panic!("step `{name}` did not run"))
+            .unwrap_or_else(|| panic!("step `{name}` did not run: {:?}", self.steps))
+    }
+    fn ran(&self, name: &str) -> bool {
+        self.steps.iter().any(|s| s.0 == name)
+    }
+    fn output(&self, step: &str, name: &str) -> &str {
+        self.outputs
+            .get(step)
+            .and_then(|o| o.get(name))
+            .map_or("", String::as_str)
     }
 }
 
 /// Run the action's steps in `workspace` like a GitHub runner: `bash --noprofile --norc -eo
-/// pipefail SCRIPT`, `env:` evaluated from the inputs (defaults overridden by `with`), lines
-/// appended to `$GITHUB_PATH` prepended to PATH for the following steps; stop at the first
-/// failing step.
+/// pipefail SCRIPT`, `env:` evaluated from the inputs (defaults overridden by `with`) and the
+/// outputs of earlier steps (`$GITHUB_OUTPUT`), `if:` conditions evaluated, `uses:` steps
+/// recorded but not run (the cache), `$RUNNER_TEMP` and `$GITHUB_STEP_SUMMARY` given; stop at
+/// the first failing step.
 fn run_action(
     workspace: &Path,
     scratch: &Path,
@@ -361,10 +494,13 @@ fn run_action(
         assert!(inputs.contains_key(*k), "the action has no input `{k}`");
         inputs.insert(k.to_string(), v.to_string());
     }
-    let github_path = scratch.join("github_path");
-    fs::write(&github_path, "").unwrap();
-    let mut path = path.to_string();
+    let runner_temp = scratch.join("runner-temp");
+    let _ = fs::remove_dir_all(&runner_temp);
+    fs::create_dir_all(&runner_temp).unwrap();
+    let mut outputs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut summary = String::new();
     let mut ran = Vec::new();
+    let mut used = Vec::new();
     for (i, step) in action["runs"]["steps"]
         .as_array()
         .expect("steps")
@@ -372,31 +508,46 @@ fn run_action(
         .enumerate()
     {
         let name = step["name"].as_str().unwrap_or("?").to_string();
+        let ctx = Ctx {
+            inputs: &inputs,
+            outputs: &outputs,
+        };
+        if let Some(cond) = step.get("if").and_then(Value::as_str) {
+            if !ctx.condition(cond) {
+                continue;
+            }
+        }
+        if step.get("uses").is_some() {
+            used.push(name);
+            continue;
+        }
         let script = step["run"]
             .as_str()
             .unwrap_or_else(|| panic!("step `{name}` has no run"));
-        assert_eq!(step["shell"], "bash", "step `{name}`");
-        assert!(!script.contains("${{"), "step `{name}` expands an expression inside its script (script injection): pass it through env:");
         let file = scratch.join(format!("step-{i}.sh"));
         fs::write(&file, script).unwrap();
+        let github_output = scratch.join(format!("github_output-{i}"));
+        let step_summary = scratch.join(format!("step_summary-{i}"));
+        fs::write(&github_output, "").unwrap();
+        fs::write(&step_summary, "").unwrap();
         let mut cmd = Command::new("bash");
         cmd.args(["--noprofile", "--norc", "-eo", "pipefail"])
             .arg(&file)
             .current_dir(workspace)
-            .env("PATH", &path)
-            .env("GITHUB_PATH", &github_path)
+            .env("PATH", path)
+            .env("GITHUB_OUTPUT", &github_output)
+            .env("GITHUB_STEP_SUMMARY", &step_summary)
             .env("GITHUB_WORKSPACE", workspace)
             .env("GITHUB_ACTION_PATH", root())
+            .env("RUNNER_TEMP", &runner_temp)
+            .env_remove("OBSGATE_DOWNLOAD_URL")
             .env_remove("CARGO_HOME");
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
         if let Some(env) = step.get("env").and_then(Value::as_object) {
             for (k, v) in env {
-                cmd.env(
-                    k,
-                    expand(v.as_str().expect("env values are strings"), &inputs),
-                );
+                cmd.env(k, ctx.expand(v.as_str().expect("env values are strings")));
             }
         }
         let r = run(
@@ -405,39 +556,99 @@ fn run_action(
             &format!("action step `{name}`"),
         );
         let code = r.status.code().unwrap_or(-1);
+        if let Some(id) = step.get("id").and_then(Value::as_str) {
+            let mut o = BTreeMap::new();
+            for line in fs::read_to_string(&github_output).unwrap().lines() {
+                let (k, v) = line
+                    .split_once('=')
+                    .unwrap_or_else(|| panic!("a $GITHUB_OUTPUT line without `=`: {line}"));
+                o.insert(k.to_string(), v.to_string());
+            }
+            outputs.insert(id.to_string(), o);
+        }
+        summary.push_str(&fs::read_to_string(&step_summary).unwrap());
         ran.push((name, code, r.stdout, r.stderr));
         if code != 0 {
             break;
         }
-        for dir in fs::read_to_string(&github_path).unwrap().lines().rev() {
-            path = format!("{dir}:{path}");
-        }
-        fs::write(&github_path, "").unwrap();
     }
-    ActionRun { steps: ran }
+    ActionRun {
+        steps: ran,
+        used,
+        outputs,
+        summary,
+    }
+}
+
+/// A stand-in `cargo` that records its arguments and "installs" the built binary into
+/// `--root`/bin.
+fn fake_cargo(dir: &Path, args_file: &Path) -> PathBuf {
+    let fake = dir.join("fake-cargo");
+    write(
+        &fake.join("cargo"),
+        &format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{args}'\nroot=\"${{CARGO_HOME:-}}\"\nwhile [ $# -gt 0 ]; do [ \"$1\" = --root ] && root=\"$2\"; shift; done\nmkdir -p \"$root/bin\"\ncp '{obsgate}' \"$root/bin/obsgate\"\n",
+            args = args_file.display(),
+            obsgate = OBSGATE
+        ),
+    );
+    Command::new("chmod")
+        .arg("+x")
+        .arg(fake.join("cargo"))
+        .status()
+        .unwrap();
+    fake
 }
 
 #[test]
 fn action_steps_run_obsgate_like_github() {
     let test = "action_steps_run_obsgate_like_github";
-    if !on_path(test, "bash", "apt-get install bash") {
+    if !on_path(test, "bash", "apt-get install bash")
+        || !on_path(test, "curl", "apt-get install curl")
+    {
+        return;
+    }
+    if !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+        eprintln!("SKIP {test}: the stand-in release is for x86_64 Linux");
         return;
     }
     let dir = scratch("action");
-    let bin = dir.join("bin");
-    fs::create_dir_all(&bin).unwrap();
-    fs::copy(OBSGATE, bin.join("obsgate")).unwrap();
-    let path_with_obsgate = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    // the release server: the debug binary packaged by dist/build.sh as the action's version
+    let releases = dir.join("releases");
+    stand_in_release(&releases);
+    let server = http::Server::start(&releases, Duration::from_secs(600));
+    let url = server.url.clone();
+    // no obsgate, no cargo on PATH: the action installs the pinned release
+    let path = "/usr/bin:/bin";
 
-    // defaults on the seed: annotations, SARIF, exit 1
+    // defaults on the seed: installed from the release server, annotations, SARIF, summary, exit 1
     let seed = dir.join("seed");
     fs::create_dir_all(&seed).unwrap();
     copy_seed(&seed);
-    let r = run_action(&seed, &dir, &[], &path_with_obsgate, &[]);
+    let start = Instant::now();
+    let r = run_action(&seed, &dir, &[("download-url", &url)], path, &[]);
+    eprintln!("action install + run on the seed: {:?}", start.elapsed());
     let install = r.step("Install obsgate");
+    assert_eq!(install.1, 0, "{install:?}");
     assert!(
-        install.2.contains("using "),
-        "obsgate on PATH is used, not built: {install:?}"
+        install
+            .3
+            .contains(&format!("installed obsgate {VERSION} at ")),
+        "{install:?}"
+    );
+    assert_eq!(r.output("install", "version"), VERSION);
+    assert_eq!(r.output("install", "build"), "false");
+    assert!(
+        !r.ran("Build obsgate") && r.used.is_empty(),
+        "nothing built: {:?}",
+        r.steps
+    );
+    assert_eq!(
+        server.requests(),
+        [
+            format!("GET /v{VERSION}/obsgate-{VERSION}-x86_64-unknown-linux-gnu.tar.gz"),
+            format!("GET /v{VERSION}/obsgate-{VERSION}-x86_64-unknown-linux-gnu.tar.gz.sha256"),
+        ]
     );
     let check = r.step("Run obsgate");
     assert_eq!(
@@ -479,6 +690,22 @@ fn action_steps_run_obsgate_like_github() {
         annotations.len(),
         "one SARIF result per annotation"
     );
+    // the job summary: counts by severity and the first findings
+    let errors = annotations
+        .iter()
+        .filter(|l| l.starts_with("::error "))
+        .count();
+    assert!(
+        r.summary.starts_with("### obsgate: ")
+            && r.summary.contains(&format!("| error | {errors} |")),
+        "summary: {}",
+        r.summary
+    );
+    assert!(
+        r.summary.contains("[`alerts/missing-runbook`]("),
+        "{}",
+        r.summary
+    );
 
     // a clean project with every input set: two paths on two lines, fail-on info, a SARIF
     // path, extra args; the seed files beside them are not audited
@@ -498,8 +725,10 @@ fn action_steps_run_obsgate_like_github() {
             ("fail-on", "info"),
             ("sarif-file", "clean.sarif"),
             ("args", "--quiet"),
+            ("version", &format!("v{VERSION}")),
+            ("download-url", &url),
         ],
-        &path_with_obsgate,
+        path,
         &[],
     );
     let check = r.step("Run obsgate");
@@ -510,13 +739,14 @@ fn action_steps_run_obsgate_like_github() {
         sarif["runs"][0]["results"].as_array().map(Vec::len),
         Some(0)
     );
+    assert_eq!(r.summary, "### obsgate: no findings in 2 files\n");
 
     // the config input reaches --config (a missing file is a usage error: exit 2)
     let r = run_action(
         &clean,
         &dir,
-        &[("config", "no-such.obsgate.yml")],
-        &path_with_obsgate,
+        &[("config", "no-such.obsgate.yml"), ("download-url", &url)],
+        path,
         &[],
     );
     let check = r.step("Run obsgate");
@@ -530,8 +760,9 @@ fn action_steps_run_obsgate_like_github() {
         &[
             ("paths", "$(touch pwned-1) `touch pwned-2`;touch pwned-3"),
             ("args", "*"),
+            ("download-url", &url),
         ],
-        &path_with_obsgate,
+        path,
         &[],
     );
     assert_eq!(
@@ -543,50 +774,99 @@ fn action_steps_run_obsgate_like_github() {
     for f in ["pwned-1", "pwned-2", "pwned-3"] {
         assert!(!clean.join(f).exists(), "an input was executed: {f}");
     }
-
-    // obsgate not on PATH: the install step runs `cargo install --locked --path <action>`
-    // (here a stand-in cargo that records its arguments and installs the built binary) and
-    // adds cargo's bin directory to $GITHUB_PATH for the next step
-    let fake = dir.join("fake-cargo");
-    fs::create_dir_all(&fake).unwrap();
-    let cargo_home = dir.join("cargo-home");
-    write(
-        &fake.join("cargo"),
-        &format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{args}'\nmkdir -p \"$CARGO_HOME/bin\"\ncp '{obsgate}' \"$CARGO_HOME/bin/obsgate\"\n",
-            args = dir.join("cargo-args").display(),
-            obsgate = OBSGATE
-        ),
+    let r = run_action(
+        &clean,
+        &dir,
+        &[("version", "1.0;touch pwned-4"), ("download-url", &url)],
+        path,
+        &[],
     );
-    Command::new("chmod")
-        .arg("+x")
-        .arg(fake.join("cargo"))
-        .status()
-        .unwrap();
+    assert_eq!(r.exit_code(), 2, "{:?}", r.steps);
+    assert!(!clean.join("pwned-4").exists());
+
+    // a release whose checksum does not match: the step fails, nothing is built instead
+    let sum = releases.join(format!(
+        "v{VERSION}/obsgate-{VERSION}-x86_64-unknown-linux-gnu.tar.gz.sha256"
+    ));
+    let good = fs::read_to_string(&sum).unwrap();
+    fs::write(
+        &sum,
+        good.replacen(&good[..1], if good.starts_with('0') { "1" } else { "0" }, 1),
+    )
+    .unwrap();
+    let cargo_args = dir.join("cargo-args");
+    let fake = fake_cargo(&dir, &cargo_args);
+    let with_cargo = format!("{}:{path}", fake.display());
+    let r = run_action(&seed, &dir, &[("download-url", &url)], &with_cargo, &[]);
+    assert_eq!(r.exit_code(), 1, "{:?}", r.steps);
+    assert!(
+        r.step("Install obsgate").3.contains("checksum mismatch"),
+        "{:?}",
+        r.steps
+    );
+    assert!(!r.ran("Build obsgate") && !r.ran("Run obsgate"));
+    assert!(!cargo_args.exists(), "cargo did not run");
+    fs::write(&sum, good).unwrap();
+
+    // no archive for the version: built from the action's source (a stand-in cargo that
+    // records its arguments and installs the debug binary), behind the cache step
     let r = run_action(
         &seed,
         &dir,
+        &[("version", "9.9.9"), ("download-url", &url)],
+        &with_cargo,
         &[],
-        &format!("{}:/usr/bin:/bin", fake.display()),
-        &[("CARGO_HOME", &cargo_home)],
     );
-    let args = fs::read_to_string(dir.join("cargo-args")).expect("cargo install ran");
+    let install = r.step("Install obsgate");
+    assert!(
+        install
+            .2
+            .contains("::notice title=obsgate::no release archive of obsgate 9.9.9"),
+        "{install:?}"
+    );
+    assert!(
+        install
+            .2
+            .contains("::warning title=obsgate::building the action's own source"),
+        "{install:?}"
+    );
+    assert_eq!(r.output("install", "build"), "true");
+    assert_eq!(r.used, ["Restore the obsgate build"]);
+    let root_dir = r.output("install", "root").to_string();
+    let args = fs::read_to_string(&cargo_args).expect("cargo install ran");
     assert_eq!(
         args.lines().collect::<Vec<_>>(),
         [
             "install",
             "--locked",
             "--path",
-            &root().display().to_string()
+            &root().display().to_string(),
+            "--root",
+            &root_dir,
         ]
     );
     assert_eq!(
         r.exit_code(),
         1,
-        "the installed obsgate ran on the seed: {:?}",
+        "the built obsgate ran on the seed: {:?}",
         r.steps
     );
 
+    // asked to build: no download at all
+    let before = server.requests().len();
+    fs::remove_file(&cargo_args).unwrap();
+    let r = run_action(
+        &seed,
+        &dir,
+        &[("build-from-source", "true"), ("download-url", &url)],
+        &with_cargo,
+        &[],
+    );
+    assert_eq!(server.requests().len(), before, "nothing downloaded");
+    assert!(cargo_args.exists(), "cargo install ran");
+    assert_eq!(r.exit_code(), 1, "{:?}", r.steps);
+
+    drop(server);
     let _ = fs::remove_dir_all(&dir);
 }
 
@@ -765,7 +1045,8 @@ fn gitlab_template_job_runs_in_gitlab_ci_local() {
             ],
         );
         let log = r.all();
-        let args = fs::read_to_string(dir.join("cargo-args")).expect("cargo install ran");
+        let args = fs::read_to_string(dir.join("cargo-args"))
+            .unwrap_or_else(|e| panic!("cargo install did not run ({e}):\n{log}"));
         assert_eq!(
             args.lines().collect::<Vec<_>>(),
             [
@@ -1032,3 +1313,242 @@ const STAGED_OTHER_RULES: &str = r#"groups:
         labels: {severity: critical}
         annotations: {summary: s, description: d}
 "#;
+
+// --- the GitLab CI/CD component ------------------------------------------------------------
+
+/// The component's two YAML documents: the `spec:` header and the job.
+fn component_documents() -> (String, String) {
+    let text = fs::read_to_string(root().join("templates/obsgate/template.yml")).unwrap();
+    let (spec, body) = text
+        .split_once("\n---\n")
+        .expect("a spec header, `---`, then the jobs");
+    (format!("{spec}\n"), body.to_string())
+}
+
+/// The install script the component embeds is scripts/install.sh, and its defaults (version,
+/// download URL) are this release's. `UPDATE_COMPONENT=1` rewrites the embedded copy.
+#[test]
+fn component_embeds_the_install_script_of_this_version() {
+    let path = root().join("templates/obsgate/template.yml");
+    let text = fs::read_to_string(&path).unwrap();
+    let start = "      cat > \"$installer\" <<'OBSGATE_INSTALL_SH'\n";
+    let end = "      OBSGATE_INSTALL_SH\n";
+    let a = text.find(start).expect("the installer heredoc") + start.len();
+    let b = a + text[a..].find(end).expect("the heredoc's end");
+    let script = fs::read_to_string(root().join("scripts/install.sh")).unwrap();
+    let want: String = script
+        .split_inclusive('\n')
+        .map(|l| {
+            if l.trim().is_empty() {
+                "\n".to_string()
+            } else {
+                format!("        {l}")
+            }
+        })
+        .collect();
+    if text[a..b] != want {
+        if std::env::var("UPDATE_COMPONENT").is_ok_and(|v| v == "1") {
+            fs::write(&path, format!("{}{}{}", &text[..a], want, &text[b..])).unwrap();
+        } else {
+            panic!("the component's install script differs from scripts/install.sh: run `UPDATE_COMPONENT=1 cargo test --test integrations component_embeds`");
+        }
+    }
+    let (spec, _) = component_documents();
+    let spec: Value = serde_saphyr::from_str(&spec).unwrap();
+    let inputs = &spec["spec"]["inputs"];
+    assert_eq!(inputs["version"]["default"], VERSION);
+    let default_url = script
+        .lines()
+        .find_map(|l| l.strip_prefix("default_url=\""))
+        .and_then(|l| l.strip_suffix('"'))
+        .unwrap();
+    assert_eq!(inputs["download-url"]["default"], default_url);
+    assert_eq!(
+        default_url,
+        format!("{}/releases/download", env!("CARGO_PKG_REPOSITORY"))
+    );
+    for name in ["paths", "fail-on", "args", "version", "stage", "image"] {
+        assert!(inputs.get(name).is_some(), "input {name}");
+    }
+}
+
+#[test]
+fn gitlab_component_runs_in_gitlab_ci_local() {
+    let test = "gitlab_component_runs_in_gitlab_ci_local";
+    let Some(glcl) = local_tool(
+        test,
+        "target/ci-npm/node_modules/.bin/gitlab-ci-local",
+        "npm install gitlab-ci-local@4.53.0 in target/ci-npm",
+    ) else {
+        return;
+    };
+    if !on_path(test, "git", "apt-get install git")
+        || !on_path(test, "rsync", "apt-get install rsync")
+        || !on_path(test, "node", "apt-get install nodejs")
+        || !on_path(test, "curl", "apt-get install curl")
+    {
+        return;
+    }
+    if !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+        eprintln!("SKIP {test}: the stand-in release is for x86_64 Linux");
+        return;
+    }
+    let dir = scratch("gitlab-component");
+    let releases = dir.join("releases");
+    stand_in_release(&releases);
+    let server = http::Server::start(&releases, Duration::from_secs(600));
+    let repo = dir.join("repo");
+    fs::create_dir_all(&repo).unwrap();
+    copy_seed(&repo);
+    write(&repo.join("clean/rules.yml"), CLEAN_RULES);
+    // gitlab-ci-local runs a job with an `image:` in docker, which this machine may not have:
+    // the copy has no `image:` line, so the job runs in the shell as on a shell runner (which
+    // ignores the image). The input stays declared; its default is checked below.
+    let component = fs::read_to_string(root().join("templates/obsgate/template.yml")).unwrap();
+    let image_line = "  image: $[[ inputs.image ]]\n";
+    assert!(
+        component.contains(image_line),
+        "the job's image is the `image` input"
+    );
+    write(
+        &repo.join("templates/obsgate/template.yml"),
+        &component.replacen(image_line, "", 1),
+    );
+    let ci = |inputs: &str| {
+        write(
+            &repo.join(".gitlab-ci.yml"),
+            &format!(
+                "include:\n  - local: templates/obsgate/template.yml\n    inputs:\n      download-url: {}\n{inputs}",
+                server.url
+            ),
+        );
+    };
+    ci("");
+    commit_all(&repo);
+    // obsgate is on no PATH: the job installs it
+    let system_path = std::env::var("PATH").unwrap();
+    let glcl_run = |extra: &[&str]| {
+        run(
+            Command::new(&glcl)
+                .arg("--shell-executor-no-image")
+                .arg("--home")
+                .arg(dir.join("home"))
+                .args(extra)
+                .current_dir(&repo)
+                .env("PATH", &system_path)
+                .env("TMPDIR", dir.join("tmp")),
+            Duration::from_secs(300),
+            "gitlab-ci-local",
+        )
+    };
+    fs::create_dir_all(dir.join("tmp")).unwrap();
+
+    // the seed with the defaults: installed from the release server, fails with obsgate's 1
+    let r = glcl_run(&["obsgate"]);
+    eprintln!(
+        "gitlab-ci-local: the component on the seed (install + run): {:?}, exit {:?}",
+        r.elapsed,
+        r.status.code()
+    );
+    let log = r.all();
+    assert!(!r.status.success(), "the job fails on the seed:\n{log}");
+    assert!(
+        log.contains(&format!("installed obsgate {VERSION} at ")),
+        "{log}"
+    );
+    assert!(log.contains("error[alerts/missing-runbook]"), "{log}");
+    assert!(
+        log.contains("FAIL 1"),
+        "obsgate's exit 1 (findings):\n{log}"
+    );
+    assert!(
+        server.requests().contains(&format!(
+            "GET /v{VERSION}/obsgate-{VERSION}-x86_64-unknown-linux-gnu.tar.gz.sha256"
+        )),
+        "{:?}",
+        server.requests()
+    );
+    let cq = read_json(&repo.join("gl-code-quality-report.json"));
+    let issues = cq.as_array().expect("Code Quality report is a JSON array");
+    assert!(
+        issues
+            .iter()
+            .any(|i| i["check_name"] == "alerts/missing-runbook"
+                && i["location"]["path"] == "alerting-rules.yml"
+                && i["content"]["body"]
+                    .as_str()
+                    .is_some_and(|b| b.contains("/docs/checks/alerts/missing-runbook.md"))),
+        "Code Quality report: {cq}"
+    );
+    let junit = fs::read_to_string(repo.join("obsgate-junit.xml")).expect("JUnit report");
+    let doc = roxmltree::Document::parse(&junit).expect("JUnit report is XML");
+    assert!(doc.descendants().any(|n| n.has_tag_name("failure")));
+    let exported = repo.join(".gitlab-ci-local/artifacts/obsgate/obsgate-artifacts");
+    for f in ["performance-analysis.json", "alerting-strategy.json"] {
+        read_json(&exported.join(f));
+    }
+    // the installer left nothing in TMPDIR but the binary's directory
+    for e in fs::read_dir(dir.join("tmp")).unwrap() {
+        let e = e.unwrap().path();
+        assert_eq!(
+            fs::read_dir(&e)
+                .unwrap()
+                .map(|x| x.unwrap().file_name())
+                .collect::<Vec<_>>(),
+            ["obsgate"],
+            "{}",
+            e.display()
+        );
+    }
+
+    // the inputs drive the job: paths, fail-on, args
+    ci("      paths: clean\n      fail-on: info\n      args: --quiet\n");
+    let r = glcl_run(&["obsgate"]);
+    let log = r.all();
+    assert!(r.status.success(), "the job passes on a clean file:\n{log}");
+    assert_eq!(
+        read_json(&repo.join("gl-code-quality-report.json")),
+        Value::Array(vec![])
+    );
+
+    // a version without an archive: the job stops in before_script (the installer's exit 3)
+    ci("      version: 9.9.9\n");
+    let r = glcl_run(&["obsgate"]);
+    let log = r.all();
+    assert!(!r.status.success(), "{log}");
+    assert!(log.contains("no archive for obsgate 9.9.9"), "{log}");
+    assert!(log.contains("FAIL 3"), "{log}");
+
+    // rules: in merge request pipelines; in branch pipelines only without an open merge request
+    ci("      stage: lint\n");
+    let yml = fs::read_to_string(repo.join(".gitlab-ci.yml")).unwrap();
+    write(
+        &repo.join(".gitlab-ci.yml"),
+        &format!("stages: [lint]\n{yml}"),
+    );
+    let listed = |vars: &[&str]| {
+        let mut args = vec!["--list"];
+        for v in vars {
+            args.push("--variable");
+            args.push(v);
+        }
+        let r = glcl_run(&args);
+        assert!(r.status.success(), "{}", r.all());
+        r.stdout
+            .lines()
+            .find(|l| l.starts_with("obsgate "))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    let branch = listed(&[]).expect("listed in a branch pipeline");
+    assert!(branch.contains("lint on_success"), "{branch}");
+    let mr = listed(&["CI_PIPELINE_SOURCE=merge_request_event"]).expect("listed in an MR pipeline");
+    assert!(mr.contains("lint on_success"), "{mr}");
+    let with_mr = listed(&["CI_OPEN_MERGE_REQUESTS=group/project!1"]);
+    assert!(
+        with_mr.is_none() || with_mr.as_deref().is_some_and(|l| l.contains("never")),
+        "not in the branch pipeline of a merge request's branch: {with_mr:?}"
+    );
+
+    drop(server);
+    let _ = fs::remove_dir_all(&dir);
+}

@@ -45,6 +45,38 @@ fn snippets_are_the_tested_files() {
         "README's GitHub workflow differs from examples/github-workflow.yml"
     );
     assert!(readme.contains("  - local: templates/obsgate.gitlab-ci.yml"));
+    // the install section: the script with its flags, the component with the tested inputs
+    assert!(readme.contains("## Install\n"));
+    assert!(readme.contains(&format!(
+        "sh install.sh --version {}",
+        env!("CARGO_PKG_VERSION")
+    )));
+    for flag in ["--to ", "OBSGATE_DOWNLOAD_URL", "OBSGATE_TARGET"] {
+        assert!(readme.contains(flag), "README lacks {flag}");
+        let script = std::fs::read_to_string(common::root().join("scripts/install.sh")).unwrap();
+        assert!(script.contains(flag.trim()), "install.sh lacks {flag}");
+    }
+    assert!(readme.contains(&format!(
+        "  - component: $CI_SERVER_FQDN/<group>/obsgate/obsgate@{}",
+        env!("CARGO_PKG_VERSION")
+    )));
+    let component =
+        std::fs::read_to_string(common::root().join("templates/obsgate/template.yml")).unwrap();
+    for input in [
+        "paths",
+        "fail-on",
+        "args",
+        "version",
+        "stage",
+        "image",
+        "download-url",
+    ] {
+        assert!(component.contains(&format!("    {input}:\n")), "{input}");
+        assert!(
+            readme.contains(&format!("{input}: ")),
+            "README lacks input {input}"
+        );
+    }
     // the two set-up commands
     assert!(readme.contains("cargo run --release -- check fixtures/seed\n"));
     assert!(readme.contains("cargo test --locked\n"));

@@ -18,6 +18,7 @@ fn run(args: &[&str]) -> (i32, String, String) {
         obsgate::Env {
             stdout_is_tty: false,
             no_color: true,
+            width: None,
         },
         &mut out,
         &mut err,
@@ -308,6 +309,7 @@ fn a_report_cut_short_by_its_reader() {
                 obsgate::Env {
                     stdout_is_tty: false,
                     no_color: true,
+                    width: None,
                 },
                 &mut out,
                 &mut err,
@@ -369,20 +371,33 @@ fn control_characters_in_user_text_are_escaped() {
         b"groups:\n  - name: g\n    rules:\n      - alert: A\x1b[31mB\x1b]0;title\x07\xc2\x9b\n",
     )
     .unwrap();
-    let run = |format: &str| {
+    let run_at = |format: &str, columns: &str| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_obsgate"))
             .args(["check", "--format", format, "."])
             .current_dir(&tmp)
             .env("NO_COLOR", "1")
+            .env("COLUMNS", columns)
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{format}: {out:?}");
         String::from_utf8(out.stdout).unwrap()
     };
+    let run = |format: &str| run_at(format, "100");
     let github = run("github");
     let concise = run("concise");
-    let text = run("text");
+    // wide enough for the escaped alert name on one line (it has spaces, where 100 columns
+    // wrap it), and in 100 and 60 columns for the wrapped lines
+    let text = run_at("text", "400");
+    let narrow = [run("text"), run_at("text", "60")];
     let _ = std::fs::remove_dir_all(&tmp);
+    for out in &narrow {
+        for c in out.chars() {
+            assert!(c == '\n' || !obsgate::report::is_escaped(c), "{out}");
+        }
+        for line in out.lines() {
+            assert!(!line.trim_start().starts_with("::"), "{line}");
+        }
+    }
 
     // 3 findings for each of the two rule files, 1 duplicate (naming the group), 1 syntax error
     assert_eq!(concise.lines().count(), 8, "{concise}");
@@ -565,4 +580,66 @@ fn concurrent_runs_never_corrupt_an_output() {
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The text report fits the width it is given (`COLUMNS`), wrapping messages between words
+/// only: each message, its wrapped lines joined with spaces, is the JSON report's message.
+#[test]
+fn text_report_wraps_between_words_to_the_width() {
+    let seed = common::root().join("fixtures/seed");
+    let run = |format: &str, columns: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_obsgate"))
+            .args(["check", "--format", format])
+            .arg(&seed)
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", columns)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&run("json", "80")).unwrap();
+    let messages: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    for columns in [60usize, 80, 132] {
+        let text = run("text", &columns.to_string());
+        let mut got = Vec::new();
+        let mut current: Option<Vec<&str>> = None;
+        for line in text.lines() {
+            let head = ["  × ", "  ⚠ ", "  ☞ "]
+                .iter()
+                .find_map(|p| line.strip_prefix(p));
+            if let Some(h) = head {
+                current = Some(vec![h]);
+            } else if let (Some(c), Some(rest)) = (current.as_mut(), line.strip_prefix("  │ ")) {
+                c.push(rest);
+            } else if let Some(c) = current.take() {
+                got.push(c.join(" "));
+            }
+            // a line is longer than the width only when it holds one word too long for it
+            // (a source excerpt is never wrapped)
+            let prose = ["  × ", "  ⚠ ", "  ☞ ", "  │ ", "  help: ", "        "]
+                .iter()
+                .find_map(|p| line.strip_prefix(p));
+            if let Some(p) = prose {
+                assert!(
+                    line.chars().count() <= columns || !p.trim().contains(' '),
+                    "{columns} columns: {line:?}"
+                );
+            }
+        }
+        assert_eq!(got.len(), messages.len(), "{text}");
+        // (runs of blanks where a line breaks are one break)
+        let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        for (g, m) in got.iter().zip(&messages) {
+            assert_eq!(
+                words(g),
+                words(m),
+                "{columns} columns: wrapped inside a word"
+            );
+        }
+    }
 }

@@ -514,6 +514,83 @@ pub fn parse_issues(cx: &Ctx, id: &'static str) -> Vec<Finding> {
     out
 }
 
+/// The URL of a check's documentation page, `docs/checks/<id>.md` in the repository (from the
+/// package's `repository` metadata) at this version's tag. `None` for ids that are not checks of
+/// obsgate: the policies of a team's `.obsgate.yml` (`policy/<name>`) are documented there and
+/// by `obsgate explain policy/<name>`, not by a page of obsgate's.
+pub fn docs_url(id: &str) -> Option<String> {
+    registry::meta(id)?;
+    Some(format!(
+        "{}/blob/v{}/docs/checks/{id}.md",
+        env!("CARGO_PKG_REPOSITORY").trim_end_matches('/'),
+        env!("CARGO_PKG_VERSION")
+    ))
+}
+
+/// What a reader of a finding is pointed at for more: the docs page of a check, or the
+/// `explain` command of a policy.
+pub fn see_also(id: &str) -> String {
+    docs_url(id).unwrap_or_else(|| format!("`obsgate explain {id}`"))
+}
+
+/// The documentation page of a check (`docs/checks/<id>.md`), generated from its metadata.
+pub fn meta_markdown(m: &Meta) -> String {
+    let fence = |text: &str| format!("```\n{}\n```\n", text.trim_end());
+    let mut s = format!(
+        "<!-- generated from rules/{}.yml by `UPDATE_DOCS=1 cargo test --test docs`: edit that file, not this one -->\n\n# {}\n\n{}\n\nDefault severity: **{}**\n\n",
+        m.id, m.id, m.summary.trim(), m.severity
+    );
+    s.push_str("## Why is this bad?\n\n");
+    s.push_str(m.rationale.trim_end());
+    s.push_str("\n\n## Example\n\n");
+    s.push_str(&fence(&m.example.bad));
+    s.push_str("\nUse instead:\n\n");
+    s.push_str(&fence(&m.example.good));
+    if let Some(c) = &m.example.context {
+        s.push_str(&format!("\nWith this `{}` beside it:\n\n", c.file));
+        s.push_str(&fence(&c.text));
+    }
+    if let Some(c) = &m.example.config {
+        s.push_str("\nWith this `.obsgate.yml`:\n\n");
+        s.push_str(&fence(c));
+    }
+    s.push_str("\n## Options\n\n");
+    if m.options.is_empty() {
+        s.push_str("None.\n");
+    }
+    for o in &m.options {
+        let default = o
+            .default
+            .as_ref()
+            .map(|d| format!(" (default: `{d}`)"))
+            .unwrap_or_default();
+        let choices = if o.choices.is_empty() {
+            String::new()
+        } else {
+            format!(" One of: `{}`.", o.choices.join("`, `"))
+        };
+        s.push_str(&format!(
+            "- `{}` ({}){}: {}{}\n",
+            o.name,
+            format!("{:?}", o.kind).to_lowercase(),
+            default,
+            o.description.trim(),
+            choices
+        ));
+    }
+    s.push_str(&format!(
+        "\n## Configuration\n\nSet the severity in `.obsgate.yml` with `checks: {{{}: off|info|warning|error}}`; suppress one finding with a comment `# obsgate: ignore {} -- reason`. `obsgate explain {}` prints this page in a terminal.\n",
+        m.id, m.id, m.id
+    ));
+    if !m.references.is_empty() {
+        s.push_str("\n## References\n\n");
+        for r in &m.references {
+            s.push_str(&format!("- <{r}>\n"));
+        }
+    }
+    s
+}
+
 /// The documentation of a check (`obsgate explain`), rendered from its metadata.
 pub fn meta_doc(m: &Meta) -> String {
     let mut s = format!(

@@ -53,7 +53,7 @@ fn skeleton(project: &Project, findings: &Findings) -> serde_json::Map<String, V
 }
 
 fn finding(f: &Resolved) -> Value {
-    json!({
+    let mut v = json!({
         "check": f.check,
         "severity": f.severity.as_str(),
         "message": f.message,
@@ -65,7 +65,12 @@ fn finding(f: &Resolved) -> Value {
         "help": f.help,
         "fingerprint": f.fingerprint,
         "context": f.context,
-    })
+    });
+    // the docs page of the check; none for the policies of a team's config
+    if let Some(url) = crate::checks::docs_url(f.check) {
+        v["url"] = Value::String(url);
+    }
+    v
 }
 
 /// The skeleton's top-level map with the findings streamed in place of its empty array (the

@@ -5,6 +5,7 @@ pub mod concise;
 pub mod github;
 pub mod json;
 pub mod junit;
+pub mod markdown;
 pub mod sarif;
 pub mod text;
 
@@ -30,6 +31,8 @@ pub enum Format {
     Junit,
     /// GitHub Actions workflow commands (`::error file=...::`), shown as annotations.
     Github,
+    /// Markdown summary: counts by severity and the first findings (`$GITHUB_STEP_SUMMARY`).
+    Markdown,
 }
 
 impl std::str::FromStr for Format {
@@ -63,6 +66,7 @@ pub fn write(
         Format::Codequality => codequality::write(w, findings),
         Format::Junit => junit::write(w, project, findings),
         Format::Github => github::write(w, findings),
+        Format::Markdown => markdown::write(w, project, findings),
     }
 }
 

@@ -53,12 +53,8 @@ pub fn write(
     let rules: Vec<ReportingDescriptor> = registry::metas()
         .iter()
         .map(|m| {
-            // the first reference of the check's metadata: the upstream documentation
-            let help_uri = m
-                .references
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "https://prometheus.io/docs/".to_string());
+            // the check's page in obsgate's docs (its references are listed there)
+            let help_uri = crate::checks::docs_url(&m.id).unwrap_or_default();
             ReportingDescriptor::builder()
                 .id(m.id.clone())
                 .name(m.id.replace(['/', '-'], "_"))

@@ -207,7 +207,13 @@ pub fn write(
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_links(false)
-        .with_width(style.width);
+        .with_width(style.width)
+        // wrap between words only: a long path, URL or PromQL selector overflows rather than
+        // being cut, and hyphenated ids (`alerts/missing-runbook`) stay whole
+        .with_break_words(false)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+        // at spaces only: not inside a path after a `/`
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace);
     // findings come sorted by file: only the current file's (masked) text is kept
     let mut current: Option<(FileId, Excerpts)> = None;
     let secret_fields = crate::secrets::field_spans(project);
@@ -246,6 +252,8 @@ pub fn write(
                 ));
             }
         }
+        // where to read more: the check's docs page (a policy's `obsgate explain`)
+        one.push_str(&format!("  see: {}\n", crate::checks::see_also(f.check)));
         // a help wrapped before a `::` in it
         for line in one.split_inclusive('\n') {
             w.write_all(super::guard_line(line).as_bytes())?;
