@@ -178,6 +178,10 @@ pub struct Extracted {
 pub enum Val {
     Str(String),
     List(Vec<String>),
+    /// A JS function whose parameter (by index) is passed on as a metric's options.
+    Wrapper(MetricType, usize),
+    /// Go: the value of another package's name (`import/path.Name`), for the project pass.
+    Ref(String),
 }
 
 /// What other files supply to a file's extraction ([`extract_with`]).
@@ -277,7 +281,7 @@ pub fn extract(lang: Lang, src: &str) -> Extracted {
 /// [`extract`], with the names other files of the project supply.
 pub fn extract_with(lang: Lang, src: &str, env: &Env) -> Extracted {
     if !HINT.is_match(src) {
-        return Extracted::default();
+        return exports(lang, src);
     }
     let mut cx = Cx::new(lang, src, env);
     match lang {
@@ -292,10 +296,10 @@ pub fn extract_with(lang: Lang, src: &str, env: &Env) -> Extracted {
 /// definitions: for the files of a package or module tree that do not use a client library.
 pub fn exports(lang: Lang, src: &str) -> Extracted {
     let mut cx = Cx::new(lang, src, &NO_ENV);
-    if lang == Lang::JavaScript {
-        cx.js_binds();
-    } else if lang == Lang::Python {
-        cx.py_binds();
+    match lang {
+        Lang::JavaScript => cx.js_binds(),
+        Lang::Python => cx.py_binds(),
+        Lang::Go => cx.go_imports(),
     }
     cx.finish(false)
 }
@@ -764,8 +768,9 @@ struct Cx<'a> {
     bind: Option<(usize, Vec<Option<Range<usize>>>)>,
     /// The wrapper call being expanded: (first token, name token, closing parenthesis).
     site: Option<(usize, usize, usize)>,
-    /// A parameter of an enclosing function was looked up outside an expansion.
-    touched: bool,
+    /// A parameter of an enclosing function was looked up outside an expansion: (function,
+    /// parameter index).
+    touched: Option<(usize, usize)>,
     /// The constructor token the current handler started at.
     cur: usize,
     wrappers: Vec<(usize, usize)>,
@@ -808,7 +813,7 @@ impl<'a> Cx<'a> {
             assigns: HashMap::new(),
             bind: None,
             site: None,
-            touched: false,
+            touched: None,
             cur: 0,
             wrappers: Vec::new(),
             depth: 0,
@@ -843,8 +848,18 @@ impl<'a> Cx<'a> {
             };
             let v = match self.eval_str(r.clone()) {
                 Some((s, _)) => Some(Val::Str(s)),
-                None => match self.eval_labels(r) {
+                None => match self.eval_labels(r.clone()) {
                     (l, true) => Some(Val::List(l.into_iter().map(|x| x.0).collect())),
+                    // Go `x = otherpkg.Name`: the same as that package's
+                    _ if self.lang == Lang::Go
+                        && r.len() == 3
+                        && self.p(r.start + 1, b'.')
+                        && self.id(r.start + 2) =>
+                    {
+                        self.imports
+                            .get(self.tx(r.start))
+                            .map(|p| Val::Ref(format!("{p}.{}", self.tx(r.start + 2))))
+                    }
                     _ => None,
                 },
             };
@@ -1348,6 +1363,29 @@ impl<'a> Cx<'a> {
                     continue;
                 }
             }
+            // `const { a, ...rest } = options`: `rest` holds what `options` holds (less `a`)
+            if self.lang == Lang::JavaScript && self.p(before, b'}') {
+                let o = self.mat[before].filter(|&o| o < before);
+                if let Some(o) =
+                    o.filter(|&o| ["const", "let", "var"].contains(&self.tx(o.wrapping_sub(1))))
+                {
+                    let rhs = e + 1..self.expr_end(e + 1);
+                    for seg in self.split(o + 1..before) {
+                        let rest =
+                            self.p(seg.start, b'.') && seg.len() == 4 && self.id(seg.start + 3);
+                        if rest && !rhs.is_empty() {
+                            let name: &'a str = self.tx(seg.start + 3);
+                            let scope = self.scope[e];
+                            self.assigns.entry(name).or_default().push(Assign {
+                                name_tok: seg.start + 3,
+                                rhs: rhs.clone(),
+                                scope,
+                            });
+                        }
+                    }
+                }
+                continue;
+            }
             let name = match self.lang {
                 Lang::JavaScript => (1..16)
                     .map(|d| e.wrapping_sub(d))
@@ -1355,7 +1393,13 @@ impl<'a> Cx<'a> {
                     .find(|&k| {
                         self.id(k) && ["const", "let", "var"].contains(&self.tx(k.wrapping_sub(1)))
                     })
-                    .filter(|&k| self.p(k + 1, b'=') || self.p(k + 1, b':')),
+                    .filter(|&k| {
+                        // `const X = ` or `const X: Type = `, in one statement
+                        k + 1 == e
+                            || (self.p(k + 1, b':')
+                                && self.parent[k] == self.parent[e]
+                                && (k + 2..e).all(|m| !self.p(m, b';') && !self.p(m, b'=')))
+                    }),
                 Lang::Go => {
                     let a = e.wrapping_sub(1);
                     if self.p(a, b':') {
@@ -1378,7 +1422,11 @@ impl<'a> Cx<'a> {
                 }
                 Lang::Python => {
                     let a = e.wrapping_sub(1);
-                    if self.id(a) && self.p(a.wrapping_sub(1), b':') && self.id(a.wrapping_sub(2)) {
+                    if self.id(a)
+                        && self.p(a.wrapping_sub(1), b':')
+                        && self.id(a.wrapping_sub(2))
+                        && self.line_indent(a.wrapping_sub(2)).is_some()
+                    {
                         Some(a.wrapping_sub(2))
                     } else if self.id(a)
                         && !self.p(a.wrapping_sub(1), b'.')
@@ -1428,7 +1476,7 @@ impl<'a> Cx<'a> {
                         return args.get(pi).cloned().flatten().map(Found::Here);
                     }
                 }
-                self.touched = true;
+                self.touched = Some((f - 1, pi));
                 return None;
             }
             f = func.outer;
@@ -1455,6 +1503,27 @@ impl<'a> Cx<'a> {
             return Some(Found::Val(v));
         }
         self.unresolved.insert(name.to_string());
+        None
+    }
+
+    /// The argument bound to a lone identifier that is a parameter of the wrapper being
+    /// expanded.
+    fn bound_arg(&self, r: &Range<usize>) -> Option<Range<usize>> {
+        let (bf, args) = self.bind.as_ref()?;
+        if !self.lone_id(r) {
+            return None;
+        }
+        let name = self.tx(r.start);
+        let mut f = self.scope.get(r.start).copied().unwrap_or(0);
+        while f > 0 {
+            let func = &self.funcs[f - 1];
+            if let Some(pi) = func.params.iter().position(|p| p.0 == name) {
+                return (*bf == f - 1)
+                    .then(|| args.get(pi).cloned().flatten())
+                    .flatten();
+            }
+            f = func.outer;
+        }
         None
     }
 
@@ -1494,8 +1563,10 @@ impl<'a> Cx<'a> {
         let single = ops.len() == 1;
         let mut out = String::new();
         let mut span = None;
-        for op in ops {
-            let (v, sp) = self.eval_operand(op)?;
+        // every operand is read, so that all names it needs are noted
+        let vals: Vec<_> = ops.into_iter().map(|op| self.eval_operand(op)).collect();
+        for v in vals {
+            let (v, sp) = v?;
             out.push_str(&v);
             span = Some(sp);
         }
@@ -1522,6 +1593,40 @@ impl<'a> Cx<'a> {
                 _ => None,
             };
         }
+        // Go `pkg.Name`: a constant of another package of the module
+        if self.lang == Lang::Go
+            && r.len() == 3
+            && self.id(i)
+            && self.p(i + 1, b'.')
+            && self.id(i + 2)
+        {
+            let path = self
+                .imports
+                .get(self.tx(i))
+                .filter(|p| !is_lib(Lang::Go, p))?;
+            let key = format!("{path}.{}", self.tx(i + 2));
+            let env: &'a Env = self.env;
+            return match env.vals.get(&key) {
+                Some(Val::Str(v)) => Some((v.clone(), self.bspan(r))),
+                Some(_) => None,
+                None => {
+                    self.unresolved.insert(key);
+                    None
+                }
+            };
+        }
+        // Python `os.getenv("X", "default")` / `os.environ.get("X", "default")`: the default
+        if self.lang == Lang::Python && self.p(r.end - 1, b')') {
+            let o = self.mat[r.end - 1].filter(|&o| o > r.start)?;
+            let f: Vec<&str> = (r.start..o).map(|k| self.tx(k)).collect();
+            if matches!(
+                f.as_slice(),
+                ["os", ".", "getenv"] | ["os", ".", "environ", ".", "get"] | ["getenv"]
+            ) {
+                let args = self.split(o + 1..r.end - 1);
+                return args.get(1).cloned().and_then(|d| self.eval_str(d));
+            }
+        }
         // Go `prometheus.BuildFQName(namespace, subsystem, name)`
         let last = r.end - 1;
         if self.lang == Lang::Go
@@ -1534,10 +1639,8 @@ impl<'a> Cx<'a> {
             if parts.len() != 3 {
                 return None;
             }
-            let mut vals = Vec::new();
-            for p in parts {
-                vals.push(self.eval_str(p)?);
-            }
+            let vals: Vec<_> = parts.into_iter().map(|p| self.eval_str(p)).collect();
+            let vals: Vec<(String, Range<usize>)> = vals.into_iter().collect::<Option<_>>()?;
             if vals[2].0.is_empty() {
                 return Some((String::new(), vals[2].1.clone()));
             }
@@ -1845,10 +1948,18 @@ impl<'a> Cx<'a> {
     ) {
         let span = self.call_span(span);
         let Some((name, name_span)) = name.filter(|n| !n.0.is_empty()) else {
-            if self.touched && self.bind.is_none() {
+            if let (Some((tf, pi)), None) = (self.touched, &self.bind) {
                 let f = self.scope.get(self.cur).copied().unwrap_or(0);
                 if f > 0 {
                     self.wrappers.push((f - 1, self.cur));
+                    // a wrapper of the top level passing its parameter on as the options:
+                    // other modules' calls of it are definitions too
+                    let func = &self.funcs[tf];
+                    if self.lang == Lang::JavaScript && func.outer == 0 && !func.name.is_empty() {
+                        self.out
+                            .exports
+                            .push((func.name.clone(), Val::Wrapper(kind, pi)));
+                    }
                     return;
                 }
             }
@@ -2003,7 +2114,7 @@ impl<'a> Cx<'a> {
                 }
                 self.bind = Some((f, args));
                 self.site = Some((root, c, close));
-                self.touched = false;
+                self.touched = None;
                 self.cur = ctor;
                 run(self, ctor);
                 self.bind = None;
@@ -2080,10 +2191,14 @@ impl<'a> Cx<'a> {
         for i in 0..self.t.len() {
             if self.kw(i, "new") {
                 self.cur = i;
-                self.touched = false;
+                self.touched = None;
                 self.js_new(i);
             } else if self.kw(i, "collectDefaultMetrics") && self.p(i + 1, b'(') {
                 self.js_default_metrics(i);
+            } else if self.id(i) && self.p(i + 1, b'(') {
+                self.cur = i;
+                self.touched = None;
+                self.js_wrapped(i);
             }
         }
         self.expand_wrappers(|cx, i| {
@@ -2197,8 +2312,49 @@ impl<'a> Cx<'a> {
             return self.unterminated(start, open);
         };
         let first = self.split(open + 1..close).into_iter().next();
+        self.js_definition(first, kind, k, start..self.end(close));
+        Some(())
+    }
+
+    /// The entries of an options object, spreads of known objects merged in.
+    fn js_obj_args(&mut self, r: Range<usize>) -> Args {
+        let mut a = self.args(r.clone(), b':');
+        if !a.spread || self.depth > 8 {
+            return a;
+        }
+        a.spread = false;
+        let mut named = Vec::new();
+        for seg in self.split(r) {
+            if self.p(seg.start, b'.') && self.p(seg.start + 1, b'.') && self.p(seg.start + 2, b'.')
+            {
+                self.depth += 1;
+                match self.object_of(seg.start + 3..seg.end) {
+                    Some(o) => {
+                        let inner = self.js_obj_args(o);
+                        a.spread |= inner.spread;
+                        named.extend(inner.named);
+                    }
+                    None => a.spread = true,
+                }
+                self.depth -= 1;
+            }
+        }
+        // entries written beside a spread win over the spread's
+        named.extend(a.named);
+        a.named = named;
+        a
+    }
+
+    /// A prom-client definition from its options argument.
+    fn js_definition(
+        &mut self,
+        first: Option<Range<usize>>,
+        kind: MetricType,
+        kind_i: usize,
+        span: Range<usize>,
+    ) {
         let obj = first.and_then(|s| self.object_of(s));
-        let a = obj.map(|s| self.args(s, b':')).unwrap_or_default();
+        let a = obj.map(|s| self.js_obj_args(s)).unwrap_or_default();
         let name = a.get("name", None).and_then(|r| self.eval_str(r));
         let (help, labels, buckets) = (
             a.get("help", None),
@@ -2212,7 +2368,31 @@ impl<'a> Cx<'a> {
             opaque: a.spread,
             ..Parts::default()
         };
-        self.emit(name, kind, k, start..self.end(close), parts);
+        self.emit(name, kind, kind_i, span, parts);
+    }
+
+    /// A call of a wrapper another module exports (`createCounter({ name: .. })`, the
+    /// wrapper passing its parameter `param` as prom-client options).
+    fn js_wrapped(&mut self, i: usize) -> Option<()> {
+        if self.p(i.wrapping_sub(1), b'.') || !self.p(i + 1, b'(') || !self.id(i) {
+            return None;
+        }
+        let env: &'a Env = self.env;
+        let (kind, param) = match env.vals.get(self.tx(i)) {
+            Some(Val::Wrapper(k, p)) => (*k, *p),
+            Some(_) => return None,
+            None => {
+                // an imported function given an object with a `name`: maybe a wrapper
+                let imported = matches!(self.binds.get(self.tx(i)), Some(Bind::Member(m, _)) if !is_lib(Lang::JavaScript, m));
+                if imported && self.p(i + 2, b'{') && self.kw(i + 3, "name") {
+                    self.unresolved.insert(self.tx(i).to_string());
+                }
+                return None;
+            }
+        };
+        let close = self.cl(i + 1)?;
+        let arg = self.split(i + 2..close).get(param).cloned();
+        self.js_definition(arg, kind, i, self.start(i)..self.end(close));
         Some(())
     }
 
@@ -2247,6 +2427,27 @@ impl<'a> Cx<'a> {
     // -------------------------------------------------------------------------------------- Go
 
     fn run_go(&mut self) {
+        self.go_imports();
+        if !self.imports.values().any(|p| is_lib(Lang::Go, p)) {
+            return;
+        }
+        for i in 0..self.t.len() {
+            self.go_const_metric(i);
+            self.go_typed_literal(i);
+        }
+        self.go_helper_uses();
+        for i in 0..self.t.len() {
+            self.cur = i;
+            self.touched = None;
+            self.go_call(i);
+        }
+        self.expand_wrappers(|cx, i| {
+            cx.go_call(i);
+        });
+    }
+
+    /// Import aliases and paths.
+    fn go_imports(&mut self) {
         let mut imports = HashMap::new();
         for i in (0..self.t.len()).filter(|&i| self.kw(i, "import")) {
             let r = match self.cl(i + 1).filter(|_| self.p(i + 1, b'(')) {
@@ -2264,21 +2465,7 @@ impl<'a> Cx<'a> {
                 imports.insert(alias.to_string(), path.clone());
             }
         }
-        if !imports.values().any(|p| is_lib(Lang::Go, p)) {
-            return;
-        }
         self.imports = imports;
-        for i in 0..self.t.len() {
-            self.go_const_metric(i);
-        }
-        for i in 0..self.t.len() {
-            self.cur = i;
-            self.touched = false;
-            self.go_call(i);
-        }
-        self.expand_wrappers(|cx, i| {
-            cx.go_call(i);
-        });
     }
 
     /// The client_golang package an alias stands for: `Some("")` prometheus, `Some("/promauto")`.
@@ -2293,6 +2480,7 @@ impl<'a> Cx<'a> {
     /// `prometheus.GaugeValue` / `CounterValue` / `UntypedValue`: Some(Some(type)),
     /// Some(None) for untyped; None when `r` is not one of them.
     fn go_value_type(&self, r: Range<usize>) -> Option<Option<MetricType>> {
+        let r = self.bound_arg(&r).unwrap_or(r);
         (r.len() == 3 && self.p(r.start + 1, b'.') && self.go_pkg(self.tx(r.start)) == Some(""))
             .then_some(())?;
         match self.tx(r.start + 2) {
@@ -2364,11 +2552,101 @@ impl<'a> Cx<'a> {
         Some(())
     }
 
+    /// A value type in a literal (`typedDesc{nodeCPUDesc, prometheus.CounterValue}`,
+    /// `{desc: c.x, valueType: prometheus.GaugeValue}`): a use of the holders beside it.
+    fn go_typed_literal(&mut self, i: usize) -> Option<()> {
+        let kind = self.go_value_type(i..i + 3)?;
+        let o = self.parent[i].filter(|&o| self.p(o, b'{'))?;
+        let c = self.cl(o)?;
+        let segs = self.split(o + 1..c);
+        let values: Vec<Range<usize>> = segs
+            .into_iter()
+            .map(|seg| {
+                if self.p(seg.start + 1, b':') {
+                    seg.start + 2..seg.end
+                } else {
+                    seg
+                }
+            })
+            .collect();
+        if values
+            .iter()
+            .filter(|v| self.go_value_type((*v).clone()).is_some())
+            .count()
+            != 1
+        {
+            return None;
+        }
+        for v in values {
+            if v.start == i || v.len() > 7 {
+                continue;
+            }
+            if let Some(holder) = self.go_holder(v) {
+                self.desc_uses.push(DescUse {
+                    holder,
+                    scope: self.scope[i],
+                    tok: i,
+                    kind,
+                });
+            }
+        }
+        Some(())
+    }
+
+    /// A const-metric call on a parameter of its function (`func emit(desc *prometheus.Desc,
+    /// ..) { ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, ..) }`): the
+    /// function's calls in this file use the holders they pass with that type.
+    fn go_helper_uses(&mut self) {
+        let mut helpers: HashMap<&'a str, Vec<(usize, Option<MetricType>)>> = HashMap::new();
+        for u in &self.desc_uses {
+            let Some(name) = u.holder.strip_prefix("v:") else {
+                continue;
+            };
+            if u.scope == 0 {
+                continue;
+            }
+            let f = &self.funcs[u.scope - 1];
+            if let Some(pi) = f.params.iter().position(|p| p.0 == name) {
+                if !f.name.is_empty() {
+                    let fname: &'a str = self.tx(f.name_tok);
+                    helpers.entry(fname).or_default().push((pi, u.kind));
+                }
+            }
+        }
+        if helpers.is_empty() {
+            return;
+        }
+        let mut found = Vec::new();
+        for c in 0..self.t.len() {
+            let Some(uses) = helpers.get(self.tx(c)) else {
+                continue;
+            };
+            if !self.id(c) || !self.p(c + 1, b'(') || self.kw(c.wrapping_sub(1), "func") {
+                continue;
+            }
+            let Some(close) = self.cl(c + 1) else {
+                continue;
+            };
+            let args = self.split(c + 2..close);
+            for &(pi, kind) in uses {
+                if let Some(holder) = args.get(pi).and_then(|a| self.go_holder(a.clone())) {
+                    found.push(DescUse {
+                        holder,
+                        scope: self.scope[c],
+                        tok: c,
+                        kind,
+                    });
+                }
+            }
+        }
+        self.desc_uses.extend(found);
+    }
+
     /// The type of the desc made at token `s` (its call, or a wrapper's call): given by the
     /// const-metric call it is an argument of, by a value type beside it in a literal
     /// (`typedDesc{desc, prometheus.GaugeValue}`), or by the const-metric calls on the variable,
     /// field or map entry that holds it (in this file, else in the package's other files).
-    fn go_desc_kind(&mut self, s: usize) -> Result<MetricType, String> {
+    fn go_desc_kind(&mut self, s: usize, holders: bool) -> Result<MetricType, String> {
         let verdict = |kinds: &[Option<MetricType>]| -> Result<MetricType, String> {
             let first = kinds.first().copied().flatten();
             match first {
@@ -2404,7 +2682,9 @@ impl<'a> Cx<'a> {
             }
         }
         // the holder
-        let holder = if self.p(prev, b'=') {
+        let holder = if !holders {
+            None
+        } else if self.p(prev, b'=') {
             let e = if self.p(prev.wrapping_sub(1), b':') {
                 prev - 1
             } else {
@@ -2531,11 +2811,14 @@ impl<'a> Cx<'a> {
             let segs = self.split(i + 2..close);
             let fq = segs.first().cloned();
             let name = fq.and_then(|r| self.eval_str(r));
-            let site = self.site.map_or(root, |s| s.0);
-            let kind = if name.is_some() {
-                self.go_desc_kind(site)
-            } else {
-                Err(String::new())
+            let kind = match (&name, self.site) {
+                (None, _) => Err(String::new()),
+                (Some(_), None) => self.go_desc_kind(root, true),
+                // in a wrapper: what the wrapper's body says, else where it is called
+                (Some(_), Some(site)) => match self.go_desc_kind(root, false) {
+                    Ok(k) => Ok(k),
+                    Err(_) => self.go_desc_kind(site.0, true),
+                },
             };
             let (kind, kind_unknown) = match kind {
                 Ok(k) => (k, None),
@@ -2682,7 +2965,7 @@ impl<'a> Cx<'a> {
         self.py_binds();
         for i in 0..self.t.len() {
             self.cur = i;
-            self.touched = false;
+            self.touched = None;
             self.py_call(i);
         }
         self.expand_wrappers(|cx, i| {
