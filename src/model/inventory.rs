@@ -22,7 +22,7 @@ impl DefRef<'_> {
         let Some((base, suffix)) = name.rsplit_once('_') else {
             return false;
         };
-        if base != d.name {
+        if base != d.name || !d.kind_known {
             return false;
         }
         match d.kind {
@@ -34,6 +34,9 @@ impl DefRef<'_> {
 
     /// Labels a series of `name` carries beyond the defined ones (`le`, `quantile`).
     pub fn extra_label(&self, name: &str, label: &str) -> bool {
+        if !self.def.kind_known {
+            return false;
+        }
         match self.def.kind {
             MetricType::Histogram => label == "le" && name.ends_with("_bucket"),
             MetricType::Summary => label == "quantile" && name == self.def.name,
@@ -43,7 +46,7 @@ impl DefRef<'_> {
 
     /// Bucket boundaries, explicit or the library's default.
     pub fn buckets(&self, lang: Option<metric_defs::Lang>) -> Option<Vec<f64>> {
-        if self.def.kind != MetricType::Histogram {
+        if self.def.kind != MetricType::Histogram || !self.def.kind_known {
             return None;
         }
         match (&self.def.buckets, self.def.buckets_default, lang) {

@@ -1402,14 +1402,13 @@ impl<'a> Cx<'a> {
                     }),
                 Lang::Go => {
                     let a = e.wrapping_sub(1);
-                    if self.p(a, b':') {
-                        Some(e.wrapping_sub(2))
-                    } else if self.id(a)
+                    // `X := ..`, `X T = ..`
+                    let typed = self.id(a)
                         && self.id(e.wrapping_sub(2))
                         && !["var", "const", "return"].contains(&self.tx(e.wrapping_sub(2)))
                         && !self.p(e.wrapping_sub(3), b'.')
-                        && !self.p(e.wrapping_sub(3), b',')
-                    {
+                        && !self.p(e.wrapping_sub(3), b',');
+                    if self.p(a, b':') || typed {
                         Some(e.wrapping_sub(2))
                     } else if self.id(a)
                         && !self.p(e.wrapping_sub(2), b'.')
@@ -2527,7 +2526,7 @@ impl<'a> Cx<'a> {
             return self.sv(last - 1).map(|k| format!("k:{k}"));
         }
         let chain = (r.start..r.end).all(|k| {
-            if (k - r.start) % 2 == 0 {
+            if (k - r.start).is_multiple_of(2) {
                 self.id(k)
             } else {
                 self.p(k, b'.')
