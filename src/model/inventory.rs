@@ -152,7 +152,16 @@ pub fn resolve(project: &mut crate::model::Project, others: &[OtherSource]) {
         .filter(|(_, f)| f.metrics.as_ref().is_some_and(|m| !m.unresolved.is_empty()))
         .map(|(i, _)| i)
         .collect();
-    if pending.is_empty() {
+    // JS wrappers exported for other modules (`export const createCounter = (opts) =>
+    // new Counter(opts)`): their callers need not mention prom-client
+    let wrappers = project.files.iter().any(|f| {
+        f.metrics.as_ref().is_some_and(|m| {
+            m.exports
+                .iter()
+                .any(|e| matches!(e.1, metric_defs::Val::Wrapper(..)))
+        })
+    });
+    if pending.is_empty() && !wrappers {
         return;
     }
     let mut units: Vec<(PathBuf, Unit)> = Vec::new();
@@ -174,8 +183,19 @@ pub fn resolve(project: &mut crate::model::Project, others: &[OtherSource]) {
             },
         ));
     }
+    let others_start = units.len();
     for o in others {
         let Some(lang) = metric_defs::lang_for_path(&o.path.to_string_lossy()) else {
+            // keep the indices of `others` and of their units in step
+            units.push((
+                PathBuf::new(),
+                Unit {
+                    lang: metric_defs::Lang::Go,
+                    model: None,
+                    text: "",
+                    offers: Default::default(),
+                },
+            ));
             continue;
         };
         units.push((
@@ -337,10 +357,70 @@ pub fn resolve(project: &mut crate::model::Project, others: &[OtherSource]) {
             redo.push((i, std::sync::Arc::new(env)));
         }
     }
+    // files using no client library that call a wrapper another module exports
+    let mut added: Vec<(usize, metric_defs::Extracted)> = Vec::new();
+    if wrappers {
+        for (k, (_, u)) in units.iter().enumerate() {
+            if u.model.is_some() || u.lang != metric_defs::Lang::JavaScript {
+                continue;
+            }
+            let o = offers(k);
+            let dir = units[k].0.parent().unwrap_or(Path::new("")).to_path_buf();
+            let mut env = metric_defs::Env::default();
+            for (local, module, exported) in &o.imports {
+                for t in module_files(u.lang, &dir, module, &by_path, &by_name, &units) {
+                    if let Some(v @ metric_defs::Val::Wrapper(..)) =
+                        exported_value(t, exported, 0, &offers, &by_path, &units)
+                    {
+                        env.vals.insert(local.clone(), v);
+                        break;
+                    }
+                }
+            }
+            if env.vals.is_empty() {
+                continue;
+            }
+            let mut ex = metric_defs::extract_with(u.lang, u.text, &env);
+            if ex.defs.is_empty() && ex.problems.is_empty() {
+                continue;
+            }
+            // names it takes from other modules: one more look, as for the others
+            let mut more = metric_defs::Env::default();
+            for (local, module, exported) in &ex.imports {
+                if !ex.unresolved.contains(local) {
+                    continue;
+                }
+                let found = module_files(u.lang, &dir, module, &by_path, &by_name, &units)
+                    .into_iter()
+                    .find_map(|t| exported_value(t, exported, 0, &offers, &by_path, &units));
+                if let Some(v) = found {
+                    more.vals.insert(local.clone(), v);
+                }
+            }
+            if !more.vals.is_empty() {
+                env.vals.extend(more.vals);
+                ex = metric_defs::extract_with(u.lang, u.text, &env);
+            }
+            added.push((k - others_start, ex));
+        }
+    }
     drop(by_path);
     drop(by_dir);
     drop(by_name);
     drop(units);
+    for (o, ex) in added {
+        let other = &others[o];
+        let shown = crate::source::display_path(&other.path, &project.base);
+        let id = project.sources.add(
+            shown,
+            other.path.clone(),
+            std::sync::Arc::clone(&other.text),
+            None,
+        );
+        let mut model = crate::model::FileModel::new(id, crate::model::FileKind::MetricDefinitions);
+        model.metrics = Some(ex);
+        project.files.push(model);
+    }
     for (i, env) in redo {
         let f = &project.files[i];
         let s = project.sources.get(f.file);
