@@ -223,7 +223,7 @@ struct Tally {
 impl Tally {
     fn line(&self) -> String {
         format!(
-            "{}/{} found ({:.0}%; {} of them run-time names reported unreadable), {} wrong; type unknown for {}, labels unknown for {}",
+            "{}/{} found ({:.0}%; {} rows are run-time names, found when reported unreadable), {} wrong; type unknown for {}, labels unknown for {}",
             self.found,
             self.rows,
             100.0 * self.found as f64 / self.rows.max(1) as f64,

@@ -1917,14 +1917,15 @@ impl<'a> Cx<'a> {
         a: &Args,
         keys: &[(&str, Option<usize>)],
     ) -> Option<Vec<(String, Range<usize>)>> {
-        let mut out = Vec::new();
-        for &(k, i) in keys {
-            out.push(match a.get(k, i) {
-                None => (String::new(), 0..0),
-                Some(r) => self.eval_str(r)?,
-            });
-        }
-        Some(out)
+        // every one is read, so that all names they need are noted
+        let out: Vec<_> = keys
+            .iter()
+            .map(|&(k, i)| match a.get(k, i) {
+                None => Some((String::new(), 0..0)),
+                Some(r) => self.eval_str(r),
+            })
+            .collect();
+        out.into_iter().collect()
     }
 
     /// The span of the call being read: the wrapper's call when expanding one.
@@ -1946,6 +1947,18 @@ impl<'a> Cx<'a> {
         p: Parts,
     ) {
         let span = self.call_span(span);
+        if name.as_ref().is_none_or(|n| n.0.is_empty()) {
+            // read the rest anyway, so that every name it needs from other files is noted
+            // (whether the name is a wrapper's parameter is the name's business alone)
+            let touched = self.touched;
+            if let Some(r) = p.labels.clone() {
+                self.eval_labels(r);
+            }
+            if let Some(r) = p.const_labels.clone() {
+                self.eval_label_keys(r);
+            }
+            self.touched = touched;
+        }
         let Some((name, name_span)) = name.filter(|n| !n.0.is_empty()) else {
             if let (Some((tf, pi)), None) = (self.touched, &self.bind) {
                 let f = self.scope.get(self.cur).copied().unwrap_or(0);
@@ -3632,6 +3645,357 @@ const bad = new prom.Histogram({ name: 'bad_buckets', buckets: prom.exponentialB
             defaults `ProcessCollector(namespace='app')` Some(\"app_\")
             defaults `make_wsgi_app(registry=prometheus_client.REGISTRY)` None";
         expect(Lang::Python, py, want);
+    }
+
+    /// Definitions as `kind name [labels]` (`?` for what is not known), problems, and the
+    /// spans checked to lie in the source.
+    fn show(src: &str, x: &Extracted) -> String {
+        let mut out = Vec::new();
+        for d in &x.defs {
+            assert!(src.get(d.name_span.clone()).is_some() && src.get(d.span.clone()).is_some());
+            assert!(d.labels.iter().all(|l| src.get(l.1.clone()).is_some()));
+            assert_eq!(d.unread.is_empty(), d.kind_known && d.labels_known);
+            let kind = if d.kind_known { d.kind.as_str() } else { "?" };
+            let labels: Vec<&str> = d.labels.iter().map(|l| l.0.as_str()).collect();
+            let q = if d.labels_known { "" } else { "?" };
+            out.push(format!("{kind} {} [{}]{q}", d.name, labels.join(",")));
+        }
+        for (span, msg) in &x.problems {
+            let first = src[span.clone()].lines().next().unwrap_or("");
+            out.push(format!("problem `{first}`: {msg}"));
+        }
+        out.join("\n")
+    }
+
+    fn check(lang: Lang, src: &str, want: &str) {
+        let want: Vec<&str> = want
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        assert_eq!(show(src, &extract(lang, src)), want.join("\n"));
+    }
+
+    #[test]
+    fn go_custom_collectors() {
+        let go = r#"package c
+import "github.com/prometheus/client_golang/prometheus"
+
+const ns = "app"
+
+type typed struct {
+	desc *prometheus.Desc
+	kind prometheus.ValueType
+}
+
+type coll struct {
+	up    *prometheus.Desc
+	temps typed
+	descs map[string]*prometheus.Desc
+}
+
+var rowsDesc = prometheus.NewDesc(prometheus.BuildFQName(ns, "db", "rows"), "Rows.", []string{"table"}, prometheus.Labels{"db": "main"})
+
+func newColl() *coll {
+	return &coll{
+		up:    prometheus.NewDesc("app_up", "Up.", nil, nil),
+		temps: typed{prometheus.NewDesc(ns+"_temp_celsius", "T.", []string{"zone"}, nil), prometheus.GaugeValue},
+		descs: map[string]*prometheus.Desc{
+			"reads": prometheus.NewDesc("app_reads_total", "Reads.", nil, nil),
+			"mixed": prometheus.NewDesc("app_mixed", "Mixed.", nil, nil),
+		},
+	}
+}
+
+func (c *coll) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1)
+	ch <- prometheus.MustNewConstMetric(rowsDesc, prometheus.CounterValue, 3, "users")
+	ch <- prometheus.MustNewConstMetric(c.descs["reads"], prometheus.CounterValue, 1)
+	ch <- prometheus.MustNewConstMetric(c.descs["mixed"], prometheus.CounterValue, 1)
+	ch <- prometheus.MustNewConstMetric(c.descs["mixed"], prometheus.GaugeValue, 1)
+	ch <- prometheus.MustNewConstHistogram(prometheus.NewDesc("app_wait_seconds", "W.", nil, nil), 1, 1, nil)
+	local := prometheus.NewDesc("app_local", "L.", []string{"a"}, nil)
+	ch <- prometheus.MustNewConstMetric(local, prometheus.UntypedValue, 1, "x")
+	emit(ch, prometheus.NewDesc("app_helper", "H.", nil, nil))
+	orphan := prometheus.NewDesc("app_orphan", "O.", nil, nil)
+	_ = orphan
+}
+
+func emit(ch chan<- prometheus.Metric, d *prometheus.Desc) {
+	ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, 1)
+}
+"#;
+        check(
+            Lang::Go,
+            go,
+            "
+            counter app_db_rows [table,db]
+            gauge app_up []
+            gauge app_temp_celsius [zone]
+            counter app_reads_total []
+            ? app_mixed []
+            histogram app_wait_seconds []
+            ? app_local [a]
+            ? app_helper []
+            ? app_orphan []
+            ",
+        );
+        let x = extract(Lang::Go, go);
+        // the holders of this file are offered to the package's other files
+        assert!(x.desc_uses.contains(&("f:up".to_string(), Some(G))));
+        assert!(x.desc_uses.contains(&("k:reads".to_string(), Some(C))));
+        assert!(!x.unresolved.contains(&"desc:v:orphan".to_string()));
+        assert!(x.defs[5].buckets.is_none() && !x.defs[5].buckets_default);
+    }
+
+    #[test]
+    fn go_helpers_wrappers_and_labels() {
+        let go = r#"package c
+import prom "github.com/prometheus/client_golang/prometheus"
+
+var base = []string{"host"}
+
+func newDesc(sub, name, help string, extra ...string) *prom.Desc {
+	return prom.NewDesc(prom.BuildFQName("svc", sub, name), help, base, nil)
+}
+
+type metric struct {
+	desc *prom.Desc
+	vt   prom.ValueType
+}
+
+func newMetric(name string, vt prom.ValueType) metric {
+	return metric{desc: prom.NewDesc("svc_"+name, "h", append(base, "dev"), nil), vt: vt}
+}
+
+var (
+	readsDesc = newDesc("io", "reads_total", "Reads.")
+	queue     = newMetric("queue_length", prom.GaugeValue)
+	opts      = prom.CounterOpts{Name: "jobs_total", ConstLabels: prom.Labels{"team": "core"}}
+	jobs      = prom.NewCounterVec(opts, append(base, []string{"kind"}...))
+	dynamic   = prom.NewGaugeVec(prom.GaugeOpts{Name: "dyn", ConstLabels: labelsFromEnv()}, nil)
+)
+
+func (c *coll) Collect(ch chan<- prom.Metric) {
+	ch <- prom.MustNewConstMetric(readsDesc, prom.CounterValue, 1, "h1")
+	emit(ch, newDesc("cpu", "seconds_total", "CPU."), prom.CounterValue)
+}
+"#;
+        check(
+            Lang::Go,
+            go,
+            "
+            counter jobs_total [host,kind,team]
+            gauge dyn []?
+            counter svc_io_reads_total [host]
+            ? svc_cpu_seconds_total [host]
+            gauge svc_queue_length [host,dev]
+            ",
+        );
+    }
+
+    #[test]
+    fn go_names_from_the_package() {
+        // `namespace` and the label list are in another file of the package: unknown alone,
+        // read with what the package supplies
+        let go = r#"package c
+import "github.com/prometheus/client_golang/prometheus"
+import "example.com/app/config"
+var d = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Subsystem: config.Sub, Name: "up"})
+var e = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "temp"}, sharedLabels)
+var f = prometheus.NewDesc("g", "G.", nil, nil)
+"#;
+        let x = extract(Lang::Go, go);
+        assert_eq!(
+            x.unresolved,
+            [
+                "desc:v:f",
+                "example.com/app/config.Sub",
+                "namespace",
+                "sharedLabels"
+            ]
+        );
+        let mut env = Env::default();
+        env.vals.insert("namespace".into(), Val::Str("app".into()));
+        env.vals
+            .insert("example.com/app/config.Sub".into(), Val::Str("db".into()));
+        env.vals
+            .insert("sharedLabels".into(), Val::List(vec!["zone".into()]));
+        env.desc_uses.insert("v:f".into(), vec![Some(C)]);
+        let x = extract_with(Lang::Go, go, &env);
+        assert_eq!(
+            show(go, &x),
+            "gauge app_db_up []\ngauge temp [zone]\ncounter g []"
+        );
+        // a label from another file points at the name that brought it
+        assert_eq!(&go[x.defs[1].labels[0].1.clone()], "sharedLabels");
+        // what a file offers its package
+        let other = "package c\nconst (\n\tnamespace = \"app\"\n\tsub = config.Sub\n)\nvar sharedLabels = []string{\"zone\"}\nimport \"example.com/app/config\"\n";
+        let o = exports(Lang::Go, other);
+        assert_eq!(
+            o.exports,
+            [
+                ("namespace".to_string(), Val::Str("app".into())),
+                ("sharedLabels".to_string(), Val::List(vec!["zone".into()])),
+                (
+                    "sub".to_string(),
+                    Val::Ref("example.com/app/config.Sub".into())
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn python_forms_more() {
+        let py = r#"import os
+from prometheus_client import Counter, Histogram, Gauge
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from .names import PREFIX, COMMON
+
+PREFIX_DEFAULT = os.getenv("APP_PREFIX", "app")
+BASE = ["route"]
+
+REQS = Counter(name="requests", documentation="R", labelnames=[*BASE, "code"], namespace=PREFIX_DEFAULT)
+LAT = Histogram("latency_seconds", "L", BASE + ["method"], buckets=(0.1, 1, "+Inf"))
+IMPORTED = Gauge(PREFIX + "_depth", "D", COMMON)
+
+def make_gauge(name, doc, labels=()):
+    return Gauge(name, doc, labels)
+
+QUEUE = make_gauge("queue_size", "Q", ["queue"])
+PLAIN = make_gauge(name="plain", doc="P")
+
+class Coll:
+    def collect(self):
+        labels = ["serial"]
+        up = CounterMetricFamily("dev_uptime", "U", labels=labels, unit="seconds")
+        g = GaugeMetricFamily("dev_temp", "T", labels=labels + ["zone"])
+        dyn = GaugeMetricFamily(f"{self.prefix}_x", "X")
+"#;
+        check(
+            Lang::Python,
+            py,
+            "
+            counter app_requests_total [route,code]
+            histogram latency_seconds [route,method]
+            counter dev_uptime_seconds_total [serial]
+            gauge dev_temp [serial,zone]
+            gauge queue_size [queue]
+            gauge plain []
+            problem `Gauge(PREFIX + \"_depth\", \"D\", COMMON)`: Gauge: the metric name is not a string literal or known constant
+            problem `GaugeMetricFamily(f\"{self.prefix}_x\", \"X\")`: Gauge: the metric name is not a string literal or known constant
+            ",
+        );
+        let x = extract(Lang::Python, py);
+        assert_eq!(
+            x.defs[1].buckets.as_deref(),
+            Some(&[0.1, 1.0, f64::INFINITY][..])
+        );
+        assert!(x
+            .imports
+            .contains(&("COMMON".into(), ".names".into(), "COMMON".into())));
+        assert!(x.unresolved.contains(&"PREFIX".to_string()));
+        let mut env = Env::default();
+        env.vals.insert("PREFIX".into(), Val::Str("app".into()));
+        env.vals
+            .insert("COMMON".into(), Val::List(vec!["shard".into()]));
+        let x = extract_with(Lang::Python, py, &env);
+        assert!(show(py, &x).contains("gauge app_depth [shard]"));
+    }
+
+    #[test]
+    fn js_forms_more() {
+        let js = r#"import { Counter, Gauge, Histogram } from 'prom-client';
+import { BASE_LABELS } from './labels.js';
+
+const common = ['service'];
+const opts = { name: 'jobs_total', help: 'Jobs', labelNames: [...common, 'queue'] };
+export const jobs = new Counter(opts);
+const extra = new Gauge({ ...opts, name: 'jobs_waiting' });
+const dyn = new Histogram({ name: 'lat', help: 'L', labelNames: [...BASE_LABELS, 'route'] });
+
+export const createGauge = (options) => {
+    const { ttl, ...rest } = options;
+    return new Gauge(rest);
+};
+function counter(name, help, labelNames) {
+    return new Counter({ name, help, labelNames });
+}
+const a = createGauge({ name: 'cache_size', help: 'C', labelNames: ['cache'] });
+const b = counter('errors_total', 'E', ['kind']);
+"#;
+        check(
+            Lang::JavaScript,
+            js,
+            "
+            counter jobs_total [service,queue]
+            gauge jobs_waiting [service,queue]
+            histogram lat [route]?
+            gauge cache_size [cache]
+            counter errors_total [kind]
+            ",
+        );
+        let x = extract(Lang::JavaScript, js);
+        // the wrapper is offered to other modules
+        assert!(x
+            .exports
+            .contains(&("createGauge".into(), Val::Wrapper(G, 0))));
+        // a module calling it without naming prom-client
+        let caller = "import { createGauge } from './metrics.js';\nconst g = createGauge({ name: 'sessions', help: 'S', labelNames: ['kind'] });";
+        // (it names no client library: the project pass reads it when a module it imports
+        // from offers the wrapper)
+        assert_eq!(
+            extract(Lang::JavaScript, caller).unresolved,
+            ["createGauge"]
+        );
+        let mut env = Env::default();
+        env.vals.insert("createGauge".into(), Val::Wrapper(G, 0));
+        assert_eq!(
+            show(caller, &extract_with(Lang::JavaScript, caller, &env)),
+            "gauge sessions [kind]"
+        );
+        let o = exports(
+            Lang::JavaScript,
+            "export * from './createGauge.js';\nexport { a as b } from './x';",
+        );
+        assert_eq!(
+            o.reexports,
+            [
+                ("./createGauge.js".to_string(), None),
+                ("./x".to_string(), Some(("a".to_string(), "b".to_string())))
+            ]
+        );
+    }
+
+    #[test]
+    fn test_and_bundled_paths() {
+        for p in [
+            "collector/cpu_test.go",
+            "tests/metrics.py",
+            "pkg/testdata/x.go",
+            "app/test_metrics.py",
+            "app/metrics_test.py",
+            "src/metrics.test.ts",
+            "src/metrics.spec.js",
+            "web/__tests__/m.js",
+            "spec/m.js",
+            "vendor/github.com/x/y.go",
+            "public/dist/app.js",
+            "build/out.js",
+            "static/app.min.js",
+            "fixtures/app.go",
+        ] {
+            assert!(is_test_or_bundled(p), "{p}");
+        }
+        for p in [
+            "collector/cpu.go",
+            "app/metrics.py",
+            "src/testing_utils.ts",
+            "latest/x.js",
+            "contest.py",
+        ] {
+            assert!(!is_test_or_bundled(p), "{p}");
+        }
     }
 
     #[test]
