@@ -20,36 +20,83 @@
 //!   `X.NewCounter[Vec|Func](`, `X.NewGauge[Vec|Func](`, `X.NewHistogram[Vec](`,
 //!   `X.NewSummary[Vec](` count when the call chain starts at the (aliased) `prometheus` or
 //!   `promauto` package (`promauto.With(reg).NewX(` too), or when the first argument is a
-//!   `prometheus.XxxOpts{...}` literal (a `promauto.Factory` variable).
-//! * **Python**: `Counter(`, `Gauge(`, `Histogram(`, `Summary(` bound by `from prometheus_client
-//!   import ...` (aliases and `*` included), or `M.Counter(` with `M` bound by `import
-//!   prometheus_client [as M]` (or a submodule imported from it). `def`/`class` lines are
-//!   skipped. `Info` and `Enum` are ignored.
+//!   `prometheus.XxxOpts{...}` literal (a `promauto.Factory` variable), written there or held
+//!   by a variable. `prometheus.NewDesc(` is a custom collector's metric (below).
+//! * **Python**: `Counter(`, `Gauge(`, `Histogram(`, `Summary(` and the custom collectors'
+//!   `CounterMetricFamily(`, `GaugeMetricFamily(`, `[Gauge]HistogramMetricFamily(`,
+//!   `SummaryMetricFamily(`, bound by `from prometheus_client[.core] import ...` (aliases and
+//!   `*` included), or `M.Counter(` with `M` bound by `import prometheus_client [as M]` (or a
+//!   submodule imported from it). `def`/`class` lines are skipped. `Info` and `Enum` are ignored.
+//!
+//! # Go custom collectors
+//!
+//! `NewDesc(fqName, help, variableLabels, constLabels)` gives the name and the labels (both
+//! lists; `prometheus.Labels{..}` keys are labels of every series). The type is that of the
+//! metrics made from the desc, and is tied in this order: the const-metric call it is an
+//! argument of (`MustNewConstMetric(NewDesc(..), prometheus.CounterValue, ..)`); a value type
+//! beside it in a literal (`typedDesc{NewDesc(..), prometheus.GaugeValue}`, `{Desc: .., Type:
+//! prometheus.GaugeValue}`); else the const-metric calls (`[Must]NewConstMetric` with a
+//! `GaugeValue`/`CounterValue` literal, `[Must]NewConstHistogram`, `[Must]NewConstSummary`,
+//! `...WithCreatedTimestamp`) on what holds it: a local variable (uses after it in its
+//! function), a package variable, a struct field (`c.fooDesc`) or a map entry (`m["key"]`), in
+//! the file or in the other files of its package, also when a helper of the file passes it on
+//! (`emit(ch, desc)` with `MustNewConstMetric(desc, prometheus.GaugeValue, ..)` inside), or when
+//! a literal puts it beside a value type (`typedDesc{c.x, prometheus.CounterValue}`). One type
+//! from every use: that type. `UntypedValue`, a value type held in a variable, different types,
+//! or no use found: the type is unknown (`kind_known: false`, `kind` then says `Gauge` and means
+//! nothing), never guessed. Const metrics' buckets are values of the call, never the default.
 //!
 //! # Names
 //!
-//! JS: `name` as written (prom-client adds nothing, not even `_total`). Go: `BuildFQName`, the
-//! non-empty `Namespace`, `Subsystem`, `Name` joined by `_`. Python: the name a rule selects:
+//! JS: `name` as written (prom-client adds nothing, not even `_total`). Go: `BuildFQName`
+//! (non-empty parts joined by `_`, nothing when the name part is empty), the non-empty
+//! `Namespace`, `Subsystem`, `Name` joined by `_`. Python: the name a rule selects:
 //! `namespace_subsystem_name`, plus `_unit` if `unit` is given and not already the suffix; a
-//! Counter's written `_total` is stripped and `_total` appended (the library's `x_total`
-//! series; it also exposes `x_created`); histograms and summaries keep the base name.
+//! Counter's (and `CounterMetricFamily`'s) written `_total` is stripped and `_total` appended
+//! (the library's `x_total` series; it also exposes `x_created`); histograms and summaries keep
+//! the base name.
 //!
-//! String constants assigned once in the file are resolved (`const namespace = "x"`,
-//! top-level `NAMESPACE = 'x'`, `const PREFIX = 'x'`), and so are `+` concatenations.
-//! `name_span` is the content of the name literal (of the constant's literal for a constant, the
-//! whole expression for a concatenation): it slices back to `name` for literal JS names and for
-//! Go names without namespace/subsystem; for the others it covers the `Name`/`name` part.
+//! # Constants, label lists, spreads and wrappers
+//!
+//! An identifier is resolved to the expression assigned to it (JS `const|let|var X [: T] =`,
+//! Go `X = ` in `const`/`var` blocks, `X T = `, `X := `, Python `X = `, `X: T = `, JS
+//! destructuring rests `const { a, ...rest } = options`): the last assignment before it in an
+//! enclosing function, else the file's top level when all its assignments there agree, else
+//! what another file supplies ([`Env`], from the project pass in `model::inventory::resolve`:
+//! the other files of a Go package, `otherpkg.Name` of another package of the module, the
+//! Python/JS module a name is imported from, following JS re-exports). Strings concatenate with
+//! `+` (Python: adjacent literals too); Python `os.getenv("X", "d")` / `os.environ.get("X",
+//! "d")` is its default `d`. Label lists are list literals whose elements are strings or spreads
+//! (`...x`, `*x`), concatenations (`a + b`), Go `append(base, "x", more...)`, or names holding
+//! one. Options are object/struct literals or names holding one; JS spreads of known objects
+//! are merged. A function of the file whose parameter a definition's name (or JS options
+//! object) comes from is a wrapper: each of its calls in the file is read as a definition with
+//! the call's arguments bound to the parameters (Python keyword arguments and defaults too), at
+//! the call's position. A top-level JS wrapper passing its parameter on as the options is
+//! offered to other modules ([`Val::Wrapper`]): their calls are definitions too, also in files
+//! that never name prom-client.
+//!
+//! `name_span` is the content of the name literal (of the constant's literal for a constant of
+//! the file; the identifier for another file's constant; the whole expression for a
+//! concatenation): it slices back to `name` for literal JS names and for Go names without
+//! namespace/subsystem; for the others it covers the `Name`/`name` part. Label spans are the
+//! literals' contents, or the identifier that brought the labels from another file.
 //!
 //! `buckets_span` is the span of the buckets expression whenever one is given; `buckets` is
-//! `Some` when its values are known (literal numbers, `linearBuckets`/`exponentialBuckets`/
-//! `LinearBuckets`/`ExponentialBuckets`/`ExponentialBucketsRange` with literal arguments,
-//! `DefBuckets`/`DEFAULT_BUCKETS`); `buckets_default` is true when the library default applies
-//! (no buckets given, or `DefBuckets`/`DEFAULT_BUCKETS`).
+//! `Some` when its values are known (literal numbers and numeric strings such as `"+Inf"`,
+//! `linearBuckets`/`exponentialBuckets`/`LinearBuckets`/`ExponentialBuckets`/
+//! `ExponentialBucketsRange` with literal arguments, `DefBuckets`/`DEFAULT_BUCKETS`, a name
+//! holding one of those); `buckets_default` is true when the library default applies (no
+//! buckets given, or `DefBuckets`/`DEFAULT_BUCKETS`).
 //!
-//! Not handled: names from template literals, f-strings or `fmt.Sprintf` (reported as problems,
-//! as are options passed as variables), prom-client's positional (pre-v12) constructor, Go
-//! `NewDesc` collectors, `ConstLabels`, client_golang's `V2` API, Python `Info`/`Enum`, label
-//! lists in variables (`labels_known: false`), wrappers that re-export the libraries.
+//! # What cannot be read
+//!
+//! A definition whose name cannot be read (template literals, f-strings, `fmt.Sprintf`, names
+//! from flags or run-time configuration) is a problem (`Extracted::problems`). One whose label
+//! list or type cannot be read is kept with `labels_known: false` / `kind_known: false` and
+//! says why in `unread`. Not handled: prom-client's positional (pre-v12) constructor,
+//! client_golang's `V2` API, Python `Info`/`Enum`, wrappers of wrappers, descs created in a
+//! loop from data.
 
 use regex::Regex;
 use std::collections::HashMap;
