@@ -353,6 +353,9 @@ pub fn exports(lang: Lang, src: &str) -> Extracted {
 
 static NO_ENV: LazyLock<Env> = LazyLock::new(Env::default);
 
+/// Longest string value and label list read (longer ones come from hostile input).
+const MAX_VALUE: usize = 4096;
+
 /// Paths whose definitions are not the application's: tests, fixtures, vendored and bundled
 /// code (`*_test.go`, `test_*.py`, `*_test.py`, `*.test.js`, `*.spec.ts`, `*.min.js`, and
 /// anything under `tests/`, `test/`, `testdata/`, `spec/`, `__tests__/`, `fixtures/`,
@@ -640,6 +643,28 @@ fn lex(lang: Lang, src: &str) -> Vec<Tok> {
     out
 }
 
+/// The indentation of each token that is the first on its line (only spaces and tabs before
+/// it there), in one pass.
+fn first_indents(src: &str, toks: &[Tok]) -> Vec<Option<usize>> {
+    let b = src.as_bytes();
+    let mut prev_end = 0;
+    toks.iter()
+        .map(|t| {
+            let gap = &b[prev_end.min(t.span.start)..t.span.start];
+            let first = prev_end == 0 || gap.contains(&b'\n');
+            prev_end = t.span.end;
+            if !first {
+                return None;
+            }
+            let ls = gap.iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
+            let pre = &gap[ls..];
+            pre.iter()
+                .all(|&c| c == b' ' || c == b'\t')
+                .then_some(pre.len())
+        })
+        .collect()
+}
+
 /// A Python string literal; `start`: the prefix, `q`: the opening quote.
 fn py_string(src: &str, start: usize, q: usize, pfx: &str) -> Tok {
     let b = src.as_bytes();
@@ -775,12 +800,10 @@ struct Func {
     outer: usize,
 }
 
-/// `name = rhs` (`const`, `var`, `:=`, a Python assignment), in scope `scope` (function index
-/// + 1, 0: top level).
+/// `name = rhs` (`const`, `var`, `:=`, a Python assignment); kept by name and scope.
 struct Assign {
     name_tok: usize,
     rhs: Range<usize>,
-    scope: usize,
 }
 
 /// What an identifier stands for.
@@ -790,6 +813,16 @@ enum Found<'e> {
     /// A value another file supplies.
     Val(&'e Val),
 }
+
+/// A Go composite literal's elements and the value types among them.
+struct Literal {
+    values: Vec<Range<usize>>,
+    kinds: Vec<Option<MetricType>>,
+    /// Its holders were noted as used with its value type.
+    done: std::cell::Cell<bool>,
+}
+
+type Labels = Vec<(String, Range<usize>)>;
 
 /// A const-metric call's use of a desc holder (Go).
 struct DescUse {
@@ -810,7 +843,12 @@ struct Cx<'a> {
     funcs: Vec<Func>,
     /// Innermost function around each token (index + 1; 0: top level).
     scope: Vec<usize>,
-    assigns: HashMap<&'a str, Vec<Assign>>,
+    /// Assignments by (name, scope), in source order.
+    assigns: HashMap<(&'a str, usize), Vec<Assign>>,
+    /// The top level's value of a name, once judged (None: assignments that disagree).
+    top: HashMap<&'a str, Option<Range<usize>>>,
+    /// Indentation of each token that is the first on its line.
+    indent: Vec<Option<usize>>,
     /// Expanding a wrapper's call: the wrapper and the argument of each parameter.
     bind: Option<(usize, Vec<Option<Range<usize>>>)>,
     /// The wrapper call being expanded: (first token, name token, closing parenthesis).
@@ -824,6 +862,15 @@ struct Cx<'a> {
     depth: u32,
     unresolved: std::collections::BTreeSet<String>,
     desc_uses: Vec<DescUse>,
+    /// `desc_uses` by holder, in source order.
+    desc_index: HashMap<String, Vec<usize>>,
+    /// The type of a holder that is not a local variable, once judged.
+    desc_verdicts: HashMap<String, Result<MetricType, String>>,
+    /// Values of assignments already read, by their first token.
+    memo_s: HashMap<usize, Option<(String, Range<usize>)>>,
+    memo_l: HashMap<usize, (Labels, bool)>,
+    /// Go composite literals read, by opener.
+    literals: HashMap<usize, std::rc::Rc<Literal>>,
     binds: Binds,
     fallback: bool,
     imports: HashMap<String, String>,
@@ -858,6 +905,8 @@ impl<'a> Cx<'a> {
             env,
             funcs: Vec::new(),
             assigns: HashMap::new(),
+            top: HashMap::new(),
+            indent: Vec::new(),
             bind: None,
             site: None,
             touched: None,
@@ -866,11 +915,17 @@ impl<'a> Cx<'a> {
             depth: 0,
             unresolved: Default::default(),
             desc_uses: Vec::new(),
+            desc_index: HashMap::new(),
+            desc_verdicts: HashMap::new(),
+            memo_s: HashMap::new(),
+            memo_l: HashMap::new(),
+            literals: HashMap::new(),
             binds: Binds::new(),
             fallback: false,
             imports: HashMap::new(),
             out: Extracted::default(),
         };
+        cx.indent = first_indents(src, &cx.t);
         cx.collect_funcs();
         cx.collect_assigns();
         cx
@@ -880,13 +935,13 @@ impl<'a> Cx<'a> {
     fn finish(mut self, _defs: bool) -> Extracted {
         let mut names: Vec<&'a str> = self
             .assigns
-            .iter()
-            .filter(|(_, v)| v.iter().any(|a| a.scope == 0))
-            .map(|(k, _)| *k)
+            .keys()
+            .filter(|k| k.1 == 0)
+            .map(|k| k.0)
             .collect();
         names.sort_unstable();
         for name in names {
-            let Some(at) = self.assigns[name].iter().find(|a| a.scope == 0) else {
+            let Some(at) = self.assigns[&(name, 0)].first() else {
                 continue;
             };
             let at = at.name_tok;
@@ -1292,12 +1347,7 @@ impl<'a> Cx<'a> {
 
     /// Indentation of the line of token `i`, if `i` is the first token on it.
     fn line_indent(&self, i: usize) -> Option<usize> {
-        let s = self.start(i);
-        let ls = self.src[..s].rfind('\n').map_or(0, |p| p + 1);
-        let pre = &self.src[ls..s];
-        pre.bytes()
-            .all(|c| c == b' ' || c == b'\t')
-            .then_some(pre.len())
+        self.indent.get(i).copied().flatten()
     }
 
     fn py_func(&self, i: usize) -> Option<Func> {
@@ -1423,10 +1473,9 @@ impl<'a> Cx<'a> {
                         if rest && !rhs.is_empty() {
                             let name: &'a str = self.tx(seg.start + 3);
                             let scope = self.scope[e];
-                            self.assigns.entry(name).or_default().push(Assign {
+                            self.assigns.entry((name, scope)).or_default().push(Assign {
                                 name_tok: seg.start + 3,
                                 rhs: rhs.clone(),
-                                scope,
                             });
                         }
                     }
@@ -1493,11 +1542,10 @@ impl<'a> Cx<'a> {
             }
             let name: &'a str = self.tx(k);
             let scope = self.scope[e];
-            self.assigns.entry(name).or_default().push(Assign {
-                name_tok: k,
-                rhs,
-                scope,
-            });
+            self.assigns
+                .entry((name, scope))
+                .or_default()
+                .push(Assign { name_tok: k, rhs });
         }
     }
 
@@ -1528,22 +1576,22 @@ impl<'a> Cx<'a> {
             f = func.outer;
         }
         chain.push(0);
-        if let Some(list) = self.assigns.get(name) {
-            for &s in &chain {
-                let here: Vec<&Assign> = list.iter().filter(|a| a.scope == s).collect();
-                if here.is_empty() {
-                    continue;
-                }
-                if s > 0 {
-                    let last = here.iter().rev().find(|a| a.name_tok < i)?;
-                    return Some(Found::Here(last.rhs.clone()));
-                }
-                let first = self.text(here[0].rhs.clone());
-                if here.iter().all(|a| self.text(a.rhs.clone()) == first) {
-                    return Some(Found::Here(here[0].rhs.clone()));
-                }
-                return None;
+        for &s in &chain {
+            let Some(here) = self.assigns.get(&(name, s)) else {
+                continue;
+            };
+            if s > 0 {
+                let before = here.partition_point(|a| a.name_tok < i);
+                return Some(Found::Here(here.get(before.checked_sub(1)?)?.rhs.clone()));
             }
+            if let Some(v) = self.top.get(name) {
+                return v.clone().map(Found::Here);
+            }
+            let first = self.text(here[0].rhs.clone());
+            let agree = here.iter().all(|a| self.text(a.rhs.clone()) == first);
+            let v = agree.then(|| here[0].rhs.clone());
+            self.top.insert(name, v.clone());
+            return v.map(Found::Here);
         }
         if let Some(v) = env.vals.get(name) {
             return Some(Found::Val(v));
@@ -1615,9 +1663,39 @@ impl<'a> Cx<'a> {
             let (v, sp) = v?;
             out.push_str(&v);
             span = Some(sp);
+            if out.len() > MAX_VALUE {
+                return None; // no metric name is this long: a hostile expression
+            }
         }
         let span = if single { span? } else { self.bspan(r) };
         Some((out, span))
+    }
+
+    /// [`Cx::eval_str`] of an assignment's value, once per value (outside a wrapper's
+    /// expansion, where parameters change meaning).
+    fn memo_str(&mut self, rhs: Range<usize>) -> Option<(String, Range<usize>)> {
+        if self.bind.is_some() {
+            return self.eval_str(rhs);
+        }
+        if let Some(v) = self.memo_s.get(&rhs.start) {
+            return v.clone();
+        }
+        let v = self.eval_str(rhs.clone());
+        self.memo_s.insert(rhs.start, v.clone());
+        v
+    }
+
+    /// [`Cx::eval_labels`] of an assignment's value, once per value.
+    fn memo_labels(&mut self, rhs: Range<usize>) -> (Vec<(String, Range<usize>)>, bool) {
+        if self.bind.is_some() {
+            return self.eval_labels(rhs);
+        }
+        if let Some(v) = self.memo_l.get(&rhs.start) {
+            return v.clone();
+        }
+        let v = self.eval_labels(rhs.clone());
+        self.memo_l.insert(rhs.start, v.clone());
+        v
     }
 
     fn eval_operand(&mut self, r: Range<usize>) -> Option<(String, Range<usize>)> {
@@ -1629,7 +1707,7 @@ impl<'a> Cx<'a> {
                     let span = self.bspan(i..i + 1);
                     self.depth += 1;
                     let v = match self.lookup(i) {
-                        Some(Found::Here(rhs)) => self.eval_str(rhs),
+                        Some(Found::Here(rhs)) => self.memo_str(rhs),
                         Some(Found::Val(Val::Str(v))) => Some((v.clone(), span)),
                         _ => None,
                     };
@@ -1751,6 +1829,14 @@ impl<'a> Cx<'a> {
     /// Label names of a list expression: literal lists, constants of lists (this file's or
     /// another's), spreads (`...x`, `*x`, `x...`), concatenations (`a + b`), Go `append`.
     fn eval_labels(&mut self, r: Range<usize>) -> (Vec<(String, Range<usize>)>, bool) {
+        let (l, known) = self.eval_labels_inner(r);
+        if l.len() > MAX_VALUE / 16 {
+            return (Vec::new(), false); // no metric has this many labels: hostile input
+        }
+        (l, known)
+    }
+
+    fn eval_labels_inner(&mut self, r: Range<usize>) -> (Vec<(String, Range<usize>)>, bool) {
         let r = self.trim(r);
         let unknown = (Vec::new(), false);
         if r.is_empty() || self.depth > 16 {
@@ -1767,7 +1853,7 @@ impl<'a> Cx<'a> {
             let span = self.bspan(r.clone());
             self.depth += 1;
             let v = match self.lookup(r.start) {
-                Some(Found::Here(rhs)) => self.eval_labels(rhs),
+                Some(Found::Here(rhs)) => self.memo_labels(rhs),
                 Some(Found::Val(Val::List(l))) => {
                     (l.iter().map(|x| (x.clone(), span.clone())).collect(), true)
                 }
@@ -2495,6 +2581,12 @@ impl<'a> Cx<'a> {
             self.go_typed_literal(i);
         }
         self.go_helper_uses();
+        for (k, u) in self.desc_uses.iter().enumerate() {
+            self.desc_index.entry(u.holder.clone()).or_default().push(k);
+        }
+        for v in self.desc_index.values_mut() {
+            v.sort_by_key(|&k| self.desc_uses[k].tok);
+        }
         for i in 0..self.t.len() {
             self.cur = i;
             self.touched = None;
@@ -2611,36 +2703,37 @@ impl<'a> Cx<'a> {
         Some(())
     }
 
+    /// Whether the expression starting at `i` is an element of a composite literal (`{x, ..`,
+    /// `.., x}`, `key: x`), not a statement of a block.
+    fn element_at(&self, i: usize) -> bool {
+        let prev = i.wrapping_sub(1);
+        let keyed = self.p(prev, b':')
+            && (self.id(prev.wrapping_sub(1))
+                || matches!(
+                    self.t.get(prev.wrapping_sub(1)).map(|t| &t.tk),
+                    Some(Tk::Str(_))
+                ))
+            && matches!(
+                self.t.get(prev.wrapping_sub(2)).map(|t| &t.tk),
+                Some(Tk::P(b'{' | b','))
+            );
+        self.p(prev, b'{') || self.p(prev, b',') || keyed
+    }
+
     /// A value type in a literal (`typedDesc{nodeCPUDesc, prometheus.CounterValue}`,
     /// `{desc: c.x, valueType: prometheus.GaugeValue}`): a use of the holders beside it.
     fn go_typed_literal(&mut self, i: usize) -> Option<()> {
         let kind = self.go_value_type(i..i + 3)?;
-        let o = self.parent[i].filter(|&o| self.p(o, b'{'))?;
-        let c = self.cl(o)?;
-        let segs = self.split(o + 1..c);
-        let values: Vec<Range<usize>> = segs
-            .into_iter()
-            .map(|seg| {
-                if self.p(seg.start + 1, b':') {
-                    seg.start + 2..seg.end
-                } else {
-                    seg
-                }
-            })
-            .collect();
-        if values
-            .iter()
-            .filter(|v| self.go_value_type((*v).clone()).is_some())
-            .count()
-            != 1
-        {
+        let o = self.parent[i].filter(|&o| self.p(o, b'{') && self.element_at(i))?;
+        let lit = self.literal(o);
+        if lit.kinds.len() != 1 || lit.kinds[0] != kind || lit.done.replace(true) {
             return None;
         }
-        for v in values {
+        for v in &lit.values {
             if v.start == i || v.len() > 7 {
                 continue;
             }
-            if let Some(holder) = self.go_holder(v) {
+            if let Some(holder) = self.go_holder(v.clone()) {
                 self.desc_uses.push(DescUse {
                     holder,
                     scope: self.scope[i],
@@ -2650,6 +2743,37 @@ impl<'a> Cx<'a> {
             }
         }
         Some(())
+    }
+
+    /// The elements of the composite literal opened at `o` (values of keyed ones) and the
+    /// value types among them, read once per literal.
+    fn literal(&mut self, o: usize) -> std::rc::Rc<Literal> {
+        if let Some(l) = self.literals.get(&o) {
+            return std::rc::Rc::clone(l);
+        }
+        let c = self.cl(o).unwrap_or(o);
+        let values: Vec<Range<usize>> = self
+            .split(o + 1..c)
+            .into_iter()
+            .map(|seg| {
+                if self.p(seg.start + 1, b':') {
+                    seg.start + 2..seg.end
+                } else {
+                    seg
+                }
+            })
+            .collect();
+        let kinds = values
+            .iter()
+            .filter_map(|v| self.go_value_type(v.clone()))
+            .collect();
+        let l = std::rc::Rc::new(Literal {
+            values,
+            kinds,
+            done: std::cell::Cell::new(false),
+        });
+        self.literals.insert(o, std::rc::Rc::clone(&l));
+        l
     }
 
     /// A const-metric call on a parameter of its function (`func emit(desc *prometheus.Desc,
@@ -2723,21 +2847,10 @@ impl<'a> Cx<'a> {
         }
         // beside a value type in a literal
         let par = self.parent.get(s).copied().flatten();
-        if let Some(o) = par.filter(|&o| self.p(o, b'{')) {
-            let c = self.cl(o).unwrap_or(o);
-            let mut kinds = Vec::new();
-            for seg in self.split(o + 1..c) {
-                let v = if self.p(seg.start + 1, b':') {
-                    seg.start + 2..seg.end
-                } else {
-                    seg
-                };
-                if let Some(k) = self.go_value_type(v) {
-                    kinds.push(k);
-                }
-            }
-            if !kinds.is_empty() {
-                return verdict(&kinds);
+        if let Some(o) = par.filter(|&o| self.p(o, b'{') && self.element_at(s)) {
+            let lit = self.literal(o);
+            if !lit.kinds.is_empty() {
+                return verdict(&lit.kinds);
             }
         }
         // the holder
@@ -2792,19 +2905,54 @@ impl<'a> Cx<'a> {
         };
         let local = holder.starts_with("v:") && self.scope[s] > 0;
         let sc = self.scope[s];
-        let kinds: Vec<Option<MetricType>> = self
-            .desc_uses
-            .iter()
-            .filter(|u| u.holder == holder && (!local || (u.scope == sc && u.tok > s)))
-            .map(|u| u.kind)
-            .collect();
-        if !kinds.is_empty() {
-            return verdict(&kinds);
-        }
-        if !local {
+        if local {
+            // the uses after it in its function, up to the variable's next assignment
+            let name: &str = &holder[2..];
+            let upper = self
+                .assigns
+                .get(&(name, sc))
+                .and_then(|v| {
+                    let at = v.partition_point(|a| a.name_tok <= s);
+                    v.get(at).map(|a| a.name_tok)
+                })
+                .unwrap_or(usize::MAX);
+            let uses = self
+                .desc_index
+                .get(&holder)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let from = uses.partition_point(|&u| self.desc_uses[u].tok <= s);
+            let kinds: Vec<Option<MetricType>> = uses[from..]
+                .iter()
+                .map(|&u| &self.desc_uses[u])
+                .take_while(|u| u.tok < upper)
+                .filter(|u| u.scope == sc)
+                .map(|u| u.kind)
+                .collect();
+            if !kinds.is_empty() {
+                return verdict(&kinds);
+            }
+        } else {
+            if let Some(v) = self.desc_verdicts.get(&holder) {
+                return v.clone();
+            }
+            let kinds: Vec<Option<MetricType>> = self
+                .desc_index
+                .get(&holder)
+                .map(|v| v.iter().map(|&u| self.desc_uses[u].kind).collect())
+                .unwrap_or_default();
             let env: &'a Env = self.env;
-            if let Some(k) = env.desc_uses.get(&holder).filter(|k| !k.is_empty()) {
-                return verdict(k);
+            let v = if !kinds.is_empty() {
+                Some(verdict(&kinds))
+            } else {
+                env.desc_uses
+                    .get(&holder)
+                    .filter(|k| !k.is_empty())
+                    .map(|k| verdict(k))
+            };
+            if let Some(v) = v {
+                self.desc_verdicts.insert(holder, v.clone());
+                return v;
             }
             self.unresolved.insert(format!("desc:{holder}"));
         }
@@ -4042,6 +4190,62 @@ const b = counter('errors_total', 'E', ['kind']);
             "contest.py",
         ] {
             assert!(!is_test_or_bundled(p), "{p}");
+        }
+    }
+
+    /// Inputs that made the reading quadratic or exponential once: each must stay near
+    /// linear (the bound is far above the linear time even in a debug build, far below the
+    /// quadratic one).
+    #[test]
+    fn hostile_inputs_stay_linear() {
+        let n = 10_000;
+        let go = "package m\nimport \"github.com/prometheus/client_golang/prometheus\"\n";
+        let mut cases = Vec::new();
+        // one local reassigned in one function, each used once
+        let mut a = format!("{go}func f() {{\n");
+        for i in 0..n {
+            a += &format!("desc := prometheus.NewDesc(\"m{i}\", \"h\", nil, nil)\nch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, 1)\n");
+        }
+        cases.push((Lang::Go, a + "}\n", n));
+        // one literal holding every desc and value type
+        let mut b = format!("{go}var ds = []typedDesc{{{{\n");
+        for i in 0..n {
+            b +=
+                &format!("prometheus.NewDesc(\"m{i}\", \"h\", nil, nil), prometheus.GaugeValue,\n");
+        }
+        cases.push((Lang::Go, b + "}}\n", n));
+        // values that double at each step
+        let mut c = String::from("from prometheus_client import Counter\nx0 = 'a'\nl0 = ['a']\n");
+        for i in 1..40 {
+            c += &format!(
+                "x{i} = x{} + x{}\nl{i} = [*l{}, *l{}]\n",
+                i - 1,
+                i - 1,
+                i - 1,
+                i - 1
+            );
+        }
+        for _ in 0..n / 10 {
+            c += "Counter(x39, 'h', l39)\nCounter('n', 'h', l39)\n";
+        }
+        cases.push((Lang::Python, c, n / 10));
+        // a wrapper called many times
+        let mut d = String::from(
+            "const c = require('prom-client');\nfunction w(o) { return new c.Counter(o); }\n",
+        );
+        for i in 0..n {
+            d += &format!("w({{ name: 'm{i}', help: 'h' }});\n");
+        }
+        cases.push((Lang::JavaScript, d, n));
+        for (lang, src, defs) in cases {
+            let start = std::time::Instant::now();
+            let x = extract(lang, &src);
+            assert_eq!(x.defs.len(), defs, "{lang:?}");
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(20),
+                "{lang:?}: {:?}",
+                start.elapsed()
+            );
         }
     }
 
