@@ -435,6 +435,7 @@ pub fn load_checking(
         ..Project::default()
     };
     let mut pending = Vec::new();
+    let mut others = Vec::new();
     for (path, explicit, text) in read {
         let shown = display_path(&path, base);
         match text {
@@ -443,6 +444,9 @@ pub fn load_checking(
                 let source = crate::parse::metric_defs::lang_for_path(&shown);
                 if source.is_some() && !explicit && !crate::parse::metric_defs::mentions_client(&t)
                 {
+                    // kept aside for the constants and label lists it may define for the
+                    // files that do (`model::inventory::resolve`)
+                    others.push(model::inventory::OtherSource { path, text: t });
                     continue;
                 }
                 let id = project.sources.add(shown, path, t, None);
@@ -526,6 +530,9 @@ pub fn load_checking(
         })
         .collect();
     project.files.extend(parsed);
+    // names a definition takes from another file of its package or module tree
+    model::inventory::resolve(&mut project, &others);
+    drop(others);
     // rule files a Prometheus config of the run loads, whatever their names (`*.rules`,
     // `rules.conf`), that the walk did not pick up
     for path in rule_files_targets(&project, paths, base, filter) {

@@ -35,9 +35,12 @@ fn inventory_of_definitions_scrapes_and_recording_rules() {
         checkout.buckets.as_deref(),
         Some(&[0.1, 0.25, 0.5, 1.0][..])
     );
-    // Go: labels in a variable are unknown, not none
+    // Go: a label list in a package variable is read
     let depth = get("worker_queue_depth");
-    assert_eq!((depth.kind, depth.labels.as_ref()), ("gauge", None));
+    assert_eq!(
+        (depth.kind, depth.labels.as_deref()),
+        ("gauge", Some(&["queue".to_string()][..]))
+    );
     // native-only histogram: no classic buckets listed
     let fetch = get("worker_fetch_duration_seconds");
     assert_eq!(fetch.buckets, None);

@@ -47,6 +47,7 @@ pub static REGISTRY: &[Registered] = &[
     check!(metrics / missing: Missing, "metrics/missing"),
     check!(metrics / label_missing: LabelMissing, "metrics/label-missing"),
     check!(metrics / conflicting_definition: ConflictingDefinition, "metrics/conflicting-definition"),
+    check!(metrics / unreadable_definition: UnreadableDefinition, "metrics/unreadable-definition"),
     check!(alertmanager / syntax: Syntax, "alertmanager/syntax"),
     check!(alertmanager / deprecated_matcher: DeprecatedMatcher, "alertmanager/deprecated-matcher"),
     check!(alertmanager / unreachable_route: UnreachableRoute, "alertmanager/unreachable-route"),

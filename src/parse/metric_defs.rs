@@ -20,36 +20,83 @@
 //!   `X.NewCounter[Vec|Func](`, `X.NewGauge[Vec|Func](`, `X.NewHistogram[Vec](`,
 //!   `X.NewSummary[Vec](` count when the call chain starts at the (aliased) `prometheus` or
 //!   `promauto` package (`promauto.With(reg).NewX(` too), or when the first argument is a
-//!   `prometheus.XxxOpts{...}` literal (a `promauto.Factory` variable).
-//! * **Python**: `Counter(`, `Gauge(`, `Histogram(`, `Summary(` bound by `from prometheus_client
-//!   import ...` (aliases and `*` included), or `M.Counter(` with `M` bound by `import
-//!   prometheus_client [as M]` (or a submodule imported from it). `def`/`class` lines are
-//!   skipped. `Info` and `Enum` are ignored.
+//!   `prometheus.XxxOpts{...}` literal (a `promauto.Factory` variable), written there or held
+//!   by a variable. `prometheus.NewDesc(` is a custom collector's metric (below).
+//! * **Python**: `Counter(`, `Gauge(`, `Histogram(`, `Summary(` and the custom collectors'
+//!   `CounterMetricFamily(`, `GaugeMetricFamily(`, `[Gauge]HistogramMetricFamily(`,
+//!   `SummaryMetricFamily(`, bound by `from prometheus_client[.core] import ...` (aliases and
+//!   `*` included), or `M.Counter(` with `M` bound by `import prometheus_client [as M]` (or a
+//!   submodule imported from it). `def`/`class` lines are skipped. `Info` and `Enum` are ignored.
+//!
+//! # Go custom collectors
+//!
+//! `NewDesc(fqName, help, variableLabels, constLabels)` gives the name and the labels (both
+//! lists; `prometheus.Labels{..}` keys are labels of every series). The type is that of the
+//! metrics made from the desc, and is tied in this order: the const-metric call it is an
+//! argument of (`MustNewConstMetric(NewDesc(..), prometheus.CounterValue, ..)`); a value type
+//! beside it in a literal (`typedDesc{NewDesc(..), prometheus.GaugeValue}`, `{Desc: .., Type:
+//! prometheus.GaugeValue}`); else the const-metric calls (`[Must]NewConstMetric` with a
+//! `GaugeValue`/`CounterValue` literal, `[Must]NewConstHistogram`, `[Must]NewConstSummary`,
+//! `...WithCreatedTimestamp`) on what holds it: a local variable (uses after it in its
+//! function), a package variable, a struct field (`c.fooDesc`) or a map entry (`m["key"]`), in
+//! the file or in the other files of its package, also when a helper of the file passes it on
+//! (`emit(ch, desc)` with `MustNewConstMetric(desc, prometheus.GaugeValue, ..)` inside), or when
+//! a literal puts it beside a value type (`typedDesc{c.x, prometheus.CounterValue}`). One type
+//! from every use: that type. `UntypedValue`, a value type held in a variable, different types,
+//! or no use found: the type is unknown (`kind_known: false`, `kind` then says `Gauge` and means
+//! nothing), never guessed. Const metrics' buckets are values of the call, never the default.
 //!
 //! # Names
 //!
-//! JS: `name` as written (prom-client adds nothing, not even `_total`). Go: `BuildFQName`, the
-//! non-empty `Namespace`, `Subsystem`, `Name` joined by `_`. Python: the name a rule selects:
+//! JS: `name` as written (prom-client adds nothing, not even `_total`). Go: `BuildFQName`
+//! (non-empty parts joined by `_`, nothing when the name part is empty), the non-empty
+//! `Namespace`, `Subsystem`, `Name` joined by `_`. Python: the name a rule selects:
 //! `namespace_subsystem_name`, plus `_unit` if `unit` is given and not already the suffix; a
-//! Counter's written `_total` is stripped and `_total` appended (the library's `x_total`
-//! series; it also exposes `x_created`); histograms and summaries keep the base name.
+//! Counter's (and `CounterMetricFamily`'s) written `_total` is stripped and `_total` appended
+//! (the library's `x_total` series; it also exposes `x_created`); histograms and summaries keep
+//! the base name.
 //!
-//! String constants assigned once in the file are resolved (`const namespace = "x"`,
-//! top-level `NAMESPACE = 'x'`, `const PREFIX = 'x'`), and so are `+` concatenations.
-//! `name_span` is the content of the name literal (of the constant's literal for a constant, the
-//! whole expression for a concatenation): it slices back to `name` for literal JS names and for
-//! Go names without namespace/subsystem; for the others it covers the `Name`/`name` part.
+//! # Constants, label lists, spreads and wrappers
+//!
+//! An identifier is resolved to the expression assigned to it (JS `const|let|var X [: T] =`,
+//! Go `X = ` in `const`/`var` blocks, `X T = `, `X := `, Python `X = `, `X: T = `, JS
+//! destructuring rests `const { a, ...rest } = options`): the last assignment before it in an
+//! enclosing function, else the file's top level when all its assignments there agree, else
+//! what another file supplies ([`Env`], from the project pass in `model::inventory::resolve`:
+//! the other files of a Go package, `otherpkg.Name` of another package of the module, the
+//! Python/JS module a name is imported from, following JS re-exports). Strings concatenate with
+//! `+` (Python: adjacent literals too); Python `os.getenv("X", "d")` / `os.environ.get("X",
+//! "d")` is its default `d`. Label lists are list literals whose elements are strings or spreads
+//! (`...x`, `*x`), concatenations (`a + b`), Go `append(base, "x", more...)`, or names holding
+//! one. Options are object/struct literals or names holding one; JS spreads of known objects
+//! are merged. A function of the file whose parameter a definition's name (or JS options
+//! object) comes from is a wrapper: each of its calls in the file is read as a definition with
+//! the call's arguments bound to the parameters (Python keyword arguments and defaults too), at
+//! the call's position. A top-level JS wrapper passing its parameter on as the options is
+//! offered to other modules ([`Val::Wrapper`]): their calls are definitions too, also in files
+//! that never name prom-client.
+//!
+//! `name_span` is the content of the name literal (of the constant's literal for a constant of
+//! the file; the identifier for another file's constant; the whole expression for a
+//! concatenation): it slices back to `name` for literal JS names and for Go names without
+//! namespace/subsystem; for the others it covers the `Name`/`name` part. Label spans are the
+//! literals' contents, or the identifier that brought the labels from another file.
 //!
 //! `buckets_span` is the span of the buckets expression whenever one is given; `buckets` is
-//! `Some` when its values are known (literal numbers, `linearBuckets`/`exponentialBuckets`/
-//! `LinearBuckets`/`ExponentialBuckets`/`ExponentialBucketsRange` with literal arguments,
-//! `DefBuckets`/`DEFAULT_BUCKETS`); `buckets_default` is true when the library default applies
-//! (no buckets given, or `DefBuckets`/`DEFAULT_BUCKETS`).
+//! `Some` when its values are known (literal numbers and numeric strings such as `"+Inf"`,
+//! `linearBuckets`/`exponentialBuckets`/`LinearBuckets`/`ExponentialBuckets`/
+//! `ExponentialBucketsRange` with literal arguments, `DefBuckets`/`DEFAULT_BUCKETS`, a name
+//! holding one of those); `buckets_default` is true when the library default applies (no
+//! buckets given, or `DefBuckets`/`DEFAULT_BUCKETS`).
 //!
-//! Not handled: names from template literals, f-strings or `fmt.Sprintf` (reported as problems,
-//! as are options passed as variables), prom-client's positional (pre-v12) constructor, Go
-//! `NewDesc` collectors, `ConstLabels`, client_golang's `V2` API, Python `Info`/`Enum`, label
-//! lists in variables (`labels_known: false`), wrappers that re-export the libraries.
+//! # What cannot be read
+//!
+//! A definition whose name cannot be read (template literals, f-strings, `fmt.Sprintf`, names
+//! from flags or run-time configuration) is a problem (`Extracted::problems`). One whose label
+//! list or type cannot be read is kept with `labels_known: false` / `kind_known: false` and
+//! says why in `unread`. Not handled: prom-client's positional (pre-v12) constructor,
+//! client_golang's `V2` API, Python `Info`/`Enum`, wrappers of wrappers, descs created in a
+//! loop from data.
 
 use regex::Regex;
 use std::collections::HashMap;
@@ -106,24 +153,35 @@ impl MetricType {
 
 use MetricType::{Counter as C, Gauge as G, Histogram as H, Summary as S};
 
-/// One metric constructor call (see the module documentation for `name` and the spans).
+/// One metric definition: a constructor call, or a client_golang `NewDesc` (see the module
+/// documentation for `name` and the spans).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricDef {
     pub name: String,
     pub name_span: Range<usize>,
+    /// The type; meaningful only when `kind_known` (a `NewDesc` whose value type could not be
+    /// tied, or is `UntypedValue`, says `Gauge` here with `kind_known: false`).
     pub kind: MetricType,
-    /// `Histogram` in `new client.Histogram(`, `NewHistogramVec`, `Histogram(` (or its alias).
+    /// False for a `NewDesc` whose metrics' value type could not be tied to it, or is untyped.
+    pub kind_known: bool,
+    /// `Histogram` in `new client.Histogram(`, `NewHistogramVec`, `Histogram(` (or its alias);
+    /// `NewDesc` for a custom collector's description; the wrapper's name at a wrapper call.
     pub kind_span: Range<usize>,
     pub help: Option<String>,
-    /// Label names with the spans of their literals' contents (the readable entries).
+    /// Label names with spans in this file: the literal's content, or the identifier that
+    /// brought them from another file. Includes `ConstLabels` keys (labels of every series).
     pub labels: Vec<(String, Range<usize>)>,
-    /// False when the label list is not a literal of strings (a variable, a spread, ...).
+    /// False when the label list (or the const labels) could not be read: a variable of
+    /// unknown value, a spread of one, a call.
     pub labels_known: bool,
     pub buckets: Option<Vec<f64>>,
     pub buckets_span: Option<Range<usize>>,
     pub buckets_default: bool,
-    /// The whole call, from `new` or the first qualifier to the closing parenthesis.
+    /// The whole call, from `new` or the first qualifier to the closing parenthesis (for a
+    /// definition made by a wrapper function of the same file: the wrapper's call).
     pub span: Range<usize>,
+    /// What could not be read, one sentence each (empty when all was read).
+    pub unread: Vec<String>,
 }
 
 /// A call that exposes the library's default metrics ([`default_metric_names`]): JS
@@ -146,6 +204,40 @@ pub struct Extracted {
     pub defaults: Vec<DefaultMetrics>,
     /// Calls of the library whose definition could not be read, with the reason.
     pub problems: Vec<(Range<usize>, String)>,
+    /// Names this file defines at its top level with a readable value, for the other files of
+    /// its Go package or the Python/JS files that import them.
+    pub exports: Vec<(String, Val)>,
+    /// JS/Python imports: (local name, module as written, exported name).
+    pub imports: Vec<(String, String, String)>,
+    /// JS re-exports: (module, `None` for `export * from`, or (exported there, name here)).
+    pub reexports: Vec<(String, Option<(String, String)>)>,
+    /// Identifiers a definition needed that this file does not define (`desc:h` for a Go
+    /// desc held in `h` whose value type is set in another file): a project pass can supply
+    /// them ([`extract_with`]).
+    pub unresolved: Vec<String>,
+    /// Go: the value types the const-metric calls of this file give to package-visible desc
+    /// holders (`f:field`, `k:mapkey`, `v:var`); `None`: untyped or not a literal.
+    pub desc_uses: Vec<(String, Option<MetricType>)>,
+}
+
+/// A value defined in one file and used by another: a string, or a list of strings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Str(String),
+    List(Vec<String>),
+    /// A JS function whose parameter (by index) is passed on as a metric's options.
+    Wrapper(MetricType, usize),
+    /// Go: the value of another package's name (`import/path.Name`), for the project pass.
+    Ref(String),
+}
+
+/// What other files supply to a file's extraction ([`extract_with`]).
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    /// Names not defined in the file: string constants and label lists.
+    pub vals: HashMap<String, Val>,
+    /// Go: the value types given to desc holders in the other files of the package.
+    pub desc_uses: HashMap<String, Vec<Option<MetricType>>>,
 }
 
 /// Default histogram buckets: prom-client and client_golang `DefBuckets`; prometheus_client
@@ -230,27 +322,71 @@ static HINT: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Metric definitions, default-metrics calls and unreadable definitions of one source file.
 pub fn extract(lang: Lang, src: &str) -> Extracted {
+    extract_with(lang, src, &Env::default())
+}
+
+/// [`extract`], with the names other files of the project supply.
+pub fn extract_with(lang: Lang, src: &str, env: &Env) -> Extracted {
     if !HINT.is_match(src) {
-        return Extracted::default();
+        return exports(lang, src);
     }
-    let t = lex(lang, src);
-    let mat = match_brackets(&t);
-    let out = Extracted::default();
-    let mut cx = Cx {
-        lang,
-        src,
-        t,
-        mat,
-        consts: HashMap::new(),
-        out,
-    };
-    cx.collect_consts();
+    let mut cx = Cx::new(lang, src, env);
     match lang {
         Lang::JavaScript => cx.run_js(),
         Lang::Go => cx.run_go(),
         Lang::Python => cx.run_py(),
     }
-    cx.out
+    cx.finish(true)
+}
+
+/// What a file offers other files (exports, imports, re-exports), without looking for
+/// definitions: for the files of a package or module tree that do not use a client library.
+pub fn exports(lang: Lang, src: &str) -> Extracted {
+    let mut cx = Cx::new(lang, src, &NO_ENV);
+    match lang {
+        Lang::JavaScript => cx.js_binds(),
+        Lang::Python => cx.py_binds(),
+        Lang::Go => cx.go_imports(),
+    }
+    cx.finish(false)
+}
+
+static NO_ENV: LazyLock<Env> = LazyLock::new(Env::default);
+
+/// Longest string value and label list read (longer ones come from hostile input).
+const MAX_VALUE: usize = 4096;
+
+/// Paths whose definitions are not the application's: tests, fixtures, vendored and bundled
+/// code (`*_test.go`, `test_*.py`, `*_test.py`, `*.test.js`, `*.spec.ts`, `*.min.js`, and
+/// anything under `tests/`, `test/`, `testdata/`, `spec/`, `__tests__/`, `fixtures/`,
+/// `vendor/`, `dist/`, `build/`, `node_modules/`). `rel` is relative to the directory walked.
+pub fn is_test_or_bundled(rel: &str) -> bool {
+    let parts: Vec<&str> = rel.split(['/', '\\']).filter(|p| !p.is_empty()).collect();
+    let Some((file, dirs)) = parts.split_last() else {
+        return false;
+    };
+    const DIRS: &[&str] = &[
+        "tests",
+        "test",
+        "testdata",
+        "spec",
+        "__tests__",
+        "fixtures",
+        "vendor",
+        "dist",
+        "build",
+        "node_modules",
+    ];
+    if dirs.iter().any(|d| DIRS.contains(d)) {
+        return true;
+    }
+    let f = file.to_ascii_lowercase();
+    let stem = f.rsplit_once('.').map_or(f.as_str(), |x| x.0);
+    f.ends_with("_test.go")
+        || (f.ends_with(".py") && (stem.starts_with("test_") || stem.ends_with("_test")))
+        || f.ends_with(".min.js")
+        || [".test", ".spec"].iter().any(|t| stem.ends_with(t))
+        || f.ends_with("conftest.py")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -507,6 +643,28 @@ fn lex(lang: Lang, src: &str) -> Vec<Tok> {
     out
 }
 
+/// The indentation of each token that is the first on its line (only spaces and tabs before
+/// it there), in one pass.
+fn first_indents(src: &str, toks: &[Tok]) -> Vec<Option<usize>> {
+    let b = src.as_bytes();
+    let mut prev_end = 0;
+    toks.iter()
+        .map(|t| {
+            let gap = &b[prev_end.min(t.span.start)..t.span.start];
+            let first = prev_end == 0 || gap.contains(&b'\n');
+            prev_end = t.span.end;
+            if !first {
+                return None;
+            }
+            let ls = gap.iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
+            let pre = &gap[ls..];
+            pre.iter()
+                .all(|&c| c == b' ' || c == b'\t')
+                .then_some(pre.len())
+        })
+        .collect()
+}
+
 /// A Python string literal; `start`: the prefix, `q`: the opening quote.
 fn py_string(src: &str, start: usize, q: usize, pfx: &str) -> Tok {
     let b = src.as_bytes();
@@ -616,12 +774,62 @@ impl Args {
 }
 
 /// Token ranges of a definition's parts.
+#[derive(Default)]
 struct Parts {
     help: Option<Range<usize>>,
     labels: Option<Range<usize>>,
+    /// Go `ConstLabels` / `NewDesc`'s constLabels: a map whose keys are labels too.
+    const_labels: Option<Range<usize>>,
     buckets: Option<Range<usize>>,
     /// Entries may hide in a spread: a missing one is unknown rather than absent.
     opaque: bool,
+    /// Why the type is not known (a `NewDesc` not tied to a value type).
+    kind_unknown: Option<String>,
+    /// A custom collector's metric (`NewDesc`, a Python metric family): buckets are values
+    /// given at collection, never the library default.
+    custom: bool,
+}
+
+/// A function or method of the file: its parameters (with defaults) and body tokens.
+struct Func {
+    name: String,
+    name_tok: usize,
+    params: Vec<(String, Option<Range<usize>>)>,
+    body: Range<usize>,
+    /// The enclosing function (index + 1; 0: top level).
+    outer: usize,
+}
+
+/// `name = rhs` (`const`, `var`, `:=`, a Python assignment); kept by name and scope.
+struct Assign {
+    name_tok: usize,
+    rhs: Range<usize>,
+}
+
+/// What an identifier stands for.
+enum Found<'e> {
+    /// An expression of this file (an assignment's value, a wrapper call's argument).
+    Here(Range<usize>),
+    /// A value another file supplies.
+    Val(&'e Val),
+}
+
+/// A Go composite literal's elements and the value types among them.
+struct Literal {
+    values: Vec<Range<usize>>,
+    kinds: Vec<Option<MetricType>>,
+    /// Its holders were noted as used with its value type.
+    done: std::cell::Cell<bool>,
+}
+
+type Labels = Vec<(String, Range<usize>)>;
+
+/// A const-metric call's use of a desc holder (Go).
+struct DescUse {
+    holder: String,
+    scope: usize,
+    tok: usize,
+    kind: Option<MetricType>,
 }
 
 struct Cx<'a> {
@@ -629,12 +837,147 @@ struct Cx<'a> {
     src: &'a str,
     t: Vec<Tok>,
     mat: Vec<Option<usize>>,
-    /// String constants (None: assigned different values).
-    consts: HashMap<String, Option<(String, Range<usize>)>>,
+    /// The innermost bracket opener around each token.
+    parent: Vec<Option<usize>>,
+    env: &'a Env,
+    funcs: Vec<Func>,
+    /// Innermost function around each token (index + 1; 0: top level).
+    scope: Vec<usize>,
+    /// Assignments by (name, scope), in source order.
+    assigns: HashMap<(&'a str, usize), Vec<Assign>>,
+    /// The top level's value of a name, once judged (None: assignments that disagree).
+    top: HashMap<&'a str, Option<Range<usize>>>,
+    /// Indentation of each token that is the first on its line.
+    indent: Vec<Option<usize>>,
+    /// Expanding a wrapper's call: the wrapper and the argument of each parameter.
+    bind: Option<(usize, Vec<Option<Range<usize>>>)>,
+    /// The wrapper call being expanded: (first token, name token, closing parenthesis).
+    site: Option<(usize, usize, usize)>,
+    /// A parameter of an enclosing function was looked up outside an expansion: (function,
+    /// parameter index).
+    touched: Option<(usize, usize)>,
+    /// The constructor token the current handler started at.
+    cur: usize,
+    wrappers: Vec<(usize, usize)>,
+    depth: u32,
+    unresolved: std::collections::BTreeSet<String>,
+    desc_uses: Vec<DescUse>,
+    /// `desc_uses` by holder, in source order.
+    desc_index: HashMap<String, Vec<usize>>,
+    /// The type of a holder that is not a local variable, once judged.
+    desc_verdicts: HashMap<String, Result<MetricType, String>>,
+    /// Values of assignments already read, by their first token.
+    memo_s: HashMap<usize, Option<(String, Range<usize>)>>,
+    memo_l: HashMap<usize, (Labels, bool)>,
+    /// Go composite literals read, by opener.
+    literals: HashMap<usize, std::rc::Rc<Literal>>,
+    binds: Binds,
+    fallback: bool,
+    imports: HashMap<String, String>,
     out: Extracted,
 }
 
 impl<'a> Cx<'a> {
+    fn new(lang: Lang, src: &'a str, env: &'a Env) -> Cx<'a> {
+        let t = lex(lang, src);
+        let mat = match_brackets(&t);
+        let mut parent = vec![None; t.len()];
+        let mut stack: Vec<usize> = Vec::new();
+        for i in 0..t.len() {
+            while stack
+                .last()
+                .is_some_and(|&o| mat[o].is_some_and(|c| c <= i))
+            {
+                stack.pop();
+            }
+            parent[i] = stack.last().copied();
+            if mat[i].is_some_and(|c| c > i) {
+                stack.push(i);
+            }
+        }
+        let mut cx = Cx {
+            lang,
+            src,
+            scope: vec![0; t.len()],
+            t,
+            mat,
+            parent,
+            env,
+            funcs: Vec::new(),
+            assigns: HashMap::new(),
+            top: HashMap::new(),
+            indent: Vec::new(),
+            bind: None,
+            site: None,
+            touched: None,
+            cur: 0,
+            wrappers: Vec::new(),
+            depth: 0,
+            unresolved: Default::default(),
+            desc_uses: Vec::new(),
+            desc_index: HashMap::new(),
+            desc_verdicts: HashMap::new(),
+            memo_s: HashMap::new(),
+            memo_l: HashMap::new(),
+            literals: HashMap::new(),
+            binds: Binds::new(),
+            fallback: false,
+            imports: HashMap::new(),
+            out: Extracted::default(),
+        };
+        cx.indent = first_indents(src, &cx.t);
+        cx.collect_funcs();
+        cx.collect_assigns();
+        cx
+    }
+
+    /// Exports (top-level names with a readable value), unresolved names, desc uses.
+    fn finish(mut self, _defs: bool) -> Extracted {
+        let mut names: Vec<&'a str> = self
+            .assigns
+            .keys()
+            .filter(|k| k.1 == 0)
+            .map(|k| k.0)
+            .collect();
+        names.sort_unstable();
+        for name in names {
+            let Some(at) = self.assigns[&(name, 0)].first() else {
+                continue;
+            };
+            let at = at.name_tok;
+            let Some(Found::Here(r)) = self.lookup(at) else {
+                continue;
+            };
+            let v = match self.eval_str(r.clone()) {
+                Some((s, _)) => Some(Val::Str(s)),
+                None => match self.eval_labels(r.clone()) {
+                    (l, true) => Some(Val::List(l.into_iter().map(|x| x.0).collect())),
+                    // Go `x = otherpkg.Name`: the same as that package's
+                    _ if self.lang == Lang::Go
+                        && r.len() == 3
+                        && self.p(r.start + 1, b'.')
+                        && self.id(r.start + 2) =>
+                    {
+                        self.imports
+                            .get(self.tx(r.start))
+                            .map(|p| Val::Ref(format!("{p}.{}", self.tx(r.start + 2))))
+                    }
+                    _ => None,
+                },
+            };
+            if let Some(v) = v {
+                self.out.exports.push((name.to_string(), v));
+            }
+        }
+        self.out.unresolved = std::mem::take(&mut self.unresolved).into_iter().collect();
+        self.out.desc_uses = self
+            .desc_uses
+            .iter()
+            .map(|u| (u.holder.clone(), u.kind))
+            .collect();
+        self.out
+    }
+
     fn tx(&self, i: usize) -> &'a str {
         let src: &'a str = self.src;
         self.t
@@ -672,6 +1015,20 @@ impl<'a> Cx<'a> {
         let a = self.start(r.start);
         a..self.end(r.end.wrapping_sub(1)).max(a)
     }
+    fn text(&self, r: Range<usize>) -> &'a str {
+        let src: &'a str = self.src;
+        src.get(self.bspan(r)).unwrap_or("")
+    }
+    /// An expression's text for messages, shortened.
+    fn shown(&self, r: Range<usize>) -> String {
+        let t = self.text(r);
+        let one: String = t.split_whitespace().collect::<Vec<_>>().join(" ");
+        if one.chars().count() > 60 {
+            format!("{}…", one.chars().take(57).collect::<String>())
+        } else {
+            one
+        }
+    }
     fn problem(&mut self, span: Range<usize>, msg: &str) -> Option<()> {
         self.out.problems.push((span, msg.to_string()));
         None
@@ -683,12 +1040,20 @@ impl<'a> Cx<'a> {
     fn skip(&self, i: usize, end: usize) -> usize {
         self.cl(i).filter(|&c| c < end).map_or(i + 1, |c| c + 1)
     }
+    /// A single identifier that is not part of a selector or call.
+    fn lone_id(&self, r: &Range<usize>) -> bool {
+        r.len() == 1 && self.id(r.start)
+    }
 
     /// Split a token range at top-level commas (empty parts dropped).
     fn split(&self, r: Range<usize>) -> Vec<Range<usize>> {
+        self.split_at(r, b',')
+    }
+
+    fn split_at(&self, r: Range<usize>, sep: u8) -> Vec<Range<usize>> {
         let (mut out, mut s, mut i) = (Vec::new(), r.start, r.start);
         while i < r.end {
-            if self.p(i, b',') {
+            if self.p(i, sep) {
                 if i > s {
                     out.push(s..i);
                 }
@@ -742,36 +1107,679 @@ impl<'a> Cx<'a> {
         r
     }
 
-    /// A string: literal, known constant, or `+` concatenation of those (Python: also adjacent
-    /// literals); with its span (see the module documentation).
-    fn eval_str(&self, r: Range<usize>) -> Option<(String, Range<usize>)> {
-        let r = self.trim(r);
-        let (mut out, mut span, mut parts, mut want) = (String::new(), None, 0, true);
-        for i in r.clone() {
-            let tk = &self.t.get(i)?.tk;
-            if !want && self.p(i, b'+') {
-                want = true;
-                continue;
-            }
-            if !(want || self.lang == Lang::Python && matches!(tk, Tk::Str(_))) {
-                return None;
-            }
-            let (v, sp) = match tk {
-                Tk::Str(Some(v)) => (v, &self.t[i].inner),
-                Tk::Id if !self.p(i + 1, b'.') && !self.p(i + 1, b'(') => {
-                    let c = self.consts.get(self.tx(i))?.as_ref()?;
-                    (&c.0, &c.1)
-                }
-                _ => return None,
+    // ------------------------------------------------------------------------ names and scopes
+
+    /// Functions of the file: JS `function f(..) {}`, arrows (`const f = (..) => ..`), methods;
+    /// Go `func [(recv)] f(..) .. {}`; Python `def f(..):` (body by indentation).
+    fn collect_funcs(&mut self) {
+        let n = self.t.len();
+        let mut funcs = Vec::new();
+        for i in 0..n {
+            let f = match self.lang {
+                Lang::JavaScript => self.js_func(i),
+                Lang::Go => self.go_func(i),
+                Lang::Python => self.py_func(i),
             };
-            out.push_str(v);
-            (span, parts, want) = (Some(sp.clone()), parts + 1, false);
+            if let Some(f) = f.filter(|f| f.body.start <= f.body.end && f.body.end <= n) {
+                funcs.push(f);
+            }
+            if funcs.len() >= 100_000 {
+                break;
+            }
         }
-        let span = if parts == 1 { span? } else { self.bspan(r) };
-        (!want).then_some((out, span))
+        funcs.sort_by_key(|f: &Func| (f.body.start, std::cmp::Reverse(f.body.end)));
+        // innermost function of each token, with a stack of the open ones
+        let mut stack: Vec<usize> = Vec::new();
+        let mut next = 0;
+        for i in 0..n {
+            while stack.last().is_some_and(|&f| funcs[f].body.end <= i) {
+                stack.pop();
+            }
+            while next < funcs.len() && funcs[next].body.start <= i {
+                if funcs[next].body.end > i {
+                    funcs[next].outer = stack.last().map_or(0, |&f| f + 1);
+                    stack.push(next);
+                }
+                next += 1;
+            }
+            self.scope[i] = stack.last().map_or(0, |&f| f + 1);
+        }
+        self.funcs = funcs;
     }
 
-    /// A number: literal with signs, or the language's spelling of infinity.
+    /// Parameters in `(..)` at `open`: names and defaults.
+    fn params(&self, open: usize) -> Option<Vec<(String, Option<Range<usize>>)>> {
+        let close = self.cl(open)?;
+        let mut out = Vec::new();
+        for seg in self.split(open + 1..close) {
+            let mut s = seg.start;
+            while self.p(s, b'*') || self.p(s, b'.') {
+                s += 1;
+            }
+            if !self.id(s) {
+                out.push((String::new(), None));
+                continue;
+            }
+            let default = (s + 1..seg.end)
+                .find(|&k| self.p(k, b'=') && self.parent[k] == Some(open))
+                .map(|k| k + 1..seg.end);
+            out.push((self.tx(s).to_string(), default));
+        }
+        Some(out)
+    }
+
+    fn js_func(&self, i: usize) -> Option<Func> {
+        const NOT: &[&str] = &[
+            "if", "for", "while", "switch", "catch", "function", "return", "with", "super",
+        ];
+        let (name_tok, open) = if self.kw(i, "function") {
+            let k = i + 1 + usize::from(self.p(i + 1, b'*'));
+            if self.id(k) {
+                (Some(k), k + 1)
+            } else {
+                (None, k)
+            }
+        } else if self.p(i, b'=') && self.p(i + 1, b'>') {
+            // arrow: find the parameter list before `=>` (past a TS return type)
+            let mut j = i.checked_sub(1)?;
+            let mut steps = 0;
+            while !(self.p(j, b')') && self.mat[j].is_some()) {
+                if self.id(j)
+                    && (self.p(j.wrapping_sub(1), b'=')
+                        || self.p(j.wrapping_sub(1), b'(')
+                        || self.p(j.wrapping_sub(1), b',')
+                        || self.p(j.wrapping_sub(1), b':')
+                        || self.kw(j.wrapping_sub(1), "async"))
+                    && steps == 0
+                {
+                    // `x => ..`: one parameter
+                    let body = self.arrow_body(i + 2)?;
+                    let name_tok = self.arrow_name(j);
+                    return Some(Func {
+                        name: name_tok.map(|k| self.tx(k).to_string()).unwrap_or_default(),
+                        name_tok: name_tok.unwrap_or(j),
+                        params: vec![(self.tx(j).to_string(), None)],
+                        body,
+                        outer: 0,
+                    });
+                }
+                j = j.checked_sub(1)?;
+                steps += 1;
+                if steps > 24 {
+                    return None;
+                }
+            }
+            let open = self.mat[j]?;
+            let mut k = open.checked_sub(1);
+            // generic parameters `<T extends string>`
+            if k.is_some_and(|k| self.p(k, b'>')) {
+                let mut d = 0;
+                let mut m = k?;
+                loop {
+                    if self.p(m, b'>') {
+                        d += 1;
+                    } else if self.p(m, b'<') {
+                        d -= 1;
+                        if d == 0 {
+                            break;
+                        }
+                    }
+                    m = m.checked_sub(1)?;
+                    if m + 32 < open {
+                        return None;
+                    }
+                }
+                k = m.checked_sub(1);
+            }
+            if k.is_some_and(|k| self.kw(k, "async")) {
+                k = k?.checked_sub(1);
+            }
+            let name_tok = k.and_then(|k| self.arrow_name(k + 1));
+            let body = self.arrow_body(i + 2)?;
+            return Some(Func {
+                name: name_tok.map(|k| self.tx(k).to_string()).unwrap_or_default(),
+                name_tok: name_tok.unwrap_or(open),
+                params: self.params(open)?,
+                body,
+                outer: 0,
+            });
+        } else if self.id(i)
+            && self.p(i + 1, b'(')
+            && !NOT.contains(&self.tx(i))
+            && !self.p(i.wrapping_sub(1), b'.')
+            && !self.kw(i.wrapping_sub(1), "new")
+        {
+            // method shorthand `name(..) {`
+            let c = self.cl(i + 1)?;
+            let mut b = c + 1;
+            if self.p(b, b':') {
+                while b < c + 24 && !self.p(b, b'{') {
+                    b += 1;
+                }
+            }
+            self.p(b, b'{').then_some(())?;
+            let end = self.cl(b)?;
+            return Some(Func {
+                name: self.tx(i).to_string(),
+                name_tok: i,
+                params: self.params(i + 1)?,
+                body: b + 1..end,
+                outer: 0,
+            });
+        } else {
+            return None;
+        };
+        self.p(open, b'(').then_some(())?;
+        let c = self.cl(open)?;
+        let b = (c + 1..(c + 24).min(self.t.len())).find(|&b| self.p(b, b'{'))?;
+        let end = self.cl(b)?;
+        let name_tok = name_tok.or_else(|| self.arrow_name(i));
+        Some(Func {
+            name: name_tok.map(|k| self.tx(k).to_string()).unwrap_or_default(),
+            name_tok: name_tok.unwrap_or(i),
+            params: self.params(open)?,
+            body: b + 1..end,
+            outer: 0,
+        })
+    }
+
+    /// The name an arrow or function expression starting at `k` is assigned to
+    /// (`const f = `, `f: `).
+    fn arrow_name(&self, k: usize) -> Option<usize> {
+        let e = k.checked_sub(1)?;
+        if !(self.p(e, b'=') || self.p(e, b':')) {
+            return None;
+        }
+        let mut j = e.checked_sub(1)?;
+        // `const f: Type = ..`: walk back to the name after `const`
+        for _ in 0..16 {
+            if self.id(j) && ["const", "let", "var"].contains(&self.tx(j.wrapping_sub(1))) {
+                return Some(j);
+            }
+            if self.p(e, b':') || !self.p(e, b'=') {
+                break;
+            }
+            j = j.checked_sub(1)?;
+        }
+        let j = e - 1;
+        self.id(j).then_some(j)
+    }
+
+    fn arrow_body(&self, b: usize) -> Option<Range<usize>> {
+        if self.p(b, b'{') {
+            return Some(b + 1..self.cl(b)?);
+        }
+        Some(b..self.expr_end(b))
+    }
+
+    fn go_func(&self, i: usize) -> Option<Func> {
+        if !self.kw(i, "func") {
+            return None;
+        }
+        let mut k = i + 1;
+        if self.p(k, b'(') && self.id(self.cl(k)? + 1) {
+            k = self.cl(k)? + 1; // receiver
+        }
+        let name_tok = self.id(k).then_some(k);
+        let open = k + usize::from(name_tok.is_some());
+        self.p(open, b'(').then_some(())?;
+        let c = self.cl(open)?;
+        let mut b = c + 1;
+        while b < c + 64 && b < self.t.len() {
+            if self.p(b, b'{') && !self.kw(b - 1, "interface") && !self.kw(b - 1, "struct") {
+                break;
+            }
+            b = self.skip(b, self.t.len()).max(b + 1);
+            if self.p(b - 1, b'}') && !self.p(b, b'{') && self.p(b, b'{') {
+                break;
+            }
+        }
+        self.p(b, b'{').then_some(())?;
+        let end = self.cl(b)?;
+        Some(Func {
+            name: name_tok.map(|k| self.tx(k).to_string()).unwrap_or_default(),
+            name_tok: name_tok.unwrap_or(i),
+            params: self.params(open)?,
+            body: b + 1..end,
+            outer: 0,
+        })
+    }
+
+    /// Indentation of the line of token `i`, if `i` is the first token on it.
+    fn line_indent(&self, i: usize) -> Option<usize> {
+        self.indent.get(i).copied().flatten()
+    }
+
+    fn py_func(&self, i: usize) -> Option<Func> {
+        if !self.kw(i, "def") || !self.id(i + 1) || !self.p(i + 2, b'(') {
+            return None;
+        }
+        let c = self.cl(i + 2)?;
+        let colon = (c + 1..(c + 32).min(self.t.len()))
+            .find(|&k| self.p(k, b':') && self.parent[k] == self.parent[i])?;
+        let mut d = i;
+        while d > 0 && (self.p(d - 1, b'@') || self.kw(d - 1, "async")) {
+            d -= 1;
+        }
+        let indent = self
+            .line_indent(d)
+            .or_else(|| self.line_indent(i))
+            .unwrap_or(0);
+        let mut end = colon + 1;
+        while end < self.t.len() {
+            if end > colon + 1
+                && self.parent[end] == self.parent[i]
+                && self.line_indent(end).is_some_and(|x| x <= indent)
+            {
+                break;
+            }
+            end += 1;
+        }
+        Some(Func {
+            name: self.tx(i + 1).to_string(),
+            name_tok: i + 1,
+            params: self.params(i + 2)?,
+            body: colon + 1..end,
+            outer: 0,
+        })
+    }
+
+    /// Where an expression starting at `i` ends: operands (literals, names, selectors, calls,
+    /// index, bracket groups, Go composite literals) joined by binary `+`.
+    fn expr_end(&self, i: usize) -> usize {
+        let n = self.t.len();
+        let mut k = i;
+        let mut want = true;
+        while k < n {
+            let tk = &self.t[k].tk;
+            if want {
+                let prefix = self.lang == Lang::JavaScript
+                    && ["new", "await", "typeof", "void"].contains(&self.tx(k));
+                match tk {
+                    Tk::P(b'-' | b'+' | b'!' | b'&' | b'*') => k += 1,
+                    Tk::Id if prefix => k += 1,
+                    Tk::P(b'(' | b'[' | b'{') => {
+                        k = self.skip(k, n);
+                        want = false;
+                    }
+                    Tk::Id | Tk::Str(_) | Tk::Num(_) | Tk::Other => {
+                        k += 1;
+                        want = false;
+                    }
+                    _ => return k,
+                }
+                continue;
+            }
+            let prev_closer = self.p(k - 1, b')') || self.p(k - 1, b']') || self.p(k - 1, b'}');
+            let prev_id = self.id(k - 1);
+            match tk {
+                Tk::P(b'+') if !self.p(k + 1, b'=') => (k, want) = (k + 1, true),
+                Tk::P(b'.') if self.id(k + 1) => k += 2,
+                Tk::P(b'(' | b'[') if prev_id || prev_closer => k = self.skip(k, n),
+                Tk::P(b'{') if self.lang == Lang::Go && (prev_id || self.p(k - 1, b']')) => {
+                    k = self.skip(k, n)
+                }
+                Tk::Id if self.lang == Lang::Go && self.p(k - 1, b']') => k += 1,
+                Tk::Id
+                    if self.lang == Lang::JavaScript
+                        && (self.tx(k) == "as" || self.tx(k) == "satisfies") =>
+                {
+                    // `as const`, `as Type`: part of the expression
+                    k += 2;
+                }
+                _ => return k,
+            }
+        }
+        k
+    }
+
+    /// Assignments: JS `const|let|var X [: T] = ..`; Go `X = ..` (in `const`/`var` blocks
+    /// too), `X T = ..`, `X := ..`; Python `X = ..`, `X: T = ..`.
+    fn collect_assigns(&mut self) {
+        let n = self.t.len();
+        for e in 0..n {
+            if !self.p(e, b'=') || self.p(e + 1, b'=') || self.p(e + 1, b'>') {
+                continue;
+            }
+            let before = e.wrapping_sub(1);
+            if ["=", "!", "<", ">", "+", "-", "*", "/", "%", "&", "|", "^"]
+                .contains(&self.tx(before))
+            {
+                continue;
+            }
+            // inside parentheses or brackets: keyword arguments, defaults (Go const/var blocks
+            // excepted)
+            if let Some(o) = self.parent[e] {
+                let block = self.lang == Lang::Go
+                    && self.p(o, b'(')
+                    && (self.kw(o.wrapping_sub(1), "const") || self.kw(o.wrapping_sub(1), "var"));
+                if !self.p(o, b'{') && !block {
+                    continue;
+                }
+                if self.lang != Lang::Go && self.p(o, b'{') && self.lang == Lang::Python {
+                    continue;
+                }
+            }
+            // `const { a, ...rest } = options`: `rest` holds what `options` holds (less `a`)
+            if self.lang == Lang::JavaScript && self.p(before, b'}') {
+                let o = self.mat[before].filter(|&o| o < before);
+                if let Some(o) =
+                    o.filter(|&o| ["const", "let", "var"].contains(&self.tx(o.wrapping_sub(1))))
+                {
+                    let rhs = e + 1..self.expr_end(e + 1);
+                    for seg in self.split(o + 1..before) {
+                        let rest =
+                            self.p(seg.start, b'.') && seg.len() == 4 && self.id(seg.start + 3);
+                        if rest && !rhs.is_empty() {
+                            let name: &'a str = self.tx(seg.start + 3);
+                            let scope = self.scope[e];
+                            self.assigns.entry((name, scope)).or_default().push(Assign {
+                                name_tok: seg.start + 3,
+                                rhs: rhs.clone(),
+                            });
+                        }
+                    }
+                }
+                continue;
+            }
+            let name = match self.lang {
+                Lang::JavaScript => (1..16)
+                    .map(|d| e.wrapping_sub(d))
+                    .take_while(|&k| k < n)
+                    .find(|&k| {
+                        self.id(k) && ["const", "let", "var"].contains(&self.tx(k.wrapping_sub(1)))
+                    })
+                    .filter(|&k| {
+                        // `const X = ` or `const X: Type = `, in one statement
+                        k + 1 == e
+                            || (self.p(k + 1, b':')
+                                && self.parent[k] == self.parent[e]
+                                && (k + 2..e).all(|m| !self.p(m, b';') && !self.p(m, b'=')))
+                    }),
+                Lang::Go => {
+                    let a = e.wrapping_sub(1);
+                    // `X := ..`, `X T = ..`
+                    let typed = self.id(a)
+                        && self.id(e.wrapping_sub(2))
+                        && !["var", "const", "return"].contains(&self.tx(e.wrapping_sub(2)))
+                        && !self.p(e.wrapping_sub(3), b'.')
+                        && !self.p(e.wrapping_sub(3), b',');
+                    if self.p(a, b':') || typed {
+                        Some(e.wrapping_sub(2))
+                    } else if self.id(a)
+                        && !self.p(e.wrapping_sub(2), b'.')
+                        && !self.p(e.wrapping_sub(2), b',')
+                    {
+                        Some(a)
+                    } else {
+                        None
+                    }
+                }
+                Lang::Python => {
+                    let a = e.wrapping_sub(1);
+                    if self.id(a)
+                        && self.p(a.wrapping_sub(1), b':')
+                        && self.id(a.wrapping_sub(2))
+                        && self.line_indent(a.wrapping_sub(2)).is_some()
+                    {
+                        Some(a.wrapping_sub(2))
+                    } else if self.id(a)
+                        && !self.p(a.wrapping_sub(1), b'.')
+                        && !self.p(a.wrapping_sub(1), b',')
+                    {
+                        Some(a)
+                    } else {
+                        None
+                    }
+                }
+            };
+            let Some(k) = name.filter(|&k| self.id(k)) else {
+                continue;
+            };
+            let rhs = e + 1..self.expr_end(e + 1);
+            if rhs.is_empty() {
+                continue;
+            }
+            let name: &'a str = self.tx(k);
+            let scope = self.scope[e];
+            self.assigns
+                .entry((name, scope))
+                .or_default()
+                .push(Assign { name_tok: k, rhs });
+        }
+    }
+
+    /// What the identifier at `i` stands for: a parameter bound at a wrapper call, the last
+    /// assignment before it in an enclosing function, the top level's (when all its
+    /// assignments agree), or another file's value. Unknown names are noted.
+    fn lookup(&mut self, i: usize) -> Option<Found<'a>> {
+        let name: &'a str = self.tx(i);
+        let env: &'a Env = self.env;
+        if self.depth > 16 {
+            return None;
+        }
+        // parameters of the enclosing functions
+        let mut f = self.scope.get(i).copied().unwrap_or(0);
+        let mut chain = Vec::new();
+        while f > 0 && chain.len() < 64 {
+            chain.push(f);
+            let func = &self.funcs[f - 1];
+            if let Some(pi) = func.params.iter().position(|p| p.0 == name) {
+                if let Some((bf, args)) = &self.bind {
+                    if *bf == f - 1 {
+                        return args.get(pi).cloned().flatten().map(Found::Here);
+                    }
+                }
+                self.touched = Some((f - 1, pi));
+                return None;
+            }
+            f = func.outer;
+        }
+        chain.push(0);
+        for &s in &chain {
+            let Some(here) = self.assigns.get(&(name, s)) else {
+                continue;
+            };
+            if s > 0 {
+                let before = here.partition_point(|a| a.name_tok < i);
+                return Some(Found::Here(here.get(before.checked_sub(1)?)?.rhs.clone()));
+            }
+            if let Some(v) = self.top.get(name) {
+                return v.clone().map(Found::Here);
+            }
+            let first = self.text(here[0].rhs.clone());
+            let agree = here.iter().all(|a| self.text(a.rhs.clone()) == first);
+            let v = agree.then(|| here[0].rhs.clone());
+            self.top.insert(name, v.clone());
+            return v.map(Found::Here);
+        }
+        if let Some(v) = env.vals.get(name) {
+            return Some(Found::Val(v));
+        }
+        self.unresolved.insert(name.to_string());
+        None
+    }
+
+    /// The argument bound to a lone identifier that is a parameter of the wrapper being
+    /// expanded.
+    fn bound_arg(&self, r: &Range<usize>) -> Option<Range<usize>> {
+        let (bf, args) = self.bind.as_ref()?;
+        if !self.lone_id(r) {
+            return None;
+        }
+        let name = self.tx(r.start);
+        let mut f = self.scope.get(r.start).copied().unwrap_or(0);
+        while f > 0 {
+            let func = &self.funcs[f - 1];
+            if let Some(pi) = func.params.iter().position(|p| p.0 == name) {
+                return (*bf == f - 1)
+                    .then(|| args.get(pi).cloned().flatten())
+                    .flatten();
+            }
+            f = func.outer;
+        }
+        None
+    }
+
+    // ------------------------------------------------------------------------------ evaluation
+
+    /// A string: literal, known constant, Go `BuildFQName(..)`, or `+` concatenation of those
+    /// (Python: also adjacent literals); with its span (see the module documentation).
+    fn eval_str(&mut self, r: Range<usize>) -> Option<(String, Range<usize>)> {
+        let r = self.trim(r);
+        if r.is_empty() {
+            return None;
+        }
+        // operands between top-level `+` (Python: adjacent string literals too)
+        let mut ops = Vec::new();
+        let (mut s, mut i) = (r.start, r.start);
+        while i < r.end {
+            if self.p(i, b'+') && i > s {
+                ops.push(s..i);
+                s = i + 1;
+                i += 1;
+            } else if self.lang == Lang::Python
+                && matches!(self.t[i].tk, Tk::Str(_))
+                && matches!(self.t.get(i + 1).map(|t| &t.tk), Some(Tk::Str(_)))
+                && i + 1 < r.end
+            {
+                ops.push(s..i + 1);
+                s = i + 1;
+                i += 1;
+            } else {
+                i = self.skip(i, r.end);
+            }
+        }
+        if s >= r.end {
+            return None;
+        }
+        ops.push(s..r.end);
+        let single = ops.len() == 1;
+        let mut out = String::new();
+        let mut span = None;
+        // every operand is read, so that all names it needs are noted
+        let vals: Vec<_> = ops.into_iter().map(|op| self.eval_operand(op)).collect();
+        for v in vals {
+            let (v, sp) = v?;
+            out.push_str(&v);
+            span = Some(sp);
+            if out.len() > MAX_VALUE {
+                return None; // no metric name is this long: a hostile expression
+            }
+        }
+        let span = if single { span? } else { self.bspan(r) };
+        Some((out, span))
+    }
+
+    /// [`Cx::eval_str`] of an assignment's value, once per value (outside a wrapper's
+    /// expansion, where parameters change meaning).
+    fn memo_str(&mut self, rhs: Range<usize>) -> Option<(String, Range<usize>)> {
+        if self.bind.is_some() {
+            return self.eval_str(rhs);
+        }
+        if let Some(v) = self.memo_s.get(&rhs.start) {
+            return v.clone();
+        }
+        let v = self.eval_str(rhs.clone());
+        self.memo_s.insert(rhs.start, v.clone());
+        v
+    }
+
+    /// [`Cx::eval_labels`] of an assignment's value, once per value.
+    fn memo_labels(&mut self, rhs: Range<usize>) -> (Vec<(String, Range<usize>)>, bool) {
+        if self.bind.is_some() {
+            return self.eval_labels(rhs);
+        }
+        if let Some(v) = self.memo_l.get(&rhs.start) {
+            return v.clone();
+        }
+        let v = self.eval_labels(rhs.clone());
+        self.memo_l.insert(rhs.start, v.clone());
+        v
+    }
+
+    fn eval_operand(&mut self, r: Range<usize>) -> Option<(String, Range<usize>)> {
+        let i = r.start;
+        if r.len() == 1 {
+            return match &self.t[i].tk {
+                Tk::Str(Some(v)) => Some((v.clone(), self.t[i].inner.clone())),
+                Tk::Id => {
+                    let span = self.bspan(i..i + 1);
+                    self.depth += 1;
+                    let v = match self.lookup(i) {
+                        Some(Found::Here(rhs)) => self.memo_str(rhs),
+                        Some(Found::Val(Val::Str(v))) => Some((v.clone(), span)),
+                        _ => None,
+                    };
+                    self.depth -= 1;
+                    v
+                }
+                _ => None,
+            };
+        }
+        // Go `pkg.Name`: a constant of another package of the module
+        if self.lang == Lang::Go
+            && r.len() == 3
+            && self.id(i)
+            && self.p(i + 1, b'.')
+            && self.id(i + 2)
+        {
+            let path = self
+                .imports
+                .get(self.tx(i))
+                .filter(|p| !is_lib(Lang::Go, p))?;
+            let key = format!("{path}.{}", self.tx(i + 2));
+            let env: &'a Env = self.env;
+            return match env.vals.get(&key) {
+                Some(Val::Str(v)) => Some((v.clone(), self.bspan(r))),
+                Some(_) => None,
+                None => {
+                    self.unresolved.insert(key);
+                    None
+                }
+            };
+        }
+        // Python `os.getenv("X", "default")` / `os.environ.get("X", "default")`: the default
+        if self.lang == Lang::Python && self.p(r.end - 1, b')') {
+            let o = self.mat[r.end - 1].filter(|&o| o > r.start)?;
+            let f: Vec<&str> = (r.start..o).map(|k| self.tx(k)).collect();
+            if matches!(
+                f.as_slice(),
+                ["os", ".", "getenv"] | ["os", ".", "environ", ".", "get"] | ["getenv"]
+            ) {
+                let args = self.split(o + 1..r.end - 1);
+                return args.get(1).cloned().and_then(|d| self.eval_str(d));
+            }
+        }
+        // Go `prometheus.BuildFQName(namespace, subsystem, name)`
+        let last = r.end - 1;
+        if self.lang == Lang::Go
+            && self.p(last, b')')
+            && self.mat[last]
+                .is_some_and(|o| o >= 1 && o > r.start && self.kw(o - 1, "BuildFQName"))
+        {
+            let o = self.mat[last]?;
+            let parts = self.split(o + 1..last);
+            if parts.len() != 3 {
+                return None;
+            }
+            let vals: Vec<_> = parts.into_iter().map(|p| self.eval_str(p)).collect();
+            let vals: Vec<(String, Range<usize>)> = vals.into_iter().collect::<Option<_>>()?;
+            if vals[2].0.is_empty() {
+                return Some((String::new(), vals[2].1.clone()));
+            }
+            let joined: Vec<&str> = vals
+                .iter()
+                .map(|v| v.0.as_str())
+                .filter(|v| !v.is_empty())
+                .collect();
+            return Some((joined.join("_"), vals[2].1.clone()));
+        }
+        None
+    }
+
+    /// A number: literal with signs, a string of one (`"+Inf"`), or the language's spelling of
+    /// infinity.
     fn eval_num(&self, r: Range<usize>) -> Option<f64> {
         let r = self.trim(r);
         let (mut i, mut sign) = (r.start, 1.0);
@@ -782,6 +1790,7 @@ impl<'a> Cx<'a> {
         let words: Vec<&str> = (i..r.end).map(|k| self.tx(k)).collect();
         let v = match (&self.t.get(i)?.tk, words.as_slice()) {
             (Tk::Num(v), [_]) => (*v)?,
+            (Tk::Str(Some(s)), [_]) => s.trim().parse().ok()?,
             (_, ["Infinity"] | ["Number", ".", "POSITIVE_INFINITY"] | ["math", ".", "inf"]) => {
                 f64::INFINITY
             }
@@ -793,12 +1802,21 @@ impl<'a> Cx<'a> {
         Some(sign * v)
     }
 
-    /// Elements of a list literal: JS/Python `[..]`, Python `(..)`, Go `[]T{..}`.
+    /// Elements of a list literal: JS/Python `[..]`, Python `(..)`, Go `[]T{..}` and
+    /// `pkg.Type{..}` (`UnconstrainedLabels`).
     fn eval_list(&self, r: Range<usize>) -> Option<Vec<Range<usize>>> {
         let r = self.trim(r);
         let open = match self.lang {
             Lang::Go if self.p(r.start, b'[') => {
                 (self.cl(r.start)? + 1..r.end).find(|&o| self.p(o, b'{'))?
+            }
+            Lang::Go
+                if self.id(r.start)
+                    && self.p(r.start + 1, b'.')
+                    && self.id(r.start + 2)
+                    && self.p(r.start + 3, b'{') =>
+            {
+                r.start + 3
             }
             Lang::Python if self.p(r.start, b'(') => r.start,
             Lang::JavaScript | Lang::Python if self.p(r.start, b'[') => r.start,
@@ -808,13 +1826,97 @@ impl<'a> Cx<'a> {
         (close + 1 == r.end).then(|| self.split(open + 1..close))
     }
 
-    fn eval_labels(&self, r: Range<usize>) -> (Vec<(String, Range<usize>)>, bool) {
-        if self.lang == Lang::Go && r.len() == 1 && self.tx(r.start) == "nil" {
-            return (Vec::new(), true);
+    /// Label names of a list expression: literal lists, constants of lists (this file's or
+    /// another's), spreads (`...x`, `*x`, `x...`), concatenations (`a + b`), Go `append`.
+    fn eval_labels(&mut self, r: Range<usize>) -> (Vec<(String, Range<usize>)>, bool) {
+        let (l, known) = self.eval_labels_inner(r);
+        if l.len() > MAX_VALUE / 16 {
+            return (Vec::new(), false); // no metric has this many labels: hostile input
         }
-        let elems = self.eval_list(r);
-        let (mut out, mut known) = (Vec::new(), elems.is_some());
-        for e in elems.unwrap_or_default() {
+        (l, known)
+    }
+
+    fn eval_labels_inner(&mut self, r: Range<usize>) -> (Vec<(String, Range<usize>)>, bool) {
+        let r = self.trim(r);
+        let unknown = (Vec::new(), false);
+        if r.is_empty() || self.depth > 16 {
+            return unknown;
+        }
+        if self.lone_id(&r) {
+            let w = self.tx(r.start);
+            if matches!(
+                (self.lang, w),
+                (Lang::Go, "nil") | (Lang::Python, "None") | (Lang::JavaScript, "undefined")
+            ) {
+                return (Vec::new(), true);
+            }
+            let span = self.bspan(r.clone());
+            self.depth += 1;
+            let v = match self.lookup(r.start) {
+                Some(Found::Here(rhs)) => self.memo_labels(rhs),
+                Some(Found::Val(Val::List(l))) => {
+                    (l.iter().map(|x| (x.clone(), span.clone())).collect(), true)
+                }
+                _ => unknown,
+            };
+            self.depth -= 1;
+            return v;
+        }
+        // Go `append(base, "x", more...)`
+        if self.lang == Lang::Go
+            && self.kw(r.start, "append")
+            && self.p(r.start + 1, b'(')
+            && self.cl(r.start + 1) == Some(r.end - 1)
+        {
+            let segs = self.split(r.start + 2..r.end - 1);
+            let mut out = Vec::new();
+            let mut known = true;
+            for (k, seg) in segs.into_iter().enumerate() {
+                let spread = seg.len() > 3
+                    && self.p(seg.end - 1, b'.')
+                    && self.p(seg.end - 2, b'.')
+                    && self.p(seg.end - 3, b'.');
+                let (l, ok) = if k == 0 {
+                    self.eval_labels(seg)
+                } else if spread {
+                    self.eval_labels(seg.start..seg.end - 3)
+                } else {
+                    match self.eval_str(seg) {
+                        Some(s) => (vec![s], true),
+                        None => (Vec::new(), false),
+                    }
+                };
+                out.extend(l);
+                known &= ok;
+            }
+            return (out, known);
+        }
+        // `a + b`
+        let parts = self.split_at(r.clone(), b'+');
+        if parts.len() > 1 && self.lang != Lang::Go {
+            let mut out = Vec::new();
+            let mut known = true;
+            for p in parts {
+                let (l, ok) = self.eval_labels(p);
+                out.extend(l);
+                known &= ok;
+            }
+            return (out, known);
+        }
+        let Some(elems) = self.eval_list(r) else {
+            return unknown;
+        };
+        let (mut out, mut known) = (Vec::new(), true);
+        for e in elems {
+            let js_spread =
+                self.p(e.start, b'.') && self.p(e.start + 1, b'.') && self.p(e.start + 2, b'.');
+            let py_spread = self.lang == Lang::Python && self.p(e.start, b'*');
+            if js_spread || py_spread {
+                let (l, ok) = self.eval_labels(e.start + if js_spread { 3 } else { 1 }..e.end);
+                out.extend(l);
+                known &= ok;
+                continue;
+            }
             match self.eval_str(e) {
                 Some(s) => out.push(s),
                 None => known = false,
@@ -823,8 +1925,56 @@ impl<'a> Cx<'a> {
         (out, known)
     }
 
+    /// Keys of a Go label map (`prometheus.Labels{"k": v}`, `map[string]string{..}`, `nil`,
+    /// or a variable holding one).
+    fn eval_label_keys(&mut self, r: Range<usize>) -> (Vec<(String, Range<usize>)>, bool) {
+        let unknown = (Vec::new(), false);
+        if r.is_empty() || self.depth > 16 {
+            return unknown;
+        }
+        if self.lone_id(&r) {
+            if self.tx(r.start) == "nil" {
+                return (Vec::new(), true);
+            }
+            self.depth += 1;
+            let v = match self.lookup(r.start) {
+                Some(Found::Here(rhs)) => self.eval_label_keys(rhs),
+                _ => unknown,
+            };
+            self.depth -= 1;
+            return v;
+        }
+        let last = r.end - 1;
+        let Some(open) = self.mat[last].filter(|&o| self.p(last, b'}') && o > r.start) else {
+            return unknown;
+        };
+        let mut out = Vec::new();
+        let mut known = true;
+        for seg in self.split(open + 1..last) {
+            let colon =
+                (seg.start..seg.end).find(|&k| self.p(k, b':') && self.parent[k] == Some(open));
+            match colon.and_then(|c| self.eval_str(seg.start..c)) {
+                Some(k) => out.push(k),
+                None => known = false,
+            }
+        }
+        (out, known)
+    }
+
     /// (values when known, library default applies)
     fn eval_buckets(&mut self, r: Range<usize>) -> (Option<Vec<f64>>, bool) {
+        if self.lone_id(&r) && self.depth < 16 {
+            self.depth += 1;
+            let found = self.lookup(r.start);
+            let v = match found {
+                Some(Found::Here(rhs)) => Some(self.eval_buckets(rhs)),
+                _ => None,
+            };
+            self.depth -= 1;
+            if let Some(v) = v {
+                return v;
+            }
+        }
         if let Some(elems) = self.eval_list(r.clone()) {
             return (elems.into_iter().map(|e| self.eval_num(e)).collect(), false);
         }
@@ -870,7 +2020,8 @@ impl<'a> Cx<'a> {
     }
 
     /// The library export a call refers to (see the evidence rules).
-    fn accept(&self, b: &Binds, fallback: bool, qual: Option<&str>, name: &str) -> Option<String> {
+    fn accept(&self, qual: Option<&str>, name: &str) -> Option<String> {
+        let (b, fallback) = (&self.binds, self.fallback);
         let lib = |m: &str| is_lib(self.lang, m);
         let ok = match (qual.map(|q| b.get(q)), b.get(name), b.get("*")) {
             (Some(Some(Bind::Ns(m) | Bind::Member(m, _))), _, _) => lib(m),
@@ -880,46 +2031,6 @@ impl<'a> Cx<'a> {
             _ => fallback,
         };
         ok.then(|| name.to_string())
-    }
-
-    /// String constants: JS `const|let|var X = '..'`, Go `X = ".."` / `X string = ".."` /
-    /// `X := ".."`, Python top-level `X = '..'` / `X: str = '..'`.
-    fn collect_consts(&mut self) {
-        let mut depth = 0usize;
-        for i in 0..self.t.len() {
-            match self.t[i].tk {
-                Tk::P(b'(' | b'[' | b'{') => depth += 1,
-                Tk::P(b')' | b']' | b'}') => depth = depth.saturating_sub(1),
-                _ => {}
-            }
-            let Tk::Str(Some(v)) = &self.t[i].tk else {
-                continue;
-            };
-            let next = self.t.get(i + 1).map(|t| &t.tk);
-            let more = matches!(
-                next,
-                Some(Tk::Str(_) | Tk::P(b'+' | b'.' | b'[' | b'(' | b'%' | b'*' | b'?'))
-            );
-            if more || !self.p(i.wrapping_sub(1), b'=') {
-                continue;
-            }
-            let (a, b, c) = (i.wrapping_sub(2), i.wrapping_sub(3), i.wrapping_sub(4));
-            let name = match self.lang {
-                Lang::JavaScript => ["const", "let", "var"].contains(&self.tx(b)).then_some(a),
-                Lang::Go if self.p(a, b':') || self.kw(a, "string") => Some(b),
-                Lang::Python if depth > 0 => None,
-                Lang::Python if self.kw(a, "str") && self.p(b, b':') => Some(c),
-                _ => (!self.p(b, b'.')).then_some(a),
-            };
-            let Some(name) = name.filter(|&k| self.id(k)).map(|k| self.tx(k).to_string()) else {
-                continue;
-            };
-            let val = (v.clone(), self.t[i].inner.clone());
-            let e = self.consts.entry(name).or_insert_with(|| Some(val.clone()));
-            if e.as_ref().is_some_and(|x| x.0 != val.0) {
-                *e = None;
-            }
-        }
     }
 
     /// A string option (`prefix`, `Namespace`) plus `sep` when non-empty.
@@ -935,18 +2046,31 @@ impl<'a> Cx<'a> {
 
     /// Strings of the given arguments ("" when absent); None when one is unreadable.
     fn strs(
-        &self,
+        &mut self,
         a: &Args,
         keys: &[(&str, Option<usize>)],
     ) -> Option<Vec<(String, Range<usize>)>> {
-        let one = |&(k, i): &(&str, Option<usize>)| match a.get(k, i) {
-            None => Some((String::new(), 0..0)),
-            Some(r) => self.eval_str(r),
-        };
-        keys.iter().map(one).collect()
+        // every one is read, so that all names they need are noted
+        let out: Vec<_> = keys
+            .iter()
+            .map(|&(k, i)| match a.get(k, i) {
+                None => Some((String::new(), 0..0)),
+                Some(r) => self.eval_str(r),
+            })
+            .collect();
+        out.into_iter().collect()
     }
 
-    /// Record a definition, or a problem when its name could not be read.
+    /// The span of the call being read: the wrapper's call when expanding one.
+    fn call_span(&self, span: Range<usize>) -> Range<usize> {
+        match self.site {
+            Some((s, _, c)) => self.start(s)..self.end(c),
+            None => span,
+        }
+    }
+
+    /// Record a definition, or a problem when its name could not be read (inside a function
+    /// whose parameter it is: the function is a wrapper, read at its calls).
     fn emit(
         &mut self,
         name: Option<(String, Range<usize>)>,
@@ -955,17 +2079,70 @@ impl<'a> Cx<'a> {
         span: Range<usize>,
         p: Parts,
     ) {
+        let span = self.call_span(span);
+        if name.as_ref().is_none_or(|n| n.0.is_empty()) {
+            // read the rest anyway, so that every name it needs from other files is noted
+            // (whether the name is a wrapper's parameter is the name's business alone)
+            let touched = self.touched;
+            if let Some(r) = p.labels.clone() {
+                self.eval_labels(r);
+            }
+            if let Some(r) = p.const_labels.clone() {
+                self.eval_label_keys(r);
+            }
+            self.touched = touched;
+        }
         let Some((name, name_span)) = name.filter(|n| !n.0.is_empty()) else {
-            let msg =
-                format!("{kind:?}: the metric name is not a string literal or known constant");
+            if let (Some((tf, pi)), None) = (self.touched, &self.bind) {
+                let f = self.scope.get(self.cur).copied().unwrap_or(0);
+                if f > 0 {
+                    self.wrappers.push((f - 1, self.cur));
+                    // a wrapper of the top level passing its parameter on as the options:
+                    // other modules' calls of it are definitions too
+                    let func = &self.funcs[tf];
+                    if self.lang == Lang::JavaScript && func.outer == 0 && !func.name.is_empty() {
+                        self.out
+                            .exports
+                            .push((func.name.clone(), Val::Wrapper(kind, pi)));
+                    }
+                    return;
+                }
+            }
+            let what = if p.custom && self.lang == Lang::Go {
+                "NewDesc".to_string()
+            } else {
+                format!("{kind:?}")
+            };
+            let msg = format!("{what}: the metric name is not a string literal or known constant");
             self.problem(span, &msg);
             return;
         };
         let help = p.help.and_then(|r| self.eval_str(r)).map(|s| s.0);
-        let (labels, labels_known) = match p.labels {
+        let mut unread = Vec::new();
+        let (mut labels, mut labels_known) = match p.labels.clone() {
             Some(r) => self.eval_labels(r),
             None => (Vec::new(), !p.opaque),
         };
+        if !labels_known {
+            let what = match p.labels.clone() {
+                Some(r) => format!("its label names (`{}`)", self.shown(r)),
+                None => "its options (a spread)".to_string(),
+            };
+            unread.push(format!(
+                "{what} could not be read: not a list of string literals or constants obsgate can resolve"
+            ));
+        }
+        if let Some(r) = p.const_labels.clone() {
+            let (keys, ok) = self.eval_label_keys(r.clone());
+            labels.extend(keys);
+            if !ok {
+                labels_known = false;
+                unread.push(format!(
+                    "its constant labels (`{}`) could not be read",
+                    self.shown(r)
+                ));
+            }
+        }
         let r = p
             .buckets
             .map(|r| self.trim(r))
@@ -973,13 +2150,21 @@ impl<'a> Cx<'a> {
         let buckets_span = r.clone().map(|r| self.bspan(r));
         let (buckets, buckets_default) = match r {
             Some(r) => self.eval_buckets(r),
-            None => (None, kind == H && !p.opaque),
+            None => (None, kind == H && !p.opaque && !p.custom),
         };
-        let kind_span = self.bspan(kind_i..kind_i + 1);
+        let kind_known = p.kind_unknown.is_none();
+        if let Some(why) = p.kind_unknown {
+            unread.push(format!("its type is not known: {why}"));
+        }
+        let kind_span = match self.site {
+            Some((_, n, _)) => self.bspan(n..n + 1),
+            None => self.bspan(kind_i..kind_i + 1),
+        };
         self.out.defs.push(MetricDef {
             name,
             name_span,
             kind,
+            kind_known,
             kind_span,
             help,
             labels,
@@ -988,18 +2173,114 @@ impl<'a> Cx<'a> {
             buckets_span,
             buckets_default,
             span,
+            unread,
         });
+    }
+
+    /// Read the definitions made by calls of the wrappers found (functions whose parameter
+    /// gives a definition's name or options), each call with its arguments bound.
+    fn expand_wrappers(&mut self, run: fn(&mut Self, usize)) {
+        let wrappers = std::mem::take(&mut self.wrappers);
+        if wrappers.is_empty() {
+            return;
+        }
+        let mut calls: HashMap<&'a str, Vec<usize>> = HashMap::new();
+        for c in 0..self.t.len() {
+            if self.id(c) && self.p(c + 1, b'(') {
+                calls.entry(self.tx(c)).or_default().push(c);
+            }
+        }
+        let mut done = std::collections::HashSet::new();
+        for (f, ctor) in wrappers {
+            if !done.insert((f, ctor)) {
+                continue;
+            }
+            let name = self.funcs[f].name.clone();
+            if name.is_empty() {
+                continue;
+            }
+            for &c in calls.get(name.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
+                let func = &self.funcs[f];
+                let prev = c.wrapping_sub(1);
+                if c == func.name_tok
+                    || func.body.contains(&c)
+                    || ["func", "def", "function"].contains(&self.tx(prev))
+                {
+                    continue;
+                }
+                let Some(close) = self.cl(c + 1) else {
+                    continue;
+                };
+                let method = self.p(prev, b'.');
+                let root = if method {
+                    self.chain_root(prev, true).unwrap_or(c)
+                } else {
+                    c
+                };
+                let a = self.args(c + 2..close, b'=');
+                let mut params: &[(String, Option<Range<usize>>)] = &func.params;
+                if self.lang == Lang::Python
+                    && method
+                    && params
+                        .first()
+                        .is_some_and(|p| p.0 == "self" || p.0 == "cls")
+                {
+                    params = &params[1..];
+                }
+                let kw = self.lang == Lang::Python;
+                let args: Vec<Option<Range<usize>>> = params
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (pn, def))| {
+                        let named = kw
+                            .then(|| a.named.iter().find(|x| &x.0 == pn).map(|x| x.1.clone()))
+                            .flatten();
+                        named
+                            .or_else(|| a.pos.get(k).cloned())
+                            .or_else(|| def.clone())
+                    })
+                    .collect();
+                let mut args = args;
+                if self.lang == Lang::Python
+                    && method
+                    && func
+                        .params
+                        .first()
+                        .is_some_and(|p| p.0 == "self" || p.0 == "cls")
+                {
+                    args.insert(0, None);
+                }
+                if self.lang != Lang::Python {
+                    // JS/Go: positional only
+                    let pos = self.split(c + 2..close);
+                    args = (0..func.params.len())
+                        .map(|k| pos.get(k).cloned().or_else(|| func.params[k].1.clone()))
+                        .collect();
+                }
+                self.bind = Some((f, args));
+                self.site = Some((root, c, close));
+                self.touched = None;
+                self.cur = ctor;
+                run(self, ctor);
+                self.bind = None;
+                self.site = None;
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------ JavaScript
 
-    fn run_js(&mut self) {
+    /// Bindings of names to modules (imports, requires, destructuring), noting imports and
+    /// re-exports for the project pass.
+    fn js_binds(&mut self) {
         let mut b = Binds::new();
         for i in 0..self.t.len() {
             if self.kw(i, "require") {
                 self.js_require(i, &mut b);
             } else if self.kw(i, "import") {
                 self.js_import(i, &mut b);
+            } else if self.kw(i, "export") {
+                self.js_reexport(i);
             } else if self.p(i, b'}')
                 && self.p(i + 1, b'=')
                 && self.id(i + 2)
@@ -1012,15 +2293,62 @@ impl<'a> Cx<'a> {
                 }
             }
         }
-        let lib = |t: &Tok| matches!(&t.tk, Tk::Str(Some(v)) if is_lib(Lang::JavaScript, v));
-        let fallback = self.t.iter().any(lib);
-        for i in 0..self.t.len() {
-            if self.kw(i, "new") {
-                self.js_new(i, &b, fallback);
-            } else if self.kw(i, "collectDefaultMetrics") && self.p(i + 1, b'(') {
-                self.js_default_metrics(i, &b, fallback);
+        for (local, bind) in &b {
+            if let Bind::Member(m, e) = bind {
+                if !is_lib(Lang::JavaScript, m) {
+                    self.out.imports.push((local.clone(), m.clone(), e.clone()));
+                }
             }
         }
+        self.out.imports.sort();
+        self.binds = b;
+    }
+
+    /// `export * from 'm'`, `export { a as b } from 'm'`.
+    fn js_reexport(&mut self, i: usize) -> Option<()> {
+        let (from, names) = if self.p(i + 1, b'*') {
+            (i + 2, None)
+        } else if self.p(i + 1, b'{') {
+            let c = self.cl(i + 1)?;
+            (c + 1, Some(self.split(i + 2..c)))
+        } else {
+            return None;
+        };
+        let m = self.sv(from + 1).filter(|_| self.kw(from, "from"))?;
+        match names {
+            None => self.out.reexports.push((m, None)),
+            Some(segs) => {
+                for seg in segs {
+                    let s = seg.start;
+                    let local = if self.kw(s + 1, "as") { s + 2 } else { s };
+                    let pair = (self.tx(s).to_string(), self.tx(local).to_string());
+                    self.out.reexports.push((m.clone(), Some(pair)));
+                }
+            }
+        }
+        Some(())
+    }
+
+    fn run_js(&mut self) {
+        self.js_binds();
+        let lib = |t: &Tok| matches!(&t.tk, Tk::Str(Some(v)) if is_lib(Lang::JavaScript, v));
+        self.fallback = self.t.iter().any(lib);
+        for i in 0..self.t.len() {
+            if self.kw(i, "new") {
+                self.cur = i;
+                self.touched = None;
+                self.js_new(i);
+            } else if self.kw(i, "collectDefaultMetrics") && self.p(i + 1, b'(') {
+                self.js_default_metrics(i);
+            } else if self.id(i) && self.p(i + 1, b'(') {
+                self.cur = i;
+                self.touched = None;
+                self.js_wrapped(i);
+            }
+        }
+        self.expand_wrappers(|cx, i| {
+            cx.js_new(i);
+        });
     }
 
     fn js_require(&self, i: usize, b: &mut Binds) -> Option<()> {
@@ -1085,17 +2413,32 @@ impl<'a> Cx<'a> {
         }
     }
 
-    fn js_new(&mut self, i: usize, b: &Binds, fallback: bool) -> Option<()> {
+    /// The object literal an options argument is: written there, or held by a constant or
+    /// a wrapper's parameter.
+    fn object_of(&mut self, r: Range<usize>) -> Option<Range<usize>> {
+        let r = self.trim(r);
+        if self.p(r.start, b'{') && self.cl(r.start) == Some(r.end - 1) {
+            return Some(r.start + 1..r.end - 1);
+        }
+        if self.lone_id(&r) && self.depth < 16 {
+            self.depth += 1;
+            let v = match self.lookup(r.start) {
+                Some(Found::Here(rhs)) => self.object_of(rhs),
+                _ => None,
+            };
+            self.depth -= 1;
+            return v;
+        }
+        None
+    }
+
+    fn js_new(&mut self, i: usize) -> Option<()> {
         let mut k = i + 1;
         while self.p(k + 1, b'.') && self.id(k + 2) && k < i + 32 {
             k += 2;
         }
         let qual = (k > i + 1).then(|| self.tx(i + 1));
-        let kind = kind_of(
-            &self
-                .accept(b, fallback, qual, self.tx(k))
-                .filter(|_| self.id(k))?,
-        )?;
+        let kind = kind_of(&self.accept(qual, self.tx(k)).filter(|_| self.id(k))?)?;
         let mut open = k + 1;
         let mut depth = 0usize;
         while self.p(open, b'<') || depth > 0 {
@@ -1114,10 +2457,49 @@ impl<'a> Cx<'a> {
             return self.unterminated(start, open);
         };
         let first = self.split(open + 1..close).into_iter().next();
-        let obj = first.filter(|s| self.p(s.start, b'{') && self.cl(s.start) == Some(s.end - 1));
-        let a = obj
-            .map(|s| self.args(s.start + 1..s.end - 1, b':'))
-            .unwrap_or_default();
+        self.js_definition(first, kind, k, start..self.end(close));
+        Some(())
+    }
+
+    /// The entries of an options object, spreads of known objects merged in.
+    fn js_obj_args(&mut self, r: Range<usize>) -> Args {
+        let mut a = self.args(r.clone(), b':');
+        if !a.spread || self.depth > 8 {
+            return a;
+        }
+        a.spread = false;
+        let mut named = Vec::new();
+        for seg in self.split(r) {
+            if self.p(seg.start, b'.') && self.p(seg.start + 1, b'.') && self.p(seg.start + 2, b'.')
+            {
+                self.depth += 1;
+                match self.object_of(seg.start + 3..seg.end) {
+                    Some(o) => {
+                        let inner = self.js_obj_args(o);
+                        a.spread |= inner.spread;
+                        named.extend(inner.named);
+                    }
+                    None => a.spread = true,
+                }
+                self.depth -= 1;
+            }
+        }
+        // entries written beside a spread win over the spread's
+        named.extend(a.named);
+        a.named = named;
+        a
+    }
+
+    /// A prom-client definition from its options argument.
+    fn js_definition(
+        &mut self,
+        first: Option<Range<usize>>,
+        kind: MetricType,
+        kind_i: usize,
+        span: Range<usize>,
+    ) {
+        let obj = first.and_then(|s| self.object_of(s));
+        let a = obj.map(|s| self.js_obj_args(s)).unwrap_or_default();
         let name = a.get("name", None).and_then(|r| self.eval_str(r));
         let (help, labels, buckets) = (
             a.get("help", None),
@@ -1129,24 +2511,44 @@ impl<'a> Cx<'a> {
             labels,
             buckets,
             opaque: a.spread,
+            ..Parts::default()
         };
-        self.emit(name, kind, k, start..self.end(close), parts);
+        self.emit(name, kind, kind_i, span, parts);
+    }
+
+    /// A call of a wrapper another module exports (`createCounter({ name: .. })`, the
+    /// wrapper passing its parameter `param` as prom-client options).
+    fn js_wrapped(&mut self, i: usize) -> Option<()> {
+        if self.p(i.wrapping_sub(1), b'.') || !self.p(i + 1, b'(') || !self.id(i) {
+            return None;
+        }
+        let env: &'a Env = self.env;
+        let (kind, param) = match env.vals.get(self.tx(i)) {
+            Some(Val::Wrapper(k, p)) => (*k, *p),
+            Some(_) => return None,
+            None => {
+                // an imported function given an object with a `name`: maybe a wrapper
+                let imported = matches!(self.binds.get(self.tx(i)), Some(Bind::Member(m, _)) if !is_lib(Lang::JavaScript, m));
+                if imported && self.p(i + 2, b'{') && self.kw(i + 3, "name") {
+                    self.unresolved.insert(self.tx(i).to_string());
+                }
+                return None;
+            }
+        };
+        let close = self.cl(i + 1)?;
+        let arg = self.split(i + 2..close).get(param).cloned();
+        self.js_definition(arg, kind, i, self.start(i)..self.end(close));
         Some(())
     }
 
-    fn js_default_metrics(&mut self, i: usize, b: &Binds, fallback: bool) -> Option<()> {
+    fn js_default_metrics(&mut self, i: usize) -> Option<()> {
         let dot = i.wrapping_sub(1);
         let root = if self.p(dot, b'.') {
             Some(self.chain_root(dot, false)?)
         } else {
             None
         };
-        let e = self.accept(
-            b,
-            fallback,
-            root.map(|r| self.tx(r)),
-            "collectDefaultMetrics",
-        )?;
+        let e = self.accept(root.map(|r| self.tx(r)), "collectDefaultMetrics")?;
         (e == "collectDefaultMetrics" && !self.kw(dot, "function")).then_some(())?;
         let start = self.start(root.unwrap_or(i));
         let Some(close) = self.cl(i + 1) else {
@@ -1170,6 +2572,33 @@ impl<'a> Cx<'a> {
     // -------------------------------------------------------------------------------------- Go
 
     fn run_go(&mut self) {
+        self.go_imports();
+        if !self.imports.values().any(|p| is_lib(Lang::Go, p)) {
+            return;
+        }
+        for i in 0..self.t.len() {
+            self.go_const_metric(i);
+            self.go_typed_literal(i);
+        }
+        self.go_helper_uses();
+        for (k, u) in self.desc_uses.iter().enumerate() {
+            self.desc_index.entry(u.holder.clone()).or_default().push(k);
+        }
+        for v in self.desc_index.values_mut() {
+            v.sort_by_key(|&k| self.desc_uses[k].tok);
+        }
+        for i in 0..self.t.len() {
+            self.cur = i;
+            self.touched = None;
+            self.go_call(i);
+        }
+        self.expand_wrappers(|cx, i| {
+            cx.go_call(i);
+        });
+    }
+
+    /// Import aliases and paths.
+    fn go_imports(&mut self) {
         let mut imports = HashMap::new();
         for i in (0..self.t.len()).filter(|&i| self.kw(i, "import")) {
             let r = match self.cl(i + 1).filter(|_| self.p(i + 1, b'(')) {
@@ -1187,11 +2616,353 @@ impl<'a> Cx<'a> {
                 imports.insert(alias.to_string(), path.clone());
             }
         }
-        if imports.values().any(|p| is_lib(Lang::Go, p)) {
-            for i in 0..self.t.len() {
-                self.go_call(i, &imports);
+        self.imports = imports;
+    }
+
+    /// The client_golang package an alias stands for: `Some("")` prometheus, `Some("/promauto")`.
+    fn go_pkg(&self, alias: &str) -> Option<&'static str> {
+        let rest = self.imports.get(alias)?.strip_prefix(GO_PKG)?;
+        ["", "/promauto", "/collectors", "/promhttp"]
+            .into_iter()
+            .find(|p| *p == rest)
+            .or(Some("/other"))
+    }
+
+    /// `prometheus.GaugeValue` / `CounterValue` / `UntypedValue`: Some(Some(type)),
+    /// Some(None) for untyped; None when `r` is not one of them.
+    fn go_value_type(&self, r: Range<usize>) -> Option<Option<MetricType>> {
+        let r = self.bound_arg(&r).unwrap_or(r);
+        (r.len() == 3 && self.p(r.start + 1, b'.') && self.go_pkg(self.tx(r.start)) == Some(""))
+            .then_some(())?;
+        match self.tx(r.start + 2) {
+            "GaugeValue" => Some(Some(G)),
+            "CounterValue" => Some(Some(C)),
+            "UntypedValue" => Some(None),
+            _ => None,
+        }
+    }
+
+    /// The type a const-metric constructor gives (`MustNewConstMetric(desc, prometheus.GaugeValue,
+    /// ..)`, `NewConstHistogram(desc, ..)`): its call's token `i`, opener `i + 1`.
+    /// Some(None): untyped, or a value type not written as a literal.
+    fn go_const_kind(&self, i: usize) -> Option<Option<MetricType>> {
+        let f = self.tx(i);
+        let f = f.strip_prefix("Must").unwrap_or(f);
+        let f = f.strip_suffix("WithCreatedTimestamp").unwrap_or(f);
+        let root = self.chain_root(i.checked_sub(1)?, false)?;
+        (self.p(i - 1, b'.') && self.go_pkg(self.tx(root)) == Some("")).then_some(())?;
+        match f {
+            "NewConstHistogram" | "NewConstNativeHistogram" => Some(Some(H)),
+            "NewConstSummary" => Some(Some(S)),
+            "NewConstMetric" => {
+                let c = self.cl(i + 1)?;
+                let segs = self.split(i + 2..c);
+                Some(
+                    segs.get(1)
+                        .and_then(|s| self.go_value_type(s.clone()))
+                        .flatten(),
+                )
+            }
+            _ => None,
+        }
+    }
+
+    /// The holder a desc expression names: `v:x` (a variable), `f:x` (a field, `c.x`), `k:x`
+    /// (a map entry, `m["x"]`).
+    fn go_holder(&self, r: Range<usize>) -> Option<String> {
+        if self.lone_id(&r) {
+            return Some(format!("v:{}", self.tx(r.start)));
+        }
+        let last = r.end - 1;
+        if self.p(last, b']') && self.mat[last] == Some(last - 2) {
+            return self.sv(last - 1).map(|k| format!("k:{k}"));
+        }
+        let chain = (r.start..r.end).all(|k| {
+            if (k - r.start).is_multiple_of(2) {
+                self.id(k)
+            } else {
+                self.p(k, b'.')
+            }
+        });
+        (chain && r.len() >= 3).then(|| format!("f:{}", self.tx(last)))
+    }
+
+    /// A const-metric call: note the type it gives the desc holder it names.
+    fn go_const_metric(&mut self, i: usize) -> Option<()> {
+        (self.id(i) && self.p(i + 1, b'(') && self.tx(i).contains("NewConst")).then_some(())?;
+        let kind = self.go_const_kind(i)?;
+        let c = self.cl(i + 1)?;
+        let first = self.split(i + 2..c).into_iter().next()?;
+        let holder = self.go_holder(first)?;
+        self.desc_uses.push(DescUse {
+            holder,
+            scope: self.scope[i],
+            tok: i,
+            kind,
+        });
+        Some(())
+    }
+
+    /// Whether the expression starting at `i` is an element of a composite literal (`{x, ..`,
+    /// `.., x}`, `key: x`), not a statement of a block.
+    fn element_at(&self, i: usize) -> bool {
+        let prev = i.wrapping_sub(1);
+        let keyed = self.p(prev, b':')
+            && (self.id(prev.wrapping_sub(1))
+                || matches!(
+                    self.t.get(prev.wrapping_sub(1)).map(|t| &t.tk),
+                    Some(Tk::Str(_))
+                ))
+            && matches!(
+                self.t.get(prev.wrapping_sub(2)).map(|t| &t.tk),
+                Some(Tk::P(b'{' | b','))
+            );
+        self.p(prev, b'{') || self.p(prev, b',') || keyed
+    }
+
+    /// A value type in a literal (`typedDesc{nodeCPUDesc, prometheus.CounterValue}`,
+    /// `{desc: c.x, valueType: prometheus.GaugeValue}`): a use of the holders beside it.
+    fn go_typed_literal(&mut self, i: usize) -> Option<()> {
+        let kind = self.go_value_type(i..i + 3)?;
+        let o = self.parent[i].filter(|&o| self.p(o, b'{') && self.element_at(i))?;
+        let lit = self.literal(o);
+        if lit.kinds.len() != 1 || lit.kinds[0] != kind || lit.done.replace(true) {
+            return None;
+        }
+        for v in &lit.values {
+            if v.start == i || v.len() > 7 {
+                continue;
+            }
+            if let Some(holder) = self.go_holder(v.clone()) {
+                self.desc_uses.push(DescUse {
+                    holder,
+                    scope: self.scope[i],
+                    tok: i,
+                    kind,
+                });
             }
         }
+        Some(())
+    }
+
+    /// The elements of the composite literal opened at `o` (values of keyed ones) and the
+    /// value types among them, read once per literal.
+    fn literal(&mut self, o: usize) -> std::rc::Rc<Literal> {
+        if let Some(l) = self.literals.get(&o) {
+            return std::rc::Rc::clone(l);
+        }
+        let c = self.cl(o).unwrap_or(o);
+        let values: Vec<Range<usize>> = self
+            .split(o + 1..c)
+            .into_iter()
+            .map(|seg| {
+                if self.p(seg.start + 1, b':') {
+                    seg.start + 2..seg.end
+                } else {
+                    seg
+                }
+            })
+            .collect();
+        let kinds = values
+            .iter()
+            .filter_map(|v| self.go_value_type(v.clone()))
+            .collect();
+        let l = std::rc::Rc::new(Literal {
+            values,
+            kinds,
+            done: std::cell::Cell::new(false),
+        });
+        self.literals.insert(o, std::rc::Rc::clone(&l));
+        l
+    }
+
+    /// A const-metric call on a parameter of its function (`func emit(desc *prometheus.Desc,
+    /// ..) { ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, ..) }`): the
+    /// function's calls in this file use the holders they pass with that type.
+    fn go_helper_uses(&mut self) {
+        let mut helpers: HashMap<&'a str, Vec<(usize, Option<MetricType>)>> = HashMap::new();
+        for u in &self.desc_uses {
+            let Some(name) = u.holder.strip_prefix("v:") else {
+                continue;
+            };
+            if u.scope == 0 {
+                continue;
+            }
+            let f = &self.funcs[u.scope - 1];
+            if let Some(pi) = f.params.iter().position(|p| p.0 == name) {
+                if !f.name.is_empty() {
+                    let fname: &'a str = self.tx(f.name_tok);
+                    helpers.entry(fname).or_default().push((pi, u.kind));
+                }
+            }
+        }
+        if helpers.is_empty() {
+            return;
+        }
+        let mut found = Vec::new();
+        for c in 0..self.t.len() {
+            let Some(uses) = helpers.get(self.tx(c)) else {
+                continue;
+            };
+            if !self.id(c) || !self.p(c + 1, b'(') || self.kw(c.wrapping_sub(1), "func") {
+                continue;
+            }
+            let Some(close) = self.cl(c + 1) else {
+                continue;
+            };
+            let args = self.split(c + 2..close);
+            for &(pi, kind) in uses {
+                if let Some(holder) = args.get(pi).and_then(|a| self.go_holder(a.clone())) {
+                    found.push(DescUse {
+                        holder,
+                        scope: self.scope[c],
+                        tok: c,
+                        kind,
+                    });
+                }
+            }
+        }
+        self.desc_uses.extend(found);
+    }
+
+    /// The type of the desc made at token `s` (its call, or a wrapper's call): given by the
+    /// const-metric call it is an argument of, by a value type beside it in a literal
+    /// (`typedDesc{desc, prometheus.GaugeValue}`), or by the const-metric calls on the variable,
+    /// field or map entry that holds it (in this file, else in the package's other files).
+    fn go_desc_kind(&mut self, s: usize, holders: bool) -> Result<MetricType, String> {
+        let verdict = |kinds: &[Option<MetricType>]| -> Result<MetricType, String> {
+            let first = kinds.first().copied().flatten();
+            match first {
+                Some(k) if kinds.iter().all(|x| *x == Some(k)) => Ok(k),
+                _ if kinds.iter().all(Option::is_none) => Err("its metrics are made untyped (`UntypedValue`, or a value type held in a variable)".into()),
+                _ => Err("its metrics are made with different value types".into()),
+            }
+        };
+        let prev = s.wrapping_sub(1);
+        // an argument of a const-metric call
+        if self.p(prev, b'(') && self.id(prev.wrapping_sub(1)) {
+            if let Some(k) = self.go_const_kind(prev - 1) {
+                return verdict(&[k]);
+            }
+        }
+        // beside a value type in a literal
+        let par = self.parent.get(s).copied().flatten();
+        if let Some(o) = par.filter(|&o| self.p(o, b'{') && self.element_at(s)) {
+            let lit = self.literal(o);
+            if !lit.kinds.is_empty() {
+                return verdict(&lit.kinds);
+            }
+        }
+        // the holder
+        let holder = if !holders {
+            None
+        } else if self.p(prev, b'=') {
+            let e = if self.p(prev.wrapping_sub(1), b':') {
+                prev - 1
+            } else {
+                prev
+            };
+            // the left-hand side: back to the statement's start
+            let mut a = e;
+            while a > 0
+                && (self.id(a - 1)
+                    || self.p(a - 1, b'.')
+                    || (self.p(a - 1, b']') && self.mat[a - 1].is_some()))
+            {
+                a = if self.p(a - 1, b']') {
+                    self.mat[a - 1].unwrap_or(a - 1)
+                } else {
+                    a - 1
+                };
+                if self.kw(a, "var") {
+                    a += 1;
+                    break;
+                }
+            }
+            let lhs = a..e;
+            // `var x *prometheus.Desc = ..` is rare: the name is the first token
+            (!lhs.is_empty())
+                .then(|| {
+                    self.go_holder(lhs.clone())
+                        .or_else(|| self.go_holder(lhs.start..lhs.start + 1))
+                })
+                .flatten()
+        } else if self.p(prev, b':') && par.is_some_and(|o| self.p(o, b'{')) {
+            let k = prev.wrapping_sub(1);
+            match &self.t.get(k).map(|t| &t.tk) {
+                Some(Tk::Id) => Some(format!("f:{}", self.tx(k))),
+                Some(Tk::Str(Some(v))) => Some(format!("k:{v}")),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let Some(holder) = holder else {
+            return Err(
+                "it is not held in a variable, field or map entry that a const-metric call uses"
+                    .into(),
+            );
+        };
+        let local = holder.starts_with("v:") && self.scope[s] > 0;
+        let sc = self.scope[s];
+        if local {
+            // the uses after it in its function, up to the variable's next assignment
+            let name: &str = &holder[2..];
+            let upper = self
+                .assigns
+                .get(&(name, sc))
+                .and_then(|v| {
+                    let at = v.partition_point(|a| a.name_tok <= s);
+                    v.get(at).map(|a| a.name_tok)
+                })
+                .unwrap_or(usize::MAX);
+            let uses = self
+                .desc_index
+                .get(&holder)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let from = uses.partition_point(|&u| self.desc_uses[u].tok <= s);
+            let kinds: Vec<Option<MetricType>> = uses[from..]
+                .iter()
+                .map(|&u| &self.desc_uses[u])
+                .take_while(|u| u.tok < upper)
+                .filter(|u| u.scope == sc)
+                .map(|u| u.kind)
+                .collect();
+            if !kinds.is_empty() {
+                return verdict(&kinds);
+            }
+        } else {
+            if let Some(v) = self.desc_verdicts.get(&holder) {
+                return v.clone();
+            }
+            let kinds: Vec<Option<MetricType>> = self
+                .desc_index
+                .get(&holder)
+                .map(|v| v.iter().map(|&u| self.desc_uses[u].kind).collect())
+                .unwrap_or_default();
+            let env: &'a Env = self.env;
+            let v = if !kinds.is_empty() {
+                Some(verdict(&kinds))
+            } else {
+                env.desc_uses
+                    .get(&holder)
+                    .filter(|k| !k.is_empty())
+                    .map(|k| verdict(k))
+            };
+            if let Some(v) = v {
+                self.desc_verdicts.insert(holder, v.clone());
+                return v;
+            }
+            self.unresolved.insert(format!("desc:{holder}"));
+        }
+        let shown = holder
+            .split_once(':')
+            .map_or(holder.as_str(), |x| x.1)
+            .to_string();
+        Err(format!(
+            "no MustNewConstMetric/NewConstMetric call on `{shown}` was found in its package"
+        ))
     }
 
     /// `pkg.Type{...}` (optionally `&`): (package alias, type name, fields).
@@ -1203,12 +2974,24 @@ impl<'a> Cx<'a> {
         Some((self.tx(s), self.tx(s + 2), self.args(s + 4..c, b':')))
     }
 
-    fn go_call(&mut self, i: usize, imports: &HashMap<String, String>) -> Option<()> {
+    /// Options given as a literal, or held by a variable or a wrapper's parameter.
+    fn go_opts(&mut self, r: Range<usize>) -> Option<(&'a str, &'a str, Args)> {
+        if self.lone_id(&r) && self.depth < 16 {
+            self.depth += 1;
+            let v = match self.lookup(r.start) {
+                Some(Found::Here(rhs)) => self.go_opts(rhs),
+                _ => None,
+            };
+            self.depth -= 1;
+            return v;
+        }
+        self.go_composite(r)
+    }
+
+    fn go_call(&mut self, i: usize) -> Option<()> {
         (self.id(i) && self.p(i + 1, b'(') && self.p(i.wrapping_sub(1), b'.')).then_some(())?;
-        // the client_golang package of an alias: Some("") prometheus, Some("/promauto"), ...
-        let pkg = |alias: &str| imports.get(alias).and_then(|p| p.strip_prefix(GO_PKG));
         let root = self.chain_root(i - 1, true)?;
-        let (rp, name, close) = (pkg(self.tx(root)), self.tx(i), self.cl(i + 1));
+        let (rp, name, close) = (self.go_pkg(self.tx(root)), self.tx(i), self.cl(i + 1));
         let span = self.start(root)..self.end(close.unwrap_or(i + 1));
         let defaults = match (name, rp) {
             ("NewGoCollector" | "NewProcessCollector", Some("" | "/collectors")) => {
@@ -1219,11 +3002,44 @@ impl<'a> Cx<'a> {
             _ => None,
         };
         if let Some(prefix) = defaults {
-            self.out.defaults.push(DefaultMetrics {
-                span,
-                prefix,
-                lang: Lang::Go,
-            });
+            if self.site.is_none() {
+                self.out.defaults.push(DefaultMetrics {
+                    span,
+                    prefix,
+                    lang: Lang::Go,
+                });
+            }
+            return Some(());
+        }
+        if name == "NewDesc" && rp == Some("") {
+            let Some(close) = close else {
+                return self.unterminated(span.start, i + 1);
+            };
+            let segs = self.split(i + 2..close);
+            let fq = segs.first().cloned();
+            let name = fq.and_then(|r| self.eval_str(r));
+            let kind = match (&name, self.site) {
+                (None, _) => Err(String::new()),
+                (Some(_), None) => self.go_desc_kind(root, true),
+                // in a wrapper: what the wrapper's body says, else where it is called
+                (Some(_), Some(site)) => match self.go_desc_kind(root, false) {
+                    Ok(k) => Ok(k),
+                    Err(_) => self.go_desc_kind(site.0, true),
+                },
+            };
+            let (kind, kind_unknown) = match kind {
+                Ok(k) => (k, None),
+                Err(why) => (G, Some(why)),
+            };
+            let parts = Parts {
+                help: segs.get(1).cloned(),
+                labels: segs.get(2).cloned(),
+                const_labels: segs.get(3).cloned(),
+                kind_unknown,
+                custom: true,
+                ..Parts::default()
+            };
+            self.emit(name, kind, i, span, parts);
             return Some(());
         }
         let (kind, vec) = go_ctor(name)?;
@@ -1234,10 +3050,13 @@ impl<'a> Cx<'a> {
             None => return None,
         };
         let segs = self.split(i + 2..close);
-        let comp = segs.first().and_then(|s| self.go_composite(s.clone()));
+        let comp = match segs.first() {
+            Some(s) => self.go_opts(s.clone()),
+            None => None,
+        };
         let opts_ok = comp
             .as_ref()
-            .is_some_and(|c| pkg(c.0) == Some("") && c.1.ends_with("Opts"));
+            .is_some_and(|c| self.go_pkg(c.0) == Some("") && c.1.ends_with("Opts"));
         (root_ok || opts_ok).then_some(())?;
         let f = comp.map(|c| c.2).unwrap_or_default();
         let w = self.strs(
@@ -1253,8 +3072,9 @@ impl<'a> Cx<'a> {
         let parts = Parts {
             help: f.get("Help", None),
             labels,
+            const_labels: f.get("ConstLabels", None),
             buckets: f.get("Buckets", None),
-            opaque: false,
+            ..Parts::default()
         };
         self.emit(name, kind, i, span, parts);
         Some(())
@@ -1271,8 +3091,19 @@ impl<'a> Cx<'a> {
         self.id(i).then_some((s, j))
     }
 
+    /// `from m import a as b, c` (relative modules keep their dots: `.m`, `..`).
     fn py_from(&self, i: usize, b: &mut Binds) -> Option<()> {
-        let (m, j) = self.dotted(i + 1)?;
+        let mut k = i + 1;
+        let mut dots = String::new();
+        while self.p(k, b'.') && dots.len() < 16 {
+            dots.push('.');
+            k += 1;
+        }
+        let (m, j) = match self.dotted(k) {
+            Some((m, j)) if !self.kw(k, "import") => (format!("{dots}{m}"), j),
+            _ if !dots.is_empty() => (dots, k),
+            _ => return None,
+        };
         self.kw(j, "import").then_some(())?;
         let mut k = j + 1 + usize::from(self.p(j + 1, b'('));
         loop {
@@ -1317,7 +3148,7 @@ impl<'a> Cx<'a> {
         }
     }
 
-    fn run_py(&mut self) {
+    fn py_binds(&mut self) {
         let mut b = Binds::new();
         for i in 0..self.t.len() {
             if self.kw(i, "from") {
@@ -1326,12 +3157,30 @@ impl<'a> Cx<'a> {
                 self.py_import(i, &mut b);
             }
         }
-        for i in 0..self.t.len() {
-            self.py_call(i, &b);
+        for (local, bind) in &b {
+            if let Bind::Member(m, e) = bind {
+                if !is_lib(Lang::Python, m) && e != "*" {
+                    self.out.imports.push((local.clone(), m.clone(), e.clone()));
+                }
+            }
         }
+        self.out.imports.sort();
+        self.binds = b;
     }
 
-    fn py_call(&mut self, i: usize, b: &Binds) -> Option<()> {
+    fn run_py(&mut self) {
+        self.py_binds();
+        for i in 0..self.t.len() {
+            self.cur = i;
+            self.touched = None;
+            self.py_call(i);
+        }
+        self.expand_wrappers(|cx, i| {
+            cx.py_call(i);
+        });
+    }
+
+    fn py_call(&mut self, i: usize) -> Option<()> {
         let prev = i.wrapping_sub(1);
         let def = self.kw(prev, "def") || self.kw(prev, "class");
         (self.id(i) && self.p(i + 1, b'(') && !def).then_some(())?;
@@ -1340,8 +3189,16 @@ impl<'a> Cx<'a> {
         } else {
             None
         };
-        let e = self.accept(b, false, root.map(|r| self.tx(r)), self.tx(i))?;
-        let kind = kind_of(&e);
+        let e = self.accept(root.map(|r| self.tx(r)), self.tx(i))?;
+        // custom collectors' metric families: (type, index of `labels`)
+        let family = match e.as_str() {
+            "CounterMetricFamily" => Some((C, 3)),
+            "GaugeMetricFamily" => Some((G, 3)),
+            "HistogramMetricFamily" | "GaugeHistogramMetricFamily" => Some((H, 4)),
+            "SummaryMetricFamily" => Some((S, 4)),
+            _ => None,
+        };
+        let kind = kind_of(&e).or(family.map(|f| f.0));
         let registry_arg = match e.as_str() {
             _ if kind.is_some() => None,
             "ProcessCollector" | "PlatformCollector" | "GCCollector" => None,
@@ -1356,11 +3213,12 @@ impl<'a> Cx<'a> {
         let span = start..self.end(close);
         let a = self.args(i + 2..close, b'=');
         if let Some(kind) = kind {
+            let fam = family.is_some();
             let keys = [
                 ("name", Some(0)),
-                ("namespace", Some(3)),
-                ("subsystem", Some(4)),
-                ("unit", Some(5)),
+                ("namespace", (!fam).then_some(3)),
+                ("subsystem", (!fam).then_some(4)),
+                ("unit", (!fam).then_some(5)),
             ];
             let name = self
                 .strs(&a, &keys)
@@ -1384,15 +3242,17 @@ impl<'a> Cx<'a> {
                     }
                     (full, w[0].1.clone())
                 });
-            let (help, labels) = (
-                a.get("documentation", Some(1)),
-                a.get("labelnames", Some(2)),
-            );
+            let labels = match family {
+                Some((_, idx)) => a.get("labels", Some(idx)),
+                None => a.get("labelnames", Some(2)),
+            };
             let parts = Parts {
-                help,
+                help: a.get("documentation", Some(1)),
                 labels,
-                buckets: a.get("buckets", Some(8)),
+                buckets: a.get("buckets", Some(8)).filter(|_| !fam),
                 opaque: a.spread,
+                custom: fam,
+                ..Parts::default()
             };
             self.emit(name, kind, i, span, parts);
             return Some(());
@@ -1774,6 +3634,10 @@ const bad = new prom.Histogram({ name: 'bad_buckets', buckets: prom.exponentialB
         out.join("\n")
     }
 
+    fn nothing(x: &Extracted) -> bool {
+        x.defs.is_empty() && x.defaults.is_empty() && x.problems.is_empty()
+    }
+
     fn expect(lang: Lang, src: &str, want: &str) {
         let want: Vec<&str> = want
             .lines()
@@ -1855,7 +3719,7 @@ const bad = new prom.Histogram({ name: 'bad_buckets', buckets: prom.exponentialB
             class Gauge {}
             new Gauge({ name: 'g' });
             const m = new metrics.Histogram({ name: 'h' });";
-        assert_eq!(extract(Lang::JavaScript, other), Extracted::default());
+        assert!(nothing(&extract(Lang::JavaScript, other)));
         // the file mentions prom-client: unbound qualifiers count; `const { .. } = prom`
         let js = "const prom = require('prom-client');
             const { Gauge: G2 } = prom;
@@ -1882,14 +3746,14 @@ const bad = new prom.Histogram({ name: 'bad_buckets', buckets: prom.exponentialB
             "
             Counter shop_api_requests_total <requests_total> [method,code]
             Gauge in_flight_requests
-            Histogram shop_request_duration_seconds <request_duration_seconds> []? b=[0.05, 0.1, 0.25, 1.0, 2.5]
+            Histogram shop_request_duration_seconds <request_duration_seconds> [method,code] b=[0.05, 0.1, 0.25, 1.0, 2.5]
             Histogram response_size_bytes b=[100.0, 1000.0, 10000.0, 100000.0]
             Histogram queue_wait_seconds b=[0.5, 1.0, 1.5, 2.0]
             Histogram default_seconds b=default
             Histogram plain_seconds b=default-implicit
             Summary rpc_durations_seconds [service]
             Counter jobs_total
-            problem `prometheus.NewGauge(opts)`: Gauge: the metric name is not a string literal or known constant
+            Gauge dynamic
             defaults `collectors.NewGoCollector()` None
             defaults `collectors.NewProcessCollector(collectors.ProcessCollectorOpts{Namespace: \"shop\"})` Some(\"shop_\")
             defaults `promhttp.Handler()` None
@@ -1916,7 +3780,7 @@ const bad = new prom.Histogram({ name: 'bad_buckets', buckets: prom.exponentialB
         let vm = "package m
             import \"github.com/VictoriaMetrics/metrics\"
             var c = metrics.NewCounter(`requests_total{path=\"/\"}`)";
-        assert_eq!(extract(Lang::Go, vm), Extracted::default());
+        assert!(nothing(&extract(Lang::Go, vm)));
         // aliased import; another package's NewCounter in the same file is ignored
         let go = "package m
             import (
@@ -1960,7 +3824,7 @@ const bad = new prom.Histogram({ name: 'bad_buckets', buckets: prom.exponentialB
             c = Counter('abc', 'x')
             from metrics import Gauge
             Gauge('g', 'h')";
-        assert_eq!(extract(Lang::Python, other), Extracted::default());
+        assert!(nothing(&extract(Lang::Python, other)));
         let py = "from prometheus_client import *
             from prometheus_client import ProcessCollector
             import prometheus_client.core as pc, os
@@ -1976,6 +3840,413 @@ const bad = new prom.Histogram({ name: 'bad_buckets', buckets: prom.exponentialB
             defaults `ProcessCollector(namespace='app')` Some(\"app_\")
             defaults `make_wsgi_app(registry=prometheus_client.REGISTRY)` None";
         expect(Lang::Python, py, want);
+    }
+
+    /// Definitions as `kind name [labels]` (`?` for what is not known), problems, and the
+    /// spans checked to lie in the source.
+    fn show(src: &str, x: &Extracted) -> String {
+        let mut out = Vec::new();
+        for d in &x.defs {
+            assert!(src.get(d.name_span.clone()).is_some() && src.get(d.span.clone()).is_some());
+            assert!(d.labels.iter().all(|l| src.get(l.1.clone()).is_some()));
+            assert_eq!(d.unread.is_empty(), d.kind_known && d.labels_known);
+            let kind = if d.kind_known { d.kind.as_str() } else { "?" };
+            let labels: Vec<&str> = d.labels.iter().map(|l| l.0.as_str()).collect();
+            let q = if d.labels_known { "" } else { "?" };
+            out.push(format!("{kind} {} [{}]{q}", d.name, labels.join(",")));
+        }
+        for (span, msg) in &x.problems {
+            let first = src[span.clone()].lines().next().unwrap_or("");
+            out.push(format!("problem `{first}`: {msg}"));
+        }
+        out.join("\n")
+    }
+
+    fn check(lang: Lang, src: &str, want: &str) {
+        let want: Vec<&str> = want
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        assert_eq!(show(src, &extract(lang, src)), want.join("\n"));
+    }
+
+    #[test]
+    fn go_custom_collectors() {
+        let go = r#"package c
+import "github.com/prometheus/client_golang/prometheus"
+
+const ns = "app"
+
+type typed struct {
+	desc *prometheus.Desc
+	kind prometheus.ValueType
+}
+
+type coll struct {
+	up    *prometheus.Desc
+	temps typed
+	descs map[string]*prometheus.Desc
+}
+
+var rowsDesc = prometheus.NewDesc(prometheus.BuildFQName(ns, "db", "rows"), "Rows.", []string{"table"}, prometheus.Labels{"db": "main"})
+
+func newColl() *coll {
+	return &coll{
+		up:    prometheus.NewDesc("app_up", "Up.", nil, nil),
+		temps: typed{prometheus.NewDesc(ns+"_temp_celsius", "T.", []string{"zone"}, nil), prometheus.GaugeValue},
+		descs: map[string]*prometheus.Desc{
+			"reads": prometheus.NewDesc("app_reads_total", "Reads.", nil, nil),
+			"mixed": prometheus.NewDesc("app_mixed", "Mixed.", nil, nil),
+		},
+	}
+}
+
+func (c *coll) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1)
+	ch <- prometheus.MustNewConstMetric(rowsDesc, prometheus.CounterValue, 3, "users")
+	ch <- prometheus.MustNewConstMetric(c.descs["reads"], prometheus.CounterValue, 1)
+	ch <- prometheus.MustNewConstMetric(c.descs["mixed"], prometheus.CounterValue, 1)
+	ch <- prometheus.MustNewConstMetric(c.descs["mixed"], prometheus.GaugeValue, 1)
+	ch <- prometheus.MustNewConstHistogram(prometheus.NewDesc("app_wait_seconds", "W.", nil, nil), 1, 1, nil)
+	local := prometheus.NewDesc("app_local", "L.", []string{"a"}, nil)
+	ch <- prometheus.MustNewConstMetric(local, prometheus.UntypedValue, 1, "x")
+	emit(ch, prometheus.NewDesc("app_helper", "H.", nil, nil))
+	orphan := prometheus.NewDesc("app_orphan", "O.", nil, nil)
+	_ = orphan
+}
+
+func emit(ch chan<- prometheus.Metric, d *prometheus.Desc) {
+	ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, 1)
+}
+"#;
+        check(
+            Lang::Go,
+            go,
+            "
+            counter app_db_rows [table,db]
+            gauge app_up []
+            gauge app_temp_celsius [zone]
+            counter app_reads_total []
+            ? app_mixed []
+            histogram app_wait_seconds []
+            ? app_local [a]
+            ? app_helper []
+            ? app_orphan []
+            ",
+        );
+        let x = extract(Lang::Go, go);
+        // the holders of this file are offered to the package's other files
+        assert!(x.desc_uses.contains(&("f:up".to_string(), Some(G))));
+        assert!(x.desc_uses.contains(&("k:reads".to_string(), Some(C))));
+        assert!(!x.unresolved.contains(&"desc:v:orphan".to_string()));
+        assert!(x.defs[5].buckets.is_none() && !x.defs[5].buckets_default);
+    }
+
+    #[test]
+    fn go_helpers_wrappers_and_labels() {
+        let go = r#"package c
+import prom "github.com/prometheus/client_golang/prometheus"
+
+var base = []string{"host"}
+
+func newDesc(sub, name, help string, extra ...string) *prom.Desc {
+	return prom.NewDesc(prom.BuildFQName("svc", sub, name), help, base, nil)
+}
+
+type metric struct {
+	desc *prom.Desc
+	vt   prom.ValueType
+}
+
+func newMetric(name string, vt prom.ValueType) metric {
+	return metric{desc: prom.NewDesc("svc_"+name, "h", append(base, "dev"), nil), vt: vt}
+}
+
+var (
+	readsDesc = newDesc("io", "reads_total", "Reads.")
+	queue     = newMetric("queue_length", prom.GaugeValue)
+	opts      = prom.CounterOpts{Name: "jobs_total", ConstLabels: prom.Labels{"team": "core"}}
+	jobs      = prom.NewCounterVec(opts, append(base, []string{"kind"}...))
+	dynamic   = prom.NewGaugeVec(prom.GaugeOpts{Name: "dyn", ConstLabels: labelsFromEnv()}, nil)
+)
+
+func (c *coll) Collect(ch chan<- prom.Metric) {
+	ch <- prom.MustNewConstMetric(readsDesc, prom.CounterValue, 1, "h1")
+	emit(ch, newDesc("cpu", "seconds_total", "CPU."), prom.CounterValue)
+}
+"#;
+        check(
+            Lang::Go,
+            go,
+            "
+            counter jobs_total [host,kind,team]
+            gauge dyn []?
+            counter svc_io_reads_total [host]
+            ? svc_cpu_seconds_total [host]
+            gauge svc_queue_length [host,dev]
+            ",
+        );
+    }
+
+    #[test]
+    fn go_names_from_the_package() {
+        // `namespace` and the label list are in another file of the package: unknown alone,
+        // read with what the package supplies
+        let go = r#"package c
+import "github.com/prometheus/client_golang/prometheus"
+import "example.com/app/config"
+var d = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Subsystem: config.Sub, Name: "up"})
+var e = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "temp"}, sharedLabels)
+var f = prometheus.NewDesc("g", "G.", nil, nil)
+"#;
+        let x = extract(Lang::Go, go);
+        assert_eq!(
+            x.unresolved,
+            [
+                "desc:v:f",
+                "example.com/app/config.Sub",
+                "namespace",
+                "sharedLabels"
+            ]
+        );
+        let mut env = Env::default();
+        env.vals.insert("namespace".into(), Val::Str("app".into()));
+        env.vals
+            .insert("example.com/app/config.Sub".into(), Val::Str("db".into()));
+        env.vals
+            .insert("sharedLabels".into(), Val::List(vec!["zone".into()]));
+        env.desc_uses.insert("v:f".into(), vec![Some(C)]);
+        let x = extract_with(Lang::Go, go, &env);
+        assert_eq!(
+            show(go, &x),
+            "gauge app_db_up []\ngauge temp [zone]\ncounter g []"
+        );
+        // a label from another file points at the name that brought it
+        assert_eq!(&go[x.defs[1].labels[0].1.clone()], "sharedLabels");
+        // what a file offers its package
+        let other = "package c\nconst (\n\tnamespace = \"app\"\n\tsub = config.Sub\n)\nvar sharedLabels = []string{\"zone\"}\nimport \"example.com/app/config\"\n";
+        let o = exports(Lang::Go, other);
+        assert_eq!(
+            o.exports,
+            [
+                ("namespace".to_string(), Val::Str("app".into())),
+                ("sharedLabels".to_string(), Val::List(vec!["zone".into()])),
+                (
+                    "sub".to_string(),
+                    Val::Ref("example.com/app/config.Sub".into())
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn python_forms_more() {
+        let py = r#"import os
+from prometheus_client import Counter, Histogram, Gauge
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from .names import PREFIX, COMMON
+
+PREFIX_DEFAULT = os.getenv("APP_PREFIX", "app")
+BASE = ["route"]
+
+REQS = Counter(name="requests", documentation="R", labelnames=[*BASE, "code"], namespace=PREFIX_DEFAULT)
+LAT = Histogram("latency_seconds", "L", BASE + ["method"], buckets=(0.1, 1, "+Inf"))
+IMPORTED = Gauge(PREFIX + "_depth", "D", COMMON)
+
+def make_gauge(name, doc, labels=()):
+    return Gauge(name, doc, labels)
+
+QUEUE = make_gauge("queue_size", "Q", ["queue"])
+PLAIN = make_gauge(name="plain", doc="P")
+
+class Coll:
+    def collect(self):
+        labels = ["serial"]
+        up = CounterMetricFamily("dev_uptime", "U", labels=labels, unit="seconds")
+        g = GaugeMetricFamily("dev_temp", "T", labels=labels + ["zone"])
+        dyn = GaugeMetricFamily(f"{self.prefix}_x", "X")
+"#;
+        check(
+            Lang::Python,
+            py,
+            "
+            counter app_requests_total [route,code]
+            histogram latency_seconds [route,method]
+            counter dev_uptime_seconds_total [serial]
+            gauge dev_temp [serial,zone]
+            gauge queue_size [queue]
+            gauge plain []
+            problem `Gauge(PREFIX + \"_depth\", \"D\", COMMON)`: Gauge: the metric name is not a string literal or known constant
+            problem `GaugeMetricFamily(f\"{self.prefix}_x\", \"X\")`: Gauge: the metric name is not a string literal or known constant
+            ",
+        );
+        let x = extract(Lang::Python, py);
+        assert_eq!(
+            x.defs[1].buckets.as_deref(),
+            Some(&[0.1, 1.0, f64::INFINITY][..])
+        );
+        assert!(x
+            .imports
+            .contains(&("COMMON".into(), ".names".into(), "COMMON".into())));
+        assert!(x.unresolved.contains(&"PREFIX".to_string()));
+        let mut env = Env::default();
+        env.vals.insert("PREFIX".into(), Val::Str("app".into()));
+        env.vals
+            .insert("COMMON".into(), Val::List(vec!["shard".into()]));
+        let x = extract_with(Lang::Python, py, &env);
+        assert!(show(py, &x).contains("gauge app_depth [shard]"));
+    }
+
+    #[test]
+    fn js_forms_more() {
+        let js = r#"import { Counter, Gauge, Histogram } from 'prom-client';
+import { BASE_LABELS } from './labels.js';
+
+const common = ['service'];
+const opts = { name: 'jobs_total', help: 'Jobs', labelNames: [...common, 'queue'] };
+export const jobs = new Counter(opts);
+const extra = new Gauge({ ...opts, name: 'jobs_waiting' });
+const dyn = new Histogram({ name: 'lat', help: 'L', labelNames: [...BASE_LABELS, 'route'] });
+
+export const createGauge = (options) => {
+    const { ttl, ...rest } = options;
+    return new Gauge(rest);
+};
+function counter(name, help, labelNames) {
+    return new Counter({ name, help, labelNames });
+}
+const a = createGauge({ name: 'cache_size', help: 'C', labelNames: ['cache'] });
+const b = counter('errors_total', 'E', ['kind']);
+"#;
+        check(
+            Lang::JavaScript,
+            js,
+            "
+            counter jobs_total [service,queue]
+            gauge jobs_waiting [service,queue]
+            histogram lat [route]?
+            gauge cache_size [cache]
+            counter errors_total [kind]
+            ",
+        );
+        let x = extract(Lang::JavaScript, js);
+        // the wrapper is offered to other modules
+        assert!(x
+            .exports
+            .contains(&("createGauge".into(), Val::Wrapper(G, 0))));
+        // a module calling it without naming prom-client
+        let caller = "import { createGauge } from './metrics.js';\nconst g = createGauge({ name: 'sessions', help: 'S', labelNames: ['kind'] });";
+        // (it names no client library: the project pass reads it when a module it imports
+        // from offers the wrapper)
+        assert_eq!(
+            extract(Lang::JavaScript, caller).unresolved,
+            ["createGauge"]
+        );
+        let mut env = Env::default();
+        env.vals.insert("createGauge".into(), Val::Wrapper(G, 0));
+        assert_eq!(
+            show(caller, &extract_with(Lang::JavaScript, caller, &env)),
+            "gauge sessions [kind]"
+        );
+        let o = exports(
+            Lang::JavaScript,
+            "export * from './createGauge.js';\nexport { a as b } from './x';",
+        );
+        assert_eq!(
+            o.reexports,
+            [
+                ("./createGauge.js".to_string(), None),
+                ("./x".to_string(), Some(("a".to_string(), "b".to_string())))
+            ]
+        );
+    }
+
+    #[test]
+    fn test_and_bundled_paths() {
+        for p in [
+            "collector/cpu_test.go",
+            "tests/metrics.py",
+            "pkg/testdata/x.go",
+            "app/test_metrics.py",
+            "app/metrics_test.py",
+            "src/metrics.test.ts",
+            "src/metrics.spec.js",
+            "web/__tests__/m.js",
+            "spec/m.js",
+            "vendor/github.com/x/y.go",
+            "public/dist/app.js",
+            "build/out.js",
+            "static/app.min.js",
+            "fixtures/app.go",
+        ] {
+            assert!(is_test_or_bundled(p), "{p}");
+        }
+        for p in [
+            "collector/cpu.go",
+            "app/metrics.py",
+            "src/testing_utils.ts",
+            "latest/x.js",
+            "contest.py",
+        ] {
+            assert!(!is_test_or_bundled(p), "{p}");
+        }
+    }
+
+    /// Inputs that made the reading quadratic or exponential once: each must stay near
+    /// linear (the bound is far above the linear time even in a debug build, far below the
+    /// quadratic one).
+    #[test]
+    fn hostile_inputs_stay_linear() {
+        let n = 10_000;
+        let go = "package m\nimport \"github.com/prometheus/client_golang/prometheus\"\n";
+        let mut cases = Vec::new();
+        // one local reassigned in one function, each used once
+        let mut a = format!("{go}func f() {{\n");
+        for i in 0..n {
+            a += &format!("desc := prometheus.NewDesc(\"m{i}\", \"h\", nil, nil)\nch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, 1)\n");
+        }
+        cases.push((Lang::Go, a + "}\n", n));
+        // one literal holding every desc and value type
+        let mut b = format!("{go}var ds = []typedDesc{{{{\n");
+        for i in 0..n {
+            b +=
+                &format!("prometheus.NewDesc(\"m{i}\", \"h\", nil, nil), prometheus.GaugeValue,\n");
+        }
+        cases.push((Lang::Go, b + "}}\n", n));
+        // values that double at each step
+        let mut c = String::from("from prometheus_client import Counter\nx0 = 'a'\nl0 = ['a']\n");
+        for i in 1..40 {
+            c += &format!(
+                "x{i} = x{} + x{}\nl{i} = [*l{}, *l{}]\n",
+                i - 1,
+                i - 1,
+                i - 1,
+                i - 1
+            );
+        }
+        for _ in 0..n / 10 {
+            c += "Counter(x39, 'h', l39)\nCounter('n', 'h', l39)\n";
+        }
+        cases.push((Lang::Python, c, n / 10));
+        // a wrapper called many times
+        let mut d = String::from(
+            "const c = require('prom-client');\nfunction w(o) { return new c.Counter(o); }\n",
+        );
+        for i in 0..n {
+            d += &format!("w({{ name: 'm{i}', help: 'h' }});\n");
+        }
+        cases.push((Lang::JavaScript, d, n));
+        for (lang, src, defs) in cases {
+            let start = std::time::Instant::now();
+            let x = extract(lang, &src);
+            assert_eq!(x.defs.len(), defs, "{lang:?}");
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(20),
+                "{lang:?}: {:?}",
+                start.elapsed()
+            );
+        }
     }
 
     #[test]

@@ -16,7 +16,8 @@ pub const RULE_EXTENSIONS: &[&str] = &["rules", "rule", "alerts", "alert"];
 
 /// Application sources read for metric definitions (prom-client, client_golang,
 /// prometheus_client) when found by walking; only files that mention one of those libraries
-/// are kept.
+/// are kept (the others only lend their constants), and tests, fixtures, vendored and bundled
+/// files are skipped ([`crate::parse::metric_defs::is_test_or_bundled`]).
 pub const SOURCE_EXTENSIONS: &[&str] = &["js", "mjs", "cjs", "ts", "mts", "cts", "go", "py"];
 
 /// Exposition files: node_exporter's textfile collector reads `*.prom` (always audited when
@@ -211,6 +212,15 @@ pub fn discover(
                         || if_exposition;
                     if !ext_ok {
                         continue;
+                    }
+                    // tests, fixtures, vendored and bundled code define no metrics of the
+                    // application (judged below the directory walked: naming a test
+                    // directory, or a file in one, audits it)
+                    if SOURCE_EXTENSIONS.contains(&ext.as_str()) {
+                        let below = p.strip_prefix(root).unwrap_or(p);
+                        if crate::parse::metric_defs::is_test_or_bundled(&below.to_string_lossy()) {
+                            continue;
+                        }
                     }
                     let rel = super::display_path(p, base);
                     if filter.accepts(&rel) {

@@ -69,7 +69,7 @@ fn labels(d: &DefRef) -> Option<Vec<String>> {
 
 /// What differs between two definitions of one name.
 fn difference(a: &DefRef, b: &DefRef) -> Option<String> {
-    if a.def.kind != b.def.kind {
+    if a.def.kind_known && b.def.kind_known && a.def.kind != b.def.kind {
         return Some(format!(
             "a {} here, a {} there",
             b.def.kind.as_str(),
@@ -113,12 +113,12 @@ impl Check for ConflictingDefinition {
         let mut out = Vec::new();
         for (i, b) in defs.iter().enumerate() {
             let earlier = seen.entry(b.def.name.as_str()).or_default();
-            let kind = b.def.kind;
+            let kind = b.def.kind_known.then_some(b.def.kind);
             let labels = labels(b);
             let buckets = b.def.buckets.as_deref();
             // compare with the first earlier definition of the same name that differs
             let first = [
-                earlier.kind.first_differing(&kind),
+                kind.and_then(|k| earlier.kind.first_differing(&k)),
                 labels
                     .as_ref()
                     .and_then(|l| earlier.labels.first_differing(l)),
@@ -127,7 +127,9 @@ impl Check for ConflictingDefinition {
             .into_iter()
             .flatten()
             .min();
-            earlier.kind.note(i, kind);
+            if let Some(k) = kind {
+                earlier.kind.note(i, k);
+            }
             if let Some(l) = labels {
                 earlier.labels.note(i, l);
             }

@@ -113,22 +113,29 @@ impl Check for LabelMissing {
                 let known = match scraped.get(name) {
                     Some(k) => k,
                     None => {
-                        let mine: Vec<_> = defs
-                            .iter()
-                            .filter(|d| d.produces(name) && d.def.labels_known)
-                            .collect();
+                        let mine: Vec<_> = defs.iter().filter(|d| d.produces(name)).collect();
+                        // a definition whose labels could not be read may have the label:
+                        // say nothing (metrics/unreadable-definition says why)
+                        if mine.iter().any(|d| !d.def.labels_known) {
+                            return;
+                        }
                         let Some(d) = mine.first() else { return };
                         let mut labels: BTreeSet<String> = mine
                             .iter()
                             .flat_map(|d| d.def.labels.iter().map(|(l, _)| l.clone()))
                             .collect();
                         for extra in ["le", "quantile"] {
-                            if mine.iter().any(|d| d.extra_label(name, extra)) {
+                            // a type not known: the series may be a histogram's or a summary's
+                            if mine
+                                .iter()
+                                .any(|d| d.extra_label(name, extra) || !d.def.kind_known)
+                            {
                                 labels.insert(extra.to_string());
                             }
                         }
                         let histogram = mine.iter().any(|d| {
-                            d.def.kind == crate::parse::metric_defs::MetricType::Histogram
+                            d.def.kind_known
+                                && d.def.kind == crate::parse::metric_defs::MetricType::Histogram
                         });
                         fallback = Known {
                             labels,

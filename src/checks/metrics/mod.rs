@@ -5,3 +5,4 @@ pub mod exposition;
 pub mod label_missing;
 pub mod missing;
 pub mod naming;
+pub mod unreadable_definition;

@@ -1,0 +1,4 @@
+package config
+
+// Subsystem names the disk collector's metrics.
+const Subsystem = "disk"

@@ -1,0 +1,1 @@
+export const HTTP_LABELS = ['method', 'route'] as const;

@@ -1,0 +1,2 @@
+PREFIX = "shop"
+COMMON = ["region"]
