@@ -533,26 +533,22 @@ pub fn see_also(id: &str) -> String {
     docs_url(id).unwrap_or_else(|| format!("`obsgate explain {id}`"))
 }
 
-/// The documentation page of a check (`docs/checks/<id>.md`), generated from its metadata.
-pub fn meta_markdown(m: &Meta) -> String {
-    let fence = |text: &str| format!("```\n{}\n```\n", text.trim_end());
-    let mut s = format!(
-        "<!-- generated from rules/{}.yml by `UPDATE_DOCS=1 cargo test --test docs`: edit that file, not this one -->\n\n# {}\n\n{}\n\nDefault severity: **{}**\n\n",
-        m.id, m.id, m.summary.trim(), m.severity
-    );
-    s.push_str("## Why is this bad?\n\n");
+/// The sections both renderings of a check's documentation share: why, the example (each
+/// block written by `block`), the options (`markdown`: defaults in backticks and the choices).
+fn meta_sections(m: &Meta, block: impl Fn(&str) -> String, markdown: bool) -> String {
+    let mut s = String::from("## Why is this bad?\n\n");
     s.push_str(m.rationale.trim_end());
     s.push_str("\n\n## Example\n\n");
-    s.push_str(&fence(&m.example.bad));
+    s.push_str(&block(&m.example.bad));
     s.push_str("\nUse instead:\n\n");
-    s.push_str(&fence(&m.example.good));
+    s.push_str(&block(&m.example.good));
     if let Some(c) = &m.example.context {
         s.push_str(&format!("\nWith this `{}` beside it:\n\n", c.file));
-        s.push_str(&fence(&c.text));
+        s.push_str(&block(&c.text));
     }
     if let Some(c) = &m.example.config {
         s.push_str("\nWith this `.obsgate.yml`:\n\n");
-        s.push_str(&fence(c));
+        s.push_str(&block(c));
     }
     s.push_str("\n## Options\n\n");
     if m.options.is_empty() {
@@ -562,9 +558,12 @@ pub fn meta_markdown(m: &Meta) -> String {
         let default = o
             .default
             .as_ref()
-            .map(|d| format!(" (default: `{d}`)"))
+            .map(|d| match markdown {
+                true => format!(" (default: `{d}`)"),
+                false => format!(" (default: {d})"),
+            })
             .unwrap_or_default();
-        let choices = if o.choices.is_empty() {
+        let choices = if o.choices.is_empty() || !markdown {
             String::new()
         } else {
             format!(" One of: `{}`.", o.choices.join("`, `"))
@@ -578,6 +577,17 @@ pub fn meta_markdown(m: &Meta) -> String {
             choices
         ));
     }
+    s
+}
+
+/// The documentation page of a check (`docs/checks/<id>.md`), generated from its metadata.
+pub fn meta_markdown(m: &Meta) -> String {
+    let fence = |text: &str| format!("```\n{}\n```\n", text.trim_end());
+    let mut s = format!(
+        "<!-- generated from rules/{}.yml by `UPDATE_DOCS=1 cargo test --test docs`: edit that file, not this one -->\n\n# {}\n\n{}\n\nDefault severity: **{}**\n\n",
+        m.id, m.id, m.summary.trim(), m.severity
+    );
+    s.push_str(&meta_sections(m, fence, true));
     s.push_str(&format!(
         "\n## Configuration\n\nSet the severity in `.obsgate.yml` with `checks: {{{}: off|info|warning|error}}`; suppress one finding with a comment `# obsgate: ignore {} -- reason`. `obsgate explain {}` prints this page in a terminal.\n",
         m.id, m.id, m.id
@@ -597,38 +607,7 @@ pub fn meta_doc(m: &Meta) -> String {
         "{}  (default severity: {})\n\n{}\n\n",
         m.id, m.severity, m.summary
     );
-    s.push_str("## Why is this bad?\n\n");
-    s.push_str(m.rationale.trim_end());
-    s.push_str("\n\n## Example\n\n");
-    s.push_str(&indent(&m.example.bad));
-    s.push_str("\nUse instead:\n\n");
-    s.push_str(&indent(&m.example.good));
-    if let Some(c) = &m.example.context {
-        s.push_str(&format!("\nWith this `{}` beside it:\n\n", c.file));
-        s.push_str(&indent(&c.text));
-    }
-    if let Some(c) = &m.example.config {
-        s.push_str("\nWith this `.obsgate.yml`:\n\n");
-        s.push_str(&indent(c));
-    }
-    s.push_str("\n## Options\n\n");
-    if m.options.is_empty() {
-        s.push_str("None.\n");
-    }
-    for o in &m.options {
-        let default = o
-            .default
-            .as_ref()
-            .map(|d| format!(" (default: {d})"))
-            .unwrap_or_default();
-        s.push_str(&format!(
-            "- `{}` ({}){}: {}\n",
-            o.name,
-            format!("{:?}", o.kind).to_lowercase(),
-            default,
-            o.description.trim()
-        ));
-    }
+    s.push_str(&meta_sections(m, indent, false));
     s.push_str(&format!(
         "\nSet in `.obsgate.yml`: `checks: {{{}: off|info|warning|error}}`; suppress one finding with `# obsgate: ignore {} -- reason`.\n",
         m.id, m.id
