@@ -974,9 +974,9 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
     h
 }
 
-/// The whole `check` pipeline.
-/// `.obsgate.yml` `thresholds:` become a source of the project, so findings can point at them.
-fn add_config_thresholds(project: &mut Project, config: &Config, base: &Path) {
+/// `.obsgate.yml` becomes a source of the project when findings can point into it (its
+/// `thresholds:`, its routing tests), and its thresholds are declared there.
+fn add_config_source(project: &mut Project, config: &Config, base: &Path) {
     if config.thresholds.is_empty() && config.routing_tests.is_empty() {
         return;
     }
@@ -1007,6 +1007,7 @@ fn add_config_thresholds(project: &mut Project, config: &Config, base: &Path) {
     project.files.push(model);
 }
 
+/// The whole `check` pipeline.
 pub fn check(opts: &CheckOptions) -> Result<Outcome, RunError> {
     check_with(opts, |_| Ok(()))
 }
@@ -1020,7 +1021,7 @@ pub fn check_with(
         Filter::new(&opts.config.include, &opts.config.exclude).map_err(RunError::Usage)?;
     let at_load = AtLoad::new(&opts.config, opts.only.as_deref());
     let mut project = load_checking(&opts.paths, &opts.base, &filter, Some(&at_load))?;
-    add_config_thresholds(&mut project, &opts.config, &opts.base);
+    add_config_source(&mut project, &opts.config, &opts.base);
     extend(&mut project)?;
     // the findings of the checks run at load, in file order (each file keeps an empty list:
     // they ran)

@@ -8,20 +8,6 @@ use std::collections::BTreeSet;
 use crate::model::Project;
 use crate::parse::shell;
 
-/// The paging integrations obsgate knows (`alertmanager/unrouted-alert`'s default).
-fn known_paging() -> Vec<String> {
-    match crate::checks::registry::meta(crate::config::PAGING_INTEGRATIONS_CHECK)
-        .and_then(|m| m.options.iter().find(|o| o.name == "paging_integrations"))
-        .and_then(|o| o.default.as_ref())
-    {
-        Some(serde_json::Value::Array(a)) => a
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// YAML for a plain or quoted scalar.
 fn scalar(s: &str) -> String {
     let plain = !s.is_empty()
@@ -47,8 +33,11 @@ struct Booted {
 
 /// `http://localhost:3000` and the path of the first local URL in a script, if any.
 fn local_url(text: &str) -> Option<(String, String)> {
-    let re = regex::Regex::new(r"https?://(localhost|127\.0\.0\.1)(:[0-9]+)?(/[A-Za-z0-9_./-]*)?")
-        .ok()?;
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"https?://(localhost|127\.0\.0\.1)(:[0-9]+)?(/[A-Za-z0-9_./-]*)?")
+            .expect("a valid regex")
+    });
+    let re = &*RE;
     // a URL with its port written out first (`http://localhost:${PORT}` leaves none)
     let all: Vec<regex::Captures> = re.captures_iter(text).collect();
     let m = all
@@ -59,18 +48,16 @@ fn local_url(text: &str) -> Option<(String, String)> {
     Some((base, m.get(3).map_or("/", |p| p.as_str()).to_string()))
 }
 
-/// `$NAME` and `${NAME}` replaced by the variables' values (the later definition wins).
+/// `$NAME` and `${NAME}` replaced by the variables' values (the later definition wins), as
+/// the shell expands them ([`shell::expand`]); unknown ones stay as written.
 fn substitute(text: &str, vars: &[(String, String)]) -> String {
-    let re = regex::Regex::new(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
-        .expect("a valid regex");
-    re.replace_all(text, |c: &regex::Captures| {
-        let name = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
+    let resolve = |name: &str| {
         vars.iter()
             .rev()
             .find(|(k, _)| k == name)
-            .map_or_else(|| c[0].to_string(), |(_, v)| v.clone())
-    })
-    .into_owned()
+            .map(|(_, v)| v.clone())
+    };
+    shell::expand(text, &[], &resolve).text
 }
 
 fn booted(project: &Project) -> Vec<Booted> {
@@ -164,7 +151,7 @@ pub fn render(project: &Project) -> String {
     }
 
     // paging integrations and the severities routed to them
-    let known = known_paging();
+    let known = crate::config::Config::default().paging_integrations();
     let mut kinds: BTreeSet<&str> = BTreeSet::new();
     let mut paging_receivers: BTreeSet<&str> = BTreeSet::new();
     for am in project.alertmanager_configs() {

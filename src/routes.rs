@@ -10,24 +10,63 @@ use crate::source::discover::Filter;
 
 /// Load an Alertmanager config (and optional rule files) and build its routing tree.
 fn load(config: &Path, rules: &[PathBuf]) -> Result<(crate::model::Project, usize), String> {
+    let (project, found) = load_configs(&[config], rules)?;
+    Ok((project, found[0]))
+}
+
+/// Load Alertmanager configs and rule files in one project: the position of each config among
+/// [`crate::model::Project::alertmanager_configs`] (the rule files are read once for all).
+fn load_configs(
+    configs: &[&Path],
+    rules: &[PathBuf],
+) -> Result<(crate::model::Project, Vec<usize>), String> {
     let base = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let mut paths = vec![config.to_path_buf()];
+    let mut paths: Vec<PathBuf> = configs.iter().map(|c| c.to_path_buf()).collect();
     paths.extend(rules.iter().cloned());
     let project =
         crate::engine::load(&paths, &base, &Filter::default()).map_err(|e| e.to_string())?;
-    let wanted = std::fs::canonicalize(config).unwrap_or_else(|_| config.to_path_buf());
-    let idx = project.alertmanager_configs().position(|r| {
-        let outer = project.sources.resolve(r.file, &(0..0)).0;
-        let p = &project.sources.get(outer).fs_path;
-        std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()) == wanted && r.config.route.is_some()
-    });
-    match idx {
-        Some(i) => Ok((project, i)),
-        None => Err(format!(
-            "{}: no Alertmanager config with a `route:` found",
-            config.display()
-        )),
+    let mut found = Vec::new();
+    for config in configs {
+        let wanted = std::fs::canonicalize(config).unwrap_or_else(|_| config.to_path_buf());
+        let idx = project.alertmanager_configs().position(|r| {
+            let outer = project.sources.resolve(r.file, &(0..0)).0;
+            let p = &project.sources.get(outer).fs_path;
+            std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()) == wanted
+                && r.config.route.is_some()
+        });
+        match idx {
+            Some(i) => found.push(i),
+            None => {
+                return Err(format!(
+                    "{}: no Alertmanager config with a `route:` found",
+                    config.display()
+                ))
+            }
+        }
     }
+    Ok((project, found))
+}
+
+/// The alerts of `universe` that can mute `a` through one of `inhibits` while firing, by name.
+fn inhibitors<'u>(
+    universe: &'u [routing::AlertLabels],
+    a: &routing::AlertLabels,
+    inhibits: &[routing::Inhibit],
+) -> Vec<&'u str> {
+    let mut out: Vec<&str> = Vec::new();
+    for rule in inhibits {
+        if !a.matches(&rule.target).possible() {
+            continue;
+        }
+        for src in universe {
+            if !std::ptr::eq(src, a) && routing::can_inhibit(rule, src, a, false).possible() {
+                out.push(&src.alertname);
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// The config's routing tree.
@@ -190,22 +229,7 @@ pub fn test(args: &TestArgs, out: &mut dyn Write) -> Result<i32, String> {
                 ));
             }
             // which other alerts can mute it
-            let mut muted_by: Vec<&str> = Vec::new();
-            for rule in &inhibits {
-                if !a.matches(&rule.target).possible() {
-                    continue;
-                }
-                for src in universe {
-                    if std::ptr::eq(src, a) {
-                        continue;
-                    }
-                    if routing::can_inhibit(rule, src, a, false).possible() {
-                        muted_by.push(&src.alertname);
-                    }
-                }
-            }
-            muted_by.sort();
-            muted_by.dedup();
+            let muted_by = inhibitors(universe, a, &inhibits);
             if !muted_by.is_empty() {
                 s.push_str(&format!(
                     "     may be inhibited while firing: {}\n",
@@ -475,19 +499,10 @@ fn handling(project: &crate::model::Project, i: usize, paging: &[String]) -> Vec
                     h.muting.push(format!("active {m}"));
                 }
             }
-            for rule in &inhibits {
-                if !a.matches(&rule.target).possible() {
-                    continue;
-                }
-                for src in universe {
-                    if !std::ptr::eq(src, a) && routing::can_inhibit(rule, src, a, false).possible()
-                    {
-                        h.inhibited_by.push(src.alertname.clone());
-                    }
-                }
-            }
-            h.inhibited_by.sort();
-            h.inhibited_by.dedup();
+            h.inhibited_by = inhibitors(universe, a, &inhibits)
+                .into_iter()
+                .map(str::to_string)
+                .collect();
             h
         })
         .collect()
@@ -499,25 +514,16 @@ pub fn diff(args: &DiffArgs, out: &mut dyn Write) -> Result<i32, String> {
     if args.rules.is_empty() {
         return Err("give the rule files whose alerts to route: --rules PATHS".into());
     }
-    let (old_p, oi) = load(&args.old, &args.rules)?;
-    let (new_p, ni) = load(&args.new, &args.rules)?;
-    if routing::universe(&new_p).is_empty() {
+    // both versions and the rule files in one project: the rules are read once
+    let (project, found) = load_configs(&[&args.old, &args.new], &args.rules)?;
+    let (oi, ni) = (found[0], found[1]);
+    if routing::universe(&project).is_empty() {
         return Err("no alerting rules found in --rules".into());
     }
-    let paging: Vec<String> =
-        match crate::checks::registry::meta(crate::config::PAGING_INTEGRATIONS_CHECK)
-            .and_then(|m| m.options.iter().find(|o| o.name == "paging_integrations"))
-            .and_then(|o| o.default.clone())
-        {
-            Some(serde_json::Value::Array(a)) => a
-                .iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect(),
-            _ => Vec::new(),
-        };
-    let before = handling(&old_p, oi, &paging);
-    let after = handling(&new_p, ni, &paging);
-    let universe = routing::universe(&new_p);
+    let paging = crate::config::Config::default().paging_integrations();
+    let before = handling(&project, oi, &paging);
+    let after = handling(&project, ni, &paging);
+    let universe = routing::universe(&project);
     struct Change<'a> {
         alert: &'a routing::AlertLabels,
         before: &'a Handling,
@@ -655,7 +661,7 @@ pub fn diff(args: &DiffArgs, out: &mut dyn Write) -> Result<i32, String> {
         }
         other => return Err(format!("unknown format `{other}` (text, json, markdown)")),
     }
-    write_redacted(&new_p, &s, out)?;
+    write_redacted(&project, &s, out)?;
     Ok(i32::from(!changes.is_empty()))
 }
 

@@ -438,51 +438,25 @@ const PROBE_SECRETS: &[&str] = &[
 ];
 
 /// A loopback server answering `/metrics` and `/health` with secrets in the bodies, for at
-/// most `life` (or until the flag is set).
-fn leaky_service(
-    life: std::time::Duration,
-) -> (u16, std::sync::Arc<std::sync::atomic::AtomicBool>) {
-    use std::io::{Read, Write};
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    l.set_nonblocking(true).unwrap();
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let stop2 = stop.clone();
-    std::thread::spawn(move || {
-        let end = std::time::Instant::now() + life;
-        while std::time::Instant::now() < end && !stop2.load(Ordering::Relaxed) {
-            let Ok((mut s, _)) = l.accept() else {
-                std::thread::sleep(std::time::Duration::from_millis(5));
-                continue;
-            };
-            s.set_nonblocking(false).unwrap();
-            s.set_read_timeout(Some(std::time::Duration::from_secs(2)))
-                .ok();
-            let mut buf = [0u8; 4096];
-            let n = s.read(&mut buf).unwrap_or(0);
-            let req = String::from_utf8_lossy(&buf[..n]).to_string();
-            let path = req.split_whitespace().nth(1).unwrap_or("/").to_string();
-            let (ct, body) = if path.starts_with("/metrics") {
-                (
-                    "text/plain; version=0.0.4",
-                    "# HELP app_info Build information.\n# TYPE app_info gauge\napp_info{api_token=\"ProbeMetric-T0k-1515\",version=\"1\"} 1\n".to_string(),
-                )
-            } else {
-                (
-                    "application/json",
-                    r#"{"status":"ok","db":"postgres://u:ProbeHealth-Pw-1616@db.internal/x","password":"ProbeHealthKey-Pw-1717"}"#.to_string(),
-                )
-            };
-            let _ = s.write_all(
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                )
-                .as_bytes(),
-            );
-        }
-    });
-    (port, stop)
+/// most `life` (or until the guard is dropped).
+fn leaky_service(life: std::time::Duration) -> (u16, common::ServerGuard) {
+    common::loopback_server(life, |_, path| {
+        let (ct, body) = if path.starts_with("/metrics") {
+            (
+                "text/plain; version=0.0.4",
+                "# HELP app_info Build information.\n# TYPE app_info gauge\napp_info{api_token=\"ProbeMetric-T0k-1515\",version=\"1\"} 1\n".to_string(),
+            )
+        } else {
+            (
+                "application/json",
+                r#"{"status":"ok","db":"postgres://u:ProbeHealth-Pw-1616@db.internal/x","password":"ProbeHealthKey-Pw-1717"}"#.to_string(),
+            )
+        };
+        Some(format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ))
+    })
 }
 
 #[test]
@@ -492,7 +466,7 @@ fn probe_reports_records_and_baselines_never_show_a_secret() {
         "rules.yml",
         "groups:\n  - name: a\n    rules:\n      - alert: AppDown\n        expr: absent(app_info)\n        for: 5m\n        annotations: {summary: s, description: d, runbook_url: 'https://runbooks.example.invalid/app'}\n",
     );
-    let (port, stop) = leaky_service(std::time::Duration::from_secs(30));
+    let (port, server) = leaky_service(std::time::Duration::from_secs(30));
     let target = format!("http://probeuser:ProbeUrl-Pw-9090@127.0.0.1:{port}");
     let (code, out, err) = obsgate(
         &dir.0,
@@ -522,7 +496,7 @@ fn probe_reports_records_and_baselines_never_show_a_secret() {
             "artifacts",
         ],
     );
-    stop.store(true, Ordering::Relaxed);
+    drop(server);
     assert!(code == 0 || code == 1, "{code}\n{out}\n{err}");
     // the probe read the bodies (the record keeps them, redacted)
     let record = std::fs::read_to_string(dir.path("run.probe.json")).unwrap();

@@ -182,6 +182,15 @@ impl Config {
         self.checks.get(id).and_then(|c| c.level)
     }
 
+    /// The integrations that page a person (`alertmanager.paging_integrations`, else the
+    /// default of `alertmanager/unrouted-alert`).
+    pub fn paging_integrations(&self) -> Vec<String> {
+        match self.check_option(PAGING_INTEGRATIONS_CHECK, "paging_integrations") {
+            Some(OptValue::List(v)) => v.clone(),
+            _ => Vec::new(),
+        }
+    }
+
     pub fn check_option(&self, id: &str, name: &str) -> Option<&OptValue> {
         if let Some(v) = self.checks.get(id).and_then(|c| c.options.get(name)) {
             return Some(v);
