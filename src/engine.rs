@@ -548,12 +548,12 @@ pub fn load_checking(
     }
     // files embedded in Kubernetes objects become virtual sources mapped into their manifest
     let mut embedded = Vec::new();
-    for f in &mut project.files {
-        for e in std::mem::take(&mut f.embedded) {
-            embedded.push((f.file, e));
+    for (at, f) in project.files.iter_mut().enumerate() {
+        for (i, e) in std::mem::take(&mut f.embedded).into_iter().enumerate() {
+            embedded.push((f.file, at, i, e));
         }
     }
-    for (outer, e) in embedded {
+    for (outer, at, i, e) in embedded {
         let outer_src = project.sources.get(outer);
         let path = format!("{}#{}", outer_src.path, e.label);
         let fs_path = outer_src.fs_path.clone();
@@ -569,6 +569,12 @@ pub fn load_checking(
         );
         if !e.notes.is_empty() {
             project.sources.set_notes(id, e.notes);
+        }
+        // the operator object the embedded config belongs to
+        for o in &mut project.files[at].operator {
+            if o.embedded == Some(i) {
+                o.file = Some(id);
+            }
         }
         let s = project.sources.get(id);
         let m = model::parse_embedded(id, &e.key, &s.text, &s.lines, &e.substituted, e.unresolved);
@@ -1021,6 +1027,7 @@ pub fn check_with(
         Filter::new(&opts.config.include, &opts.config.exclude).map_err(RunError::Usage)?;
     let at_load = AtLoad::new(&opts.config, opts.only.as_deref());
     let mut project = load_checking(&opts.paths, &opts.base, &filter, Some(&at_load))?;
+    project.operator_settings = opts.config.operator.clone();
     add_config_source(&mut project, &opts.config, &opts.base);
     extend(&mut project)?;
     // the findings of the checks run at load, in file order (each file keeps an empty list:

@@ -69,16 +69,16 @@ fn inhibitors<'u>(
     out
 }
 
-/// The config's routing tree.
+/// The config's routing tree (with the `AlertmanagerConfig` resources merged into it).
 fn tree_of(project: &crate::model::Project, i: usize) -> RouteNode {
     let r = project
         .alertmanager_configs()
         .nth(i)
         .expect("index from load");
-    routing::tree_of(
-        r.file,
-        r.config.route.as_ref().expect("load checked the route"),
-    )
+    project
+        .route_tree(&r)
+        .expect("load checked the route")
+        .clone()
 }
 
 fn tree_lines(
@@ -205,10 +205,8 @@ pub fn test(args: &TestArgs, out: &mut dyn Write) -> Result<i32, String> {
         let am = project
             .alertmanager_configs()
             .nth(i)
-            .expect("index from load")
-            .config;
-        let inhibits: Vec<routing::Inhibit> =
-            am.inhibit_rules.iter().map(routing::inhibit_of).collect();
+            .expect("index from load");
+        let inhibits = project.inhibits(&am);
         for a in universe {
             let r = routing::reach(&t, a);
             s.push_str(&format!("{}\n", a.alertname));
@@ -304,16 +302,16 @@ pub struct Loaded {
 
 impl Loaded {
     pub fn of(project: &crate::model::Project, am: crate::model::AmRef<'_>) -> Option<Loaded> {
-        let tree = routing::tree_of(am.file, am.config.route.as_ref()?);
+        let tree = project.route_tree(&am)?.clone();
+        // the time intervals of the config and of the resources merged into it
+        let mut intervals = BTreeMap::new();
+        for f in project.config_sources(&am) {
+            intervals.extend(crate::routetest::intervals_of(&project.sources.get(f).text));
+        }
         Some(Loaded {
             effective: routing::effective(&tree),
-            inhibits: am
-                .config
-                .inhibit_rules
-                .iter()
-                .map(routing::inhibit_of)
-                .collect(),
-            intervals: crate::routetest::intervals_of(&project.sources.get(am.file).text),
+            inhibits: project.inhibits(&am),
+            intervals,
             tree,
         })
     }
@@ -446,16 +444,10 @@ fn handling(project: &crate::model::Project, i: usize, paging: &[String]) -> Vec
     let t = tree_of(project, i);
     let eff = routing::effective(&t);
     let nodes = t.preorder();
-    let inhibits: Vec<routing::Inhibit> = am
-        .config
-        .inhibit_rules
-        .iter()
-        .map(routing::inhibit_of)
-        .collect();
-    let paging_receivers: Vec<&str> = am
-        .config
-        .receivers
-        .iter()
+    let inhibits = project.inhibits(&am);
+    let paging_receivers: Vec<&str> = project
+        .receivers(&am)
+        .into_iter()
         .filter(|r| {
             r.integrations
                 .iter()

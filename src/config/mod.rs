@@ -54,6 +54,24 @@ pub struct Config {
     /// Routing tests run by `obsgate check` (`alertmanager: {tests: [...]}`), each with the span
     /// of its entry in the config file.
     pub routing_tests: Vec<(crate::routetest::RoutingTest, Span)>,
+    /// How prometheus-operator merges `AlertmanagerConfig` resources where no `Alertmanager`
+    /// resource or chart values of the run say it: `alertmanager: {operator: {...}}`.
+    pub operator: OperatorSettings,
+}
+
+/// `alertmanager.operator`: the operator's settings for the `AlertmanagerConfig` resources of
+/// the run that no `Alertmanager` resource (or kube-prometheus-stack values) of the run
+/// selects.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OperatorSettings {
+    /// `matcher_strategy`: the Alertmanager's `alertmanagerConfigMatcherStrategy.type`.
+    pub strategy: crate::parse::operator_objects::StrategyKind,
+    /// `alertmanager_namespace`: the Alertmanager's namespace (for
+    /// `OnNamespaceExceptForAlertmanagerNamespace`).
+    pub alertmanager_namespace: Option<String>,
+    /// `base_config`: a glob of the config the resources are merged into (the Secret, values
+    /// or file holding the Alertmanager's own config).
+    pub base_config: Option<String>,
 }
 
 /// A target declared in `.obsgate.yml` (`probe.targets`); also the only targets the exporter
@@ -142,7 +160,14 @@ pub const TARGET_KEYS: &[&str] = &[
 ];
 pub const LOAD_KEYS: &[&str] = &["requests", "duration", "concurrency", "path"];
 pub const THRESHOLD_KEYS: &[&str] = &["name", "value", "unit", "kind", "quantile", "alert"];
-pub const ALERTMANAGER_KEYS: &[&str] = &["paging_integrations", "extra_alerts", "stacks", "tests"];
+pub const ALERTMANAGER_KEYS: &[&str] = &[
+    "paging_integrations",
+    "extra_alerts",
+    "stacks",
+    "tests",
+    "operator",
+];
+pub const OPERATOR_KEYS: &[&str] = &["matcher_strategy", "alertmanager_namespace", "base_config"];
 pub const EXTRA_ALERT_KEYS: &[&str] = &["alertname", "labels"];
 pub const STACK_KEYS: &[&str] = &["alertmanager", "rules"];
 /// The shorthand sections: each key sets an option of a check (its type is the option's).
@@ -1027,7 +1052,61 @@ impl Parser<'_> {
                         }
                     }
                 }
+                "operator" => self.operator(val, cfg),
                 _ => self.unknown(k, "`alertmanager`", ALERTMANAGER_KEYS),
+            }
+        }
+    }
+
+    /// `alertmanager.operator: {matcher_strategy, alertmanager_namespace, base_config}`.
+    fn operator(&mut self, v: &Node, cfg: &mut Config) {
+        use crate::parse::operator_objects::StrategyKind;
+        let Value::Map(entries) = &v.value else {
+            self.problem(v.head_span(self.src), "`operator` must be a mapping");
+            return;
+        };
+        let mut strategy_at = None;
+        for (k, val) in entries {
+            let text = val.go_string(self.src).filter(|_| val.is_scalar());
+            match (k.name.as_str(), text) {
+                ("matcher_strategy", Some(t)) => match StrategyKind::parse(&t) {
+                    Some(s) => {
+                        cfg.operator.strategy = s;
+                        strategy_at = Some(val.span.clone());
+                    }
+                    None => self.problem(
+                        val.span.clone(),
+                        format!(
+                            "unknown matcher strategy `{t}`: expected one of {}",
+                            StrategyKind::NAMES.join(", ")
+                        ),
+                    ),
+                },
+                ("alertmanager_namespace", Some(t)) if !t.is_empty() => {
+                    cfg.operator.alertmanager_namespace = Some(t)
+                }
+                ("base_config", Some(g)) if !g.is_empty() => {
+                    if let Err(e) = globset::Glob::new(&g) {
+                        self.problem(val.span.clone(), format!("invalid glob `{g}`: {e}"));
+                    }
+                    cfg.operator.base_config = Some(g);
+                }
+                ("matcher_strategy" | "alertmanager_namespace" | "base_config", _) => self
+                    .problem(
+                        val.head_span(self.src),
+                        format!("`{}` must be a non-empty string", k.name),
+                    ),
+                _ => self.unknown(k, "`alertmanager.operator`", OPERATOR_KEYS),
+            }
+        }
+        if let Some(at) = strategy_at {
+            if cfg.operator.strategy == StrategyKind::OnNamespaceExceptForAlertmanagerNamespace
+                && cfg.operator.alertmanager_namespace.is_none()
+            {
+                self.problem(
+                    at,
+                    "`OnNamespaceExceptForAlertmanagerNamespace` needs `alertmanager_namespace` (the namespace of the Alertmanager resource)",
+                );
             }
         }
     }

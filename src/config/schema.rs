@@ -156,6 +156,26 @@ fn alertmanager() -> Value {
                 "rules" => globs(),
                 _ => return None,
             }))}),
+            "operator" => {
+                let mut o = object(super::OPERATOR_KEYS, |e| {
+                    Some(match e {
+                        "matcher_strategy" => json!({
+                            "enum": crate::parse::operator_objects::StrategyKind::NAMES
+                        }),
+                        "alertmanager_namespace" | "base_config" => {
+                            json!({"type": "string", "minLength": 1})
+                        }
+                        _ => return None,
+                    })
+                });
+                // the strategy that spares the Alertmanager's namespace needs to know it
+                o["if"] = json!({
+                    "properties": {"matcher_strategy": {"const": "OnNamespaceExceptForAlertmanagerNamespace"}},
+                    "required": ["matcher_strategy"]
+                });
+                o["then"] = json!({"required": ["alertmanager_namespace"]});
+                o
+            }
             _ => return None,
         })
     })

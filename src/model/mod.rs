@@ -1,6 +1,7 @@
 //! The project model: every parsed input of a run, merged so that checks can look across files.
 
 pub mod inventory;
+pub mod operator;
 pub mod pairing;
 pub mod recognise;
 pub mod routing;
@@ -139,6 +140,9 @@ pub struct FileModel {
     /// The alerts' labels ([`Project::rule_alerts`]), noted at load while the syntax trees
     /// exist ([`FileModel::note_alert_labels`]).
     pub alert_labels: Option<Vec<routing::AlertLabels>>,
+    /// prometheus-operator objects (`Alertmanager`, `AlertmanagerConfig`, config Secrets,
+    /// kube-prometheus-stack values) that decide which configs merge ([`operator`]).
+    pub operator: Vec<operator::OperatorObject>,
 }
 
 /// Where a scrape comes from.
@@ -209,6 +213,7 @@ impl FileModel {
             bucket_bases: Vec::new(),
             early: None,
             alert_labels: None,
+            operator: Vec::new(),
         }
     }
 
@@ -316,6 +321,10 @@ pub struct Project {
     /// The `.obsgate.yml` as a source, when findings can point into it (thresholds, routing
     /// tests).
     pub config_source: Option<FileId>,
+    /// `.obsgate.yml`'s `alertmanager.operator` settings ([`operator::merges`]).
+    pub operator_settings: crate::config::OperatorSettings,
+    /// The merges of `AlertmanagerConfig` resources, computed on first use.
+    pub operator_cache: std::sync::OnceLock<operator::Merges>,
 }
 
 /// A lazily built [`crate::secrets::Redactor`] of the project (see [`Project::redactor`]).
@@ -414,12 +423,102 @@ impl Project {
         self.route_cache
             .0
             .get_or_init(|| {
-                self.alertmanager_configs()
-                    .map(|a| a.config.route.as_ref().map(|r| routing::tree_of(a.file, r)))
+                let merges = self.operator_merges();
+                let configs: Vec<AmRef> = self.alertmanager_configs().collect();
+                // a resource's top route, as the operator writes it under a root
+                let top_of = |i: usize, enforce: bool, ns: &str| {
+                    let a = &configs[i];
+                    let mut t = routing::tree_of(a.file, a.config.route.as_ref()?);
+                    let mut top = t.children.drain(..).next()?;
+                    if !enforce {
+                        routing::drop_namespace_matcher(&mut top.matchers, ns);
+                    }
+                    top.continue_ = true;
+                    Some(top)
+                };
+                configs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| {
+                        let mut tree = routing::tree_of(a.file, a.config.route.as_ref()?);
+                        if let Some((ns, false)) = &merges.alone[i] {
+                            if let Some(top) = tree.children.first_mut() {
+                                routing::drop_namespace_matcher(&mut top.matchers, ns);
+                            }
+                        }
+                        let parts: Vec<routing::RouteNode> = merges.parts[i]
+                            .iter()
+                            .filter_map(|p| top_of(p.am, p.enforce, &p.namespace))
+                            .collect();
+                        Some(routing::graft(tree, parts))
+                    })
                     .collect()
             })
             .get(am.index)?
             .as_ref()
+    }
+
+    /// Which `AlertmanagerConfig` resources merge into which config ([`operator::merges`]).
+    pub fn operator_merges(&self) -> &operator::Merges {
+        self.operator_cache.get_or_init(|| operator::merges(self))
+    }
+
+    /// The configs whose parts make up `am` as Alertmanager loads it: itself, then the
+    /// resources merged into it, each with whether its namespace matcher is enforced.
+    fn parts_of<'a>(&'a self, am: &AmRef<'a>) -> Vec<(AmRef<'a>, Option<(&'a str, bool)>)> {
+        let merges = self.operator_merges();
+        let mut out = vec![(
+            *am,
+            merges.alone[am.index]
+                .as_ref()
+                .map(|(ns, e)| (ns.as_str(), *e)),
+        )];
+        let parts = &merges.parts[am.index];
+        if !parts.is_empty() {
+            let configs: Vec<AmRef> = self.alertmanager_configs().collect();
+            for p in parts {
+                out.push((configs[p.am], Some((p.namespace.as_str(), p.enforce))));
+            }
+        }
+        out
+    }
+
+    /// The receivers of `am` as Alertmanager loads it: its own, then those of the resources
+    /// merged into it (only the ones with a route: the operator skips the others').
+    pub fn receivers<'a>(&'a self, am: &AmRef<'a>) -> Vec<&'a crate::parse::alertmanager::Receiver> {
+        let has_route = |i: usize| {
+            self.operator_merges().parts[am.index]
+                .iter()
+                .find(|p| p.am == i)
+                .is_none_or(|p| p.has_route)
+        };
+        self.parts_of(am)
+            .into_iter()
+            .filter(|(a, _)| a.index == am.index || has_route(a.index))
+            .flat_map(|(a, _)| a.config.receivers.iter())
+            .collect()
+    }
+
+    /// The inhibit rules of `am` as Alertmanager loads it, with the sources they come from.
+    pub fn inhibits(&self, am: &AmRef) -> Vec<routing::Inhibit> {
+        let mut out = Vec::new();
+        for (a, ns) in self.parts_of(am) {
+            for rule in &a.config.inhibit_rules {
+                let mut i = routing::inhibit_of(rule);
+                if let Some((ns, false)) = ns {
+                    routing::drop_namespace_matcher(&mut i.source, ns);
+                    routing::drop_namespace_matcher(&mut i.target, ns);
+                }
+                out.push(i);
+            }
+        }
+        out
+    }
+
+    /// The sources of `am` and of the resources merged into it (time intervals are looked up in
+    /// all of them).
+    pub fn config_sources(&self, am: &AmRef) -> Vec<FileId> {
+        self.parts_of(am).into_iter().map(|(a, _)| a.file).collect()
     }
 
     /// The alerts of the rule files with what is known of their labels (see
@@ -640,6 +739,13 @@ pub fn parse_file(
     let spec =
         (docs.len() == 2 && crate::parse::ci::is_spec_header(&docs[0])).then(|| docs[0].clone());
     for doc in docs.iter().skip(usize::from(spec.is_some())) {
+        if let Some(am) = crate::parse::operator_objects::alertmanager(doc) {
+            model.operator.push(operator::OperatorObject {
+                object: crate::parse::operator_objects::Object::Alertmanager(am),
+                embedded: None,
+                file: None,
+            });
+        }
         let kind = recognise::document(doc, path, spec.is_some());
         if let recognise::DocKind::Rules(flavor) = kind {
             if flavor == prom_rules::Flavor::Plain {
@@ -671,6 +777,16 @@ pub fn parse_file(
             model.issues.extend(issues);
         } else if kind == recognise::DocKind::KubernetesObject {
             let (embedded, problems) = k8s::embedded_files(doc, text);
+            // a Secret holding an Alertmanager config: an `Alertmanager` resource may name it
+            if let Some(i) = embedded.iter().position(|e| e.key == "alertmanager.yaml") {
+                if let Some(object) = crate::parse::operator_objects::secret(doc) {
+                    model.operator.push(operator::OperatorObject {
+                        object,
+                        embedded: Some(model.embedded.len() + i),
+                        file: None,
+                    });
+                }
+            }
             let secrets = k8s::secret_values(doc);
             if !embedded.is_empty() || !problems.is_empty() || !secrets.is_empty() {
                 model.kind = FileKind::KubernetesEmbedding;
@@ -749,8 +865,17 @@ pub fn parse_file(
         } else if let Some(e) =
             crate::parse::operator::convert(doc, text, &crate::parse::operator::Strategy::default())
         {
-            // a prometheus-operator `AlertmanagerConfig`: converted as the operator does
+            // a prometheus-operator `AlertmanagerConfig`: converted as the operator does (with
+            // the namespace matcher; the strategy in effect is applied where it is known,
+            // `Project::route_tree`)
             model.kind = FileKind::KubernetesEmbedding;
+            if let Some(r) = crate::parse::operator_objects::resource(doc) {
+                model.operator.push(operator::OperatorObject {
+                    object: crate::parse::operator_objects::Object::Resource(r),
+                    embedded: Some(model.embedded.len()),
+                    file: None,
+                });
+            }
             model.embedded.push(e);
         } else if let Some(e) = crate::parse::mimir::tenant_config(doc, text) {
             // a Mimir/Cortex tenant config: its `alertmanager_config` string is the config
@@ -759,7 +884,26 @@ pub fn parse_file(
         } else {
             // Helm values holding an Alertmanager config where a chart takes one: audited as an
             // embedded file, mapped into the values
-            let configs = crate::parse::helm::alertmanager_configs_in(doc, text, kps_chart(path));
+            let kps = kps_chart(path);
+            let configs = crate::parse::helm::alertmanager_configs_in(doc, text, kps);
+            // the `Alertmanager` kube-prometheus-stack renders, with these values' config as
+            // its base
+            for (section, key, label) in crate::parse::helm::chart_sections(doc, kps) {
+                if let Some(i) = configs.iter().position(|e| e.label == label) {
+                    let index = model.embedded.len() + i;
+                    model.operator.push(operator::OperatorObject {
+                        object: crate::parse::operator_objects::Object::Alertmanager(
+                            crate::parse::operator_objects::chart_alertmanager(
+                                section,
+                                key.span.clone(),
+                                index,
+                            ),
+                        ),
+                        embedded: Some(index),
+                        file: None,
+                    });
+                }
+            }
             let inside: Vec<std::ops::Range<usize>> = configs
                 .iter()
                 .filter_map(|e| {
@@ -940,6 +1084,31 @@ fn collect_secret_keys(
 /// script, or application source defining metrics. Other files (Dockerfiles, `.env`, ...) are
 /// left alone. Thresholds whose value a shell substituted from a variable are dropped: they
 /// are the variable's, which is read where it is defined.
+/// An `AlertmanagerConfig` resource converted to an Alertmanager config: read as one, without
+/// a root route when it has none (it is part of a config that has one).
+fn converted_resource(
+    file: FileId,
+    text: &std::sync::Arc<str>,
+    lines: &crate::source::LineIndex,
+) -> FileModel {
+    let mut model = FileModel::new(file, FileKind::Alertmanager);
+    let Ok(docs) = yaml::parse_documents(text, lines) else {
+        return model;
+    };
+    let Some(doc) = docs.first() else {
+        return model;
+    };
+    let (cfg, issues) = alertmanager::parse_doc(doc, text);
+    let routeless = cfg.route.is_none();
+    model.alertmanager.push(cfg);
+    model.issues.extend(
+        issues
+            .into_iter()
+            .filter(|i| !(routeless && i.message.starts_with("no `route:`"))),
+    );
+    model
+}
+
 pub fn parse_embedded(
     file: FileId,
     key: &str,
@@ -973,6 +1142,9 @@ pub fn parse_embedded(
     }
     if !matches!(ext, "yml" | "yaml" | "json") {
         return FileModel::new(file, FileKind::Unknown);
+    }
+    if key == crate::parse::operator::CONVERTED_KEY {
+        return converted_resource(file, text, lines);
     }
     let mut model = parse_file(file, text, lines, key);
     // a heredoc fed to a command (not written to a .yml/.json file) that is not YAML, or a body

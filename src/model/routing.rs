@@ -405,6 +405,29 @@ fn count(n: &RouteNode) -> usize {
     1 + n.children.iter().map(count).sum::<usize>()
 }
 
+/// A root with `first` routes put before its own children (as prometheus-operator puts the top
+/// routes of `AlertmanagerConfig` resources), sizes recomputed.
+pub fn graft(mut root: RouteNode, first: Vec<RouteNode>) -> RouteNode {
+    if !first.is_empty() {
+        let own = std::mem::take(&mut root.children);
+        root.children = first;
+        root.children.extend(own);
+        set_sizes(&mut root);
+    }
+    root
+}
+
+/// Remove the `namespace="<ns>"` matcher that the conversion of an `AlertmanagerConfig` appends
+/// (the last one), for a matcher strategy that does not add it.
+pub fn drop_namespace_matcher(matchers: &mut Vec<LabelMatcher>, ns: &str) {
+    if matchers
+        .last()
+        .is_some_and(|m| m.name == "namespace" && m.op == MatchOp::Eq && m.value == ns)
+    {
+        matchers.pop();
+    }
+}
+
 fn set_sizes(n: &mut RouteNode) -> usize {
     n.size = 1 + n.children.iter_mut().map(set_sizes).sum::<usize>();
     n.size

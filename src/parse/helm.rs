@@ -64,6 +64,43 @@ pub fn alertmanager_configs_in(doc: &Node, src: &str, kps_chart: bool) -> Vec<Em
     out
 }
 
+/// kube-prometheus-stack's `alertmanager` sections of a values document (the values' own, an
+/// umbrella chart's `kube-prometheus-stack.alertmanager`, a Flux `HelmRelease`'s
+/// `spec.values.alertmanager`), each with its key and the label of the config embedded from it
+/// (as [`alertmanager_configs_in`] names it). Sections switched off or told to use a config
+/// kept elsewhere are left out.
+pub fn chart_sections<'a>(
+    doc: &'a Node,
+    kps_chart: bool,
+) -> Vec<(&'a Node, &'a crate::parse::yaml::Key, String)> {
+    let mut out = Vec::new();
+    let mut push = |parent: &'a Node, prefix: &str| {
+        if let Some((k, v)) = parent.entries().iter().find(|(k, _)| k.name == "alertmanager") {
+            if v.is_map() && !disabled(v) {
+                out.push((v, k, format!("{prefix}alertmanager.config")));
+            }
+        }
+    };
+    if kps_chart || kps_values(doc) {
+        push(doc, "");
+    }
+    if let Some(v) = doc.get(KPS_CHART) {
+        push(v, &format!("{KPS_CHART}."));
+    }
+    let spec = doc.get("spec");
+    let chart = spec
+        .and_then(|s| s.get("chart"))
+        .and_then(|c| c.get("spec"))
+        .and_then(|c| c.get("chart"))
+        .and_then(Node::as_str);
+    if doc.get("kind").and_then(Node::as_str) == Some("HelmRelease") && chart == Some(KPS_CHART) {
+        if let Some(v) = spec.and_then(|s| s.get("values")) {
+            push(v, "spec.values.");
+        }
+    }
+    out
+}
+
 /// The chart whose defaults are merged into `alertmanager.config`.
 pub const KPS_CHART: &str = "kube-prometheus-stack";
 

@@ -15,6 +15,7 @@ pub mod k8s;
 pub mod metric_defs;
 pub mod mimir;
 pub mod operator;
+pub mod operator_objects;
 pub mod prom_rules;
 pub mod promql;
 pub mod scalar;

@@ -43,6 +43,10 @@ impl Strategy {
     }
 }
 
+/// The key of a converted resource among embedded files: it is read as an Alertmanager config
+/// whatever it holds (a resource with inhibit rules only has no route: the base config has).
+pub const CONVERTED_KEY: &str = "alertmanagerconfig.yaml";
+
 /// Is this document an `AlertmanagerConfig` resource?
 pub fn detect(doc: &Node) -> bool {
     doc.get("kind").and_then(Node::as_str) == Some("AlertmanagerConfig")
@@ -260,7 +264,7 @@ pub fn convert(doc: &Node, src: &str, strategy: &Strategy) -> Option<Embedded> {
     }
     Some(Embedded {
         label: format!("AlertmanagerConfig {ns}/{name}"),
-        key: "alertmanager.yaml".into(),
+        key: CONVERTED_KEY.into(),
         text: g.text,
         segments: g.segments,
         whole: None,

@@ -80,11 +80,16 @@ impl Check for UnknownGroupLabel {
                     }
                 }
             }
-            for (i, (route, _)) in am.routes().into_iter().enumerate() {
+            let routes = am.routes();
+            // the routes of `AlertmanagerConfig` resources merged in come first under the root
+            // (their own audit judges them)
+            let merged = tree.size.saturating_sub(routes.len());
+            for (i, (route, _)) in routes.into_iter().enumerate() {
                 let Some(group_by) = &route.group_by else {
                     continue;
                 };
-                let alerts = match grouped.get(i) {
+                let at = if i == 0 { 0 } else { i + merged };
+                let alerts = match grouped.get(at) {
                     // no alert of the rule files is grouped here: nothing to judge
                     Some(a) if !a.is_empty() => a,
                     _ => continue,

@@ -21,6 +21,9 @@ impl Check for UnreachableRoute {
             };
             let nodes = tree.preorder();
             let parents = routing::parents(tree);
+            // the routes of `AlertmanagerConfig` resources merged into this config are judged by
+            // their own audit (which alerts reach them depends on the alerts' namespaces)
+            let foreign = |i: usize| nodes[i].loc.as_ref().is_some_and(|(f, _)| *f != amr.file);
             // shadowed by structure: whatever the alerts, and whichever rule files it serves
             let mut reported = vec![false; nodes.len()];
             for (i, by) in routing::structural_shadows(tree) {
@@ -37,7 +40,7 @@ impl Check for UnreachableRoute {
                     }
                 };
                 reported[i] = true;
-                if under_reported {
+                if under_reported || foreign(i) {
                     continue;
                 }
                 let (Some((nfile, span)), Some((bfile, bspan))) =
@@ -78,7 +81,7 @@ impl Check for UnreachableRoute {
             }
             let reachable = |i: usize| reached[i];
             for i in 1..nodes.len() {
-                if reachable(i) || !reachable(parents[i]) || reported[i] {
+                if reachable(i) || !reachable(parents[i]) || reported[i] || foreign(i) {
                     continue; // reachable, or it or its parent is already reported
                 }
                 let Some((nfile, span)) = nodes[i].loc.clone() else {

@@ -48,9 +48,10 @@ impl Check for UnroutedAlert {
                 continue;
             };
             let eff = routing::effective(tree);
+            // its own receivers and those of the `AlertmanagerConfig` resources merged in
+            let all_receivers = cx.project.receivers(&amr);
             let root_receiver = eff[0].receiver.clone().unwrap_or_default();
-            let root_sink = am
-                .receivers
+            let root_sink = all_receivers
                 .iter()
                 .any(|rc| rc.name.value == root_receiver && super::is_sink(rc));
             let mut only_root: Vec<&routing::AlertLabels> = Vec::new();
@@ -72,7 +73,7 @@ impl Check for UnroutedAlert {
                 // a route that sends it to a sink (`null`, `blackhole`, ...) drops it on
                 // purpose: only the other receivers it reaches are judged
                 let sink = |name: &String| {
-                    am.receivers
+                    all_receivers
                         .iter()
                         .any(|rc| rc.name.value == *name && super::is_sink(rc))
                 };
@@ -81,7 +82,7 @@ impl Check for UnroutedAlert {
                 }
                 let receivers: Vec<String> = receivers.into_iter().filter(|n| !sink(n)).collect();
                 let pages = receivers.iter().any(|name| {
-                    am.receivers
+                    all_receivers
                         .iter()
                         .find(|rc| rc.name.value == *name)
                         .is_some_and(|rc| {
@@ -157,7 +158,7 @@ impl Check for UnroutedAlert {
                         paging.join(", "),
                         if receivers.is_empty() {
                             "no receiver notifies anyone".to_string()
-                        } else if receivers.iter().all(|r| am.receivers.iter().any(|rc| rc.name.value == *r && rc.integrations.is_empty())) {
+                        } else if receivers.iter().all(|r| all_receivers.iter().any(|rc| rc.name.value == *r && rc.integrations.is_empty())) {
                             format!(
                                 "receiver{} {} {} no integration at all",
                                 if receivers.len() == 1 { "" } else { "s" },

@@ -1,0 +1,209 @@
+//! `AlertmanagerConfig` resources merged into the config of the `Alertmanager` that selects
+//! them, checked against the operator's own expected output: each case of
+//! `tests/data/operator/` holds the inputs of one of prometheus-operator's config-generation
+//! tests (`pkg/alertmanager/amcfg_test.go`) as manifests (the `Alertmanager`, the Secret with
+//! the base config, the resources) and, in `expected.yml`, the config the operator generates
+//! for them (its golden file). obsgate's merged routing tree, receivers and inhibit rules must
+//! be the generated config's; and every alert routes as amtool routes it in that config.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use obsgate::model::routing::{self, RouteNode};
+use obsgate::model::{AmRef, Project};
+
+fn load(paths: &[PathBuf]) -> Project {
+    obsgate::engine::load(
+        paths,
+        &common::root(),
+        &obsgate::source::discover::Filter::default(),
+    )
+    .unwrap()
+}
+
+fn cases() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(common::root().join("tests/data/operator"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The manifests of a case, and the config its base Secret holds (by its source path).
+fn merged(case: &Path) -> Project {
+    load(&["alertmanager.yaml", "secret.yaml", "configs.yaml"].map(|f| case.join(f)))
+}
+
+fn base<'a>(p: &'a Project) -> AmRef<'a> {
+    p.alertmanager_configs()
+        .find(|a| p.sources.get(a.file).path.contains("secret.yaml#"))
+        .expect("the Secret's config")
+}
+
+/// Every route in pre-order: depth, receiver, matchers, continue, group_by.
+fn shape(node: &RouteNode, depth: usize, out: &mut Vec<String>) {
+    let ms: Vec<String> = node.matchers.iter().map(|m| m.to_string()).collect();
+    out.push(format!(
+        "{depth} {} {{{}}} continue={} group_by={:?}",
+        node.receiver.clone().unwrap_or_default(),
+        ms.join(","),
+        node.continue_,
+        node.group_by
+    ));
+    for c in &node.children {
+        shape(c, depth + 1, out);
+    }
+}
+
+fn inhibits(is: &[routing::Inhibit]) -> Vec<String> {
+    is.iter()
+        .map(|i| {
+            let side = |ms: &[routing::LabelMatcher]| {
+                ms.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(",")
+            };
+            format!(
+                "{} -> {} equal {:?}",
+                side(&i.source),
+                side(&i.target),
+                i.equal
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn merged_configs_are_the_operators() {
+    let all = cases();
+    assert!(all.len() >= 6, "{all:?}");
+    for case in all {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let project = merged(&case);
+        let am = base(&project);
+        let mut ours = Vec::new();
+        shape(project.route_tree(&am).unwrap(), 0, &mut ours);
+        let expected = load(&[case.join("expected.yml")]);
+        let want_am = expected.alertmanager_configs().next().unwrap();
+        let mut want = Vec::new();
+        shape(expected.route_tree(&want_am).unwrap(), 0, &mut want);
+        assert_eq!(ours, want, "{name}: routing tree");
+        let names = |v: Vec<&obsgate::parse::alertmanager::Receiver>| -> Vec<String> {
+            v.iter().map(|r| r.name.value.to_string()).collect()
+        };
+        assert_eq!(
+            names(project.receivers(&am)),
+            names(expected.receivers(&want_am)),
+            "{name}: receivers"
+        );
+        assert_eq!(
+            inhibits(&project.inhibits(&am)),
+            inhibits(&expected.inhibits(&want_am)),
+            "{name}: inhibit rules"
+        );
+    }
+}
+
+/// Alerts of every namespace of the cases route through the merged tree as amtool routes them
+/// through the operator's generated config.
+#[test]
+fn merged_routing_agrees_with_amtool_on_the_generated_config() {
+    let Ok(probe) = Command::new("amtool").arg("--version").output() else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("amtool is not installed; .ci/run must install Debian's `prometheus-alertmanager` package");
+        }
+        eprintln!("SKIP: amtool not found on PATH (apt-get install prometheus-alertmanager)");
+        return;
+    };
+    assert!(probe.status.success());
+    for case in cases() {
+        let project = merged(&case);
+        let am = base(&project);
+        let tree = project.route_tree(&am).unwrap();
+        let eff = routing::effective(tree);
+        for ns in ["ns1", "ns2", "mynamespace", "alertmanager-namespace"] {
+            for job in ["foo", "bar"] {
+                for alertname in ["Watchdog", "NodeDown"] {
+                    let labels: std::collections::BTreeMap<String, String> = [
+                        ("namespace", ns),
+                        ("job", job),
+                        ("alertname", alertname),
+                    ]
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                    let ours: Vec<String> = routing::route_concrete(tree, &labels)
+                        .iter()
+                        .map(|&k| eff[k].receiver.clone().unwrap_or_default())
+                        .collect();
+                    let out = Command::new("amtool")
+                        .args(["config", "routes", "test", "--config.file"])
+                        .arg(case.join("expected.yml"))
+                        .args(labels.iter().map(|(k, v)| format!("{k}={v}")))
+                        .output()
+                        .unwrap();
+                    let amtool = String::from_utf8_lossy(&out.stdout).trim().to_string();
+                    assert_eq!(ours.join(","), amtool, "{}: {labels:?}", case.display());
+                }
+            }
+        }
+    }
+}
+
+/// What decides the merge: the selectors, the namespaces, and what is not known.
+#[test]
+fn only_what_the_alertmanager_selects_is_merged() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("operator-select");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let case = common::root().join("tests/data/operator/multiple");
+    std::fs::copy(case.join("secret.yaml"), dir.join("secret.yaml")).unwrap();
+    let resource = |name: &str, ns: Option<&str>, labels: &str| {
+        format!(
+            "---\napiVersion: monitoring.coreos.com/v1beta1\nkind: AlertmanagerConfig\nmetadata:\n  name: {name}\n{}  labels: {labels}\nspec:\n  route: {{receiver: r}}\n  receivers: [{{name: r}}]\n",
+            ns.map(|n| format!("  namespace: {n}\n")).unwrap_or_default()
+        )
+    };
+    let configs = [
+        resource("selected", Some("alertmanager-namespace"), "{alertmanager: main}"),
+        resource("other-label", Some("alertmanager-namespace"), "{alertmanager: other}"),
+        resource("other-namespace", Some("team-a"), "{alertmanager: main}"),
+        resource("no-namespace", None, "{alertmanager: main}"),
+    ]
+    .concat();
+    std::fs::write(dir.join("configs.yaml"), configs).unwrap();
+    let merged_keys = |am_spec: &str| -> Vec<String> {
+        std::fs::write(
+            dir.join("alertmanager.yaml"),
+            format!("apiVersion: monitoring.coreos.com/v1\nkind: Alertmanager\nmetadata: {{name: main, namespace: alertmanager-namespace}}\nspec:\n{am_spec}"),
+        )
+        .unwrap();
+        let p = merged(&dir);
+        let am = base(&p);
+        p.operator_merges().parts[am.index]
+            .iter()
+            .map(|x| x.key.clone())
+            .collect()
+    };
+    // the label selector; no namespace selector: the Alertmanager's own namespace
+    assert_eq!(
+        merged_keys("  alertmanagerConfigSelector: {matchLabels: {alertmanager: main}}\n"),
+        ["alertmanager-namespace/selected"]
+    );
+    // every namespace; a resource whose namespace is not written is left out
+    assert_eq!(
+        merged_keys("  alertmanagerConfigSelector: {matchLabels: {alertmanager: main}}\n  alertmanagerConfigNamespaceSelector: {}\n"),
+        ["alertmanager-namespace/selected", "team-a/other-namespace"]
+    );
+    // namespaces selected by their labels: which ones is not in the manifests
+    assert!(merged_keys("  alertmanagerConfigSelector: {}\n  alertmanagerConfigNamespaceSelector: {matchLabels: {x: y}}\n").is_empty());
+    // no selector: the operator merges nothing
+    assert!(merged_keys("  replicas: 1\n").is_empty());
+    // a global AlertmanagerConfig as the base: not merged here
+    assert!(merged_keys(
+        "  alertmanagerConfigSelector: {}\n  alertmanagerConfiguration: {name: global}\n"
+    )
+    .is_empty());
+}
