@@ -113,6 +113,10 @@ pub enum RoutesCommand {
         /// Rule files or directories (for --all)
         #[arg(long, num_args = 1..)]
         rules: Vec<PathBuf>,
+        /// prometheus-operator manifests merged into the config as the operator merges them:
+        /// `AlertmanagerConfig` resources, and the `Alertmanager` resource that selects them
+        #[arg(long, num_args = 1.., value_name = "PATHS")]
+        operator: Vec<PathBuf>,
         /// Expected receivers, comma-separated: exit 1 when they differ
         #[arg(long, value_name = "RECEIVERS")]
         verify_receivers: Option<String>,

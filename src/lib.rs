@@ -398,10 +398,12 @@ fn run_routes(command: cli::RoutesCommand, out: &mut dyn Write, err: &mut dyn Wr
             coverage,
             fail_under,
             format,
+            operator,
             ..
         } => routes::run_tests(
             &routes::TestsArgs {
                 config,
+                operator,
                 tests,
                 coverage,
                 fail_under,
@@ -422,6 +424,7 @@ fn run_routes(command: cli::RoutesCommand, out: &mut dyn Write, err: &mut dyn Wr
         cli::RoutesCommand::Test {
             config,
             rules,
+            operator,
             verify_receivers,
             tree,
             all,
@@ -431,6 +434,7 @@ fn run_routes(command: cli::RoutesCommand, out: &mut dyn Write, err: &mut dyn Wr
             &routes::TestArgs {
                 config,
                 rules,
+                operator,
                 labels,
                 verify_receivers,
                 tree,

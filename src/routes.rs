@@ -9,8 +9,26 @@ use crate::model::routing::{self, RouteNode, Tri};
 use crate::source::discover::Filter;
 
 /// Load an Alertmanager config (and optional rule files) and build its routing tree.
-fn load(config: &Path, rules: &[PathBuf]) -> Result<(crate::model::Project, usize), String> {
-    let (project, found) = load_configs(&[config], rules)?;
+/// `operator`: prometheus-operator manifests merged into it (`AlertmanagerConfig` resources,
+/// and the `Alertmanager` resource that selects them; the resources it does not select are
+/// merged into `config` with the operator's default matcher strategy).
+fn load(
+    config: &Path,
+    rules: &[PathBuf],
+    operator: &[PathBuf],
+) -> Result<(crate::model::Project, usize), String> {
+    let mut paths = rules.to_vec();
+    paths.extend(operator.iter().cloned());
+    let (mut project, found) = load_configs(&[config], &paths)?;
+    if !operator.is_empty() {
+        let am = project
+            .alertmanager_configs()
+            .nth(found[0])
+            .expect("index from load");
+        let outer = project.sources.resolve(am.file, &(0..0)).0;
+        let shown = globset::escape(&project.sources.get(outer).path);
+        project.operator_settings.base_config = Some(shown);
+    }
     Ok((project, found[0]))
 }
 
@@ -129,7 +147,7 @@ fn tree_lines(
 
 /// `routes tree`: the routing tree as text or mermaid.
 pub fn tree(config: &Path, mermaid: bool, out: &mut dyn Write) -> Result<(), String> {
-    let (project, i) = load(config, &[])?;
+    let (project, i) = load(config, &[], &[])?;
     let t = tree_of(&project, i);
     let eff = routing::effective(&t);
     let mut s = String::new();
@@ -181,6 +199,7 @@ fn write_redacted(
 pub struct TestArgs {
     pub config: PathBuf,
     pub rules: Vec<PathBuf>,
+    pub operator: Vec<PathBuf>,
     pub labels: Vec<String>,
     pub verify_receivers: Option<String>,
     pub tree: bool,
@@ -190,7 +209,7 @@ pub struct TestArgs {
 /// `routes test`: the receivers of a label set (amtool's output: receivers joined by `,`), or of
 /// every alert of the rule files with `--all`. Returns the exit code.
 pub fn test(args: &TestArgs, out: &mut dyn Write) -> Result<i32, String> {
-    let (project, i) = load(&args.config, &args.rules)?;
+    let (project, i) = load(&args.config, &args.rules, &args.operator)?;
     let t = tree_of(&project, i);
     let eff = routing::effective(&t);
     let mut s = String::new();
@@ -285,6 +304,7 @@ pub fn test(args: &TestArgs, out: &mut dyn Write) -> Result<i32, String> {
 
 pub struct TestsArgs {
     pub config: PathBuf,
+    pub operator: Vec<PathBuf>,
     pub tests: PathBuf,
     pub coverage: bool,
     pub fail_under: Option<f64>,
@@ -344,7 +364,7 @@ pub fn run_tests(args: &TestsArgs, out: &mut dyn Write) -> Result<i32, String> {
         .map_err(|e| format!("cannot read {}: {e}", args.tests.display()))?;
     let tests =
         crate::routetest::parse(&text).map_err(|e| format!("{}: {e}", args.tests.display()))?;
-    let (project, i) = load(&args.config, &[])?;
+    let (project, i) = load(&args.config, &[], &args.operator)?;
     let am = project
         .alertmanager_configs()
         .nth(i)

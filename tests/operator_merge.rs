@@ -63,7 +63,10 @@ fn inhibits(is: &[routing::Inhibit]) -> Vec<String> {
     is.iter()
         .map(|i| {
             let side = |ms: &[routing::LabelMatcher]| {
-                ms.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(",")
+                ms.iter()
+                    .map(|m| m.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
             };
             format!(
                 "{} -> {} equal {:?}",
@@ -126,14 +129,11 @@ fn merged_routing_agrees_with_amtool_on_the_generated_config() {
         for ns in ["ns1", "ns2", "mynamespace", "alertmanager-namespace"] {
             for job in ["foo", "bar"] {
                 for alertname in ["Watchdog", "NodeDown"] {
-                    let labels: std::collections::BTreeMap<String, String> = [
-                        ("namespace", ns),
-                        ("job", job),
-                        ("alertname", alertname),
-                    ]
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect();
+                    let labels: std::collections::BTreeMap<String, String> =
+                        [("namespace", ns), ("job", job), ("alertname", alertname)]
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                            .collect();
                     let ours: Vec<String> = routing::route_concrete(tree, &labels)
                         .iter()
                         .map(|&k| eff[k].receiver.clone().unwrap_or_default())
@@ -167,8 +167,16 @@ fn only_what_the_alertmanager_selects_is_merged() {
         )
     };
     let configs = [
-        resource("selected", Some("alertmanager-namespace"), "{alertmanager: main}"),
-        resource("other-label", Some("alertmanager-namespace"), "{alertmanager: other}"),
+        resource(
+            "selected",
+            Some("alertmanager-namespace"),
+            "{alertmanager: main}",
+        ),
+        resource(
+            "other-label",
+            Some("alertmanager-namespace"),
+            "{alertmanager: other}",
+        ),
         resource("other-namespace", Some("team-a"), "{alertmanager: main}"),
         resource("no-namespace", None, "{alertmanager: main}"),
     ]
@@ -206,4 +214,140 @@ fn only_what_the_alertmanager_selects_is_merged() {
         "  alertmanagerConfigSelector: {}\n  alertmanagerConfiguration: {name: global}\n"
     )
     .is_empty());
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const GOOD: &str = "fixtures/alertmanager/unrouted-alert/good-operator";
+
+/// Routing tests in `.obsgate.yml` see the resources merged in; they do not run against a
+/// resource on its own.
+#[test]
+fn routing_tests_in_check_see_the_merged_config() {
+    let dir = scratch("operator-check");
+    for f in [
+        "alertmanager.yaml",
+        "alertmanager-secret.yaml",
+        "payments.yaml",
+    ] {
+        std::fs::copy(common::root().join(GOOD).join(f), dir.join(f)).unwrap();
+    }
+    let config = |receivers: &str| {
+        format!("alertmanager:\n  tests:\n    - name: payments pages its team\n      alert: {{alertname: PaymentsDown, namespace: payments, severity: critical}}\n      receivers: {receivers}\n")
+    };
+    std::fs::write(
+        dir.join(".obsgate.yml"),
+        config("[payments/payments/pager]"),
+    )
+    .unwrap();
+    let (code, out, err) = common::obsgate_in(&dir, &["check", ".", "--format", "concise"]);
+    assert_eq!(code, 0, "{out}{err}");
+    std::fs::write(dir.join(".obsgate.yml"), config("[ops-email]")).unwrap();
+    let (code, out, _) = common::obsgate_in(&dir, &["check", ".", "--format", "concise"]);
+    assert_eq!(code, 1);
+    let failing: Vec<&str> = out.lines().filter(|l| l.contains("routing-test")).collect();
+    assert_eq!(failing.len(), 1, "{out}");
+    assert!(
+        failing[0].contains("expected [ops-email], got [payments/payments/pager]"),
+        "{out}"
+    );
+}
+
+/// Without an `Alertmanager` resource in the run, `.obsgate.yml` names the base config and the
+/// matcher strategy.
+#[test]
+fn obsgate_yml_names_the_base_config_and_the_strategy() {
+    let dir = scratch("operator-settings");
+    for f in ["alertmanager-secret.yaml", "payments.yaml"] {
+        std::fs::copy(common::root().join(GOOD).join(f), dir.join(f)).unwrap();
+    }
+    let run = |operator: &str| {
+        std::fs::write(
+            dir.join(".obsgate.yml"),
+            format!("alertmanager:\n  operator: {operator}\n  tests:\n    - name: a shop alert\n      alert: {{alertname: ShopDown, namespace: shop}}\n      receivers: [ops-email]\n"),
+        )
+        .unwrap();
+        let (code, out, err) = common::obsgate_in(&dir, &["check", ".", "--format", "concise"]);
+        (code, format!("{out}{err}"))
+    };
+    // not declared: the resource is audited on its own, the base config alone routes the alert
+    assert_eq!(run("{}").0, 0);
+    assert_eq!(run("{base_config: alertmanager-secret.yaml}").0, 0);
+    // no namespace matcher: the payments route takes every namespace's alerts first
+    let (code, out) = run("{base_config: alertmanager-secret.yaml, matcher_strategy: None}");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("expected [ops-email], got [payments/payments/pager]"),
+        "{out}"
+    );
+    // the strategy that needs the Alertmanager's namespace, without it: refused
+    let (code, out) = run("{matcher_strategy: OnNamespaceExceptForAlertmanagerNamespace}");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("needs `alertmanager_namespace`"), "{out}");
+}
+
+/// `routes test --operator`: the resources merged into `--config`.
+#[test]
+fn routes_test_takes_the_resources() {
+    let dir = common::root().join(GOOD);
+    let args = [
+        "routes",
+        "test",
+        "--config",
+        "alertmanager-secret.yaml",
+        "alertname=PaymentsDown",
+        "namespace=payments",
+    ];
+    let (code, out, _) = common::obsgate_in(&dir, &args);
+    assert_eq!((code, out.trim()), (0, "ops-email"));
+    let mut with = args.to_vec();
+    with.extend(["--operator", "alertmanager.yaml", "payments.yaml"]);
+    let (code, out, err) = common::obsgate_in(&dir, &with);
+    assert_eq!((code, out.trim()), (0, "payments/payments/pager"), "{err}");
+}
+
+/// kube-prometheus-stack values: the chart's `Alertmanager` takes every resource of every
+/// namespace unless the values' selectors say otherwise.
+#[test]
+fn chart_values_merge_resources_by_their_selectors() {
+    let dir = scratch("operator-values");
+    std::fs::copy(
+        common::root().join(GOOD).join("payments.yaml"),
+        dir.join("payments.yaml"),
+    )
+    .unwrap();
+    let keys = |spec: &str| -> Vec<String> {
+        std::fs::write(
+            dir.join("values.yaml"),
+            format!("grafana:\n  enabled: false\nalertmanager:\n  config:\n    route: {{receiver: ops}}\n    receivers: [{{name: ops}}]\n{spec}"),
+        )
+        .unwrap();
+        let p = load(std::slice::from_ref(&dir));
+        let am = p
+            .alertmanager_configs()
+            .find(|a| p.sources.get(a.file).path.contains("values.yaml#"))
+            .unwrap();
+        p.operator_merges().parts[am.index]
+            .iter()
+            .map(|x| x.key.clone())
+            .collect()
+    };
+    assert_eq!(keys(""), ["payments/payments"]);
+    assert_eq!(
+        keys("  alertmanagerSpec:\n    alertmanagerConfigSelector: {matchLabels: {alertmanager: main}}\n"),
+        ["payments/payments"]
+    );
+    assert!(keys(
+        "  alertmanagerSpec:\n    alertmanagerConfigSelector: {matchLabels: {team: x}}\n"
+    )
+    .is_empty());
+    // `null`: the release's own namespace, which the values do not name
+    assert!(
+        keys("  alertmanagerSpec:\n    alertmanagerConfigNamespaceSelector: null\n").is_empty()
+    );
 }

@@ -105,6 +105,7 @@ pub fn alertmanager_yaml(text: &str) -> Vec<Resolved> {
         &obsgate::routes::TestArgs {
             config: path,
             rules: Vec::new(),
+            operator: Vec::new(),
             labels: vec![
                 "alertname=Fuzz".into(),
                 "severity=critical".into(),

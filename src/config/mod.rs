@@ -1091,11 +1091,10 @@ impl Parser<'_> {
                     }
                     cfg.operator.base_config = Some(g);
                 }
-                ("matcher_strategy" | "alertmanager_namespace" | "base_config", _) => self
-                    .problem(
-                        val.head_span(self.src),
-                        format!("`{}` must be a non-empty string", k.name),
-                    ),
+                ("matcher_strategy" | "alertmanager_namespace" | "base_config", _) => self.problem(
+                    val.head_span(self.src),
+                    format!("`{}` must be a non-empty string", k.name),
+                ),
                 _ => self.unknown(k, "`alertmanager.operator`", OPERATOR_KEYS),
             }
         }

@@ -485,7 +485,10 @@ impl Project {
 
     /// The receivers of `am` as Alertmanager loads it: its own, then those of the resources
     /// merged into it (only the ones with a route: the operator skips the others').
-    pub fn receivers<'a>(&'a self, am: &AmRef<'a>) -> Vec<&'a crate::parse::alertmanager::Receiver> {
+    pub fn receivers<'a>(
+        &'a self,
+        am: &AmRef<'a>,
+    ) -> Vec<&'a crate::parse::alertmanager::Receiver> {
         let has_route = |i: usize| {
             self.operator_merges().parts[am.index]
                 .iter()

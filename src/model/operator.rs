@@ -65,7 +65,8 @@ struct Found<'a> {
 
 pub fn merges(project: &Project) -> Merges {
     let configs: Vec<AmRef> = project.alertmanager_configs().collect();
-    let position = |file: Option<FileId>| file.and_then(|f| configs.iter().position(|a| a.file == f));
+    let position =
+        |file: Option<FileId>| file.and_then(|f| configs.iter().position(|a| a.file == f));
     let found: Vec<Found> = project
         .files
         .iter()
@@ -102,13 +103,11 @@ pub fn merges(project: &Project) -> Merges {
                 let secrets: Vec<usize> = found
                     .iter()
                     .filter_map(|s| match s.object {
-                        Object::Secret {
-                            name: n,
-                            namespace,
-                        } if n == name
-                            && (namespace.is_none()
-                                || am.namespace.is_none()
-                                || namespace == &am.namespace) =>
+                        Object::Secret { name: n, namespace }
+                            if n == name
+                                && (namespace.is_none()
+                                    || am.namespace.is_none()
+                                    || namespace == &am.namespace) =>
                         {
                             s.am
                         }

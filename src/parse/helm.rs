@@ -75,7 +75,11 @@ pub fn chart_sections<'a>(
 ) -> Vec<(&'a Node, &'a crate::parse::yaml::Key, String)> {
     let mut out = Vec::new();
     let mut push = |parent: &'a Node, prefix: &str| {
-        if let Some((k, v)) = parent.entries().iter().find(|(k, _)| k.name == "alertmanager") {
+        if let Some((k, v)) = parent
+            .entries()
+            .iter()
+            .find(|(k, _)| k.name == "alertmanager")
+        {
             if v.is_map() && !disabled(v) {
                 out.push((v, k, format!("{prefix}alertmanager.config")));
             }

@@ -276,7 +276,10 @@ pub fn secret(doc: &Node) -> Option<Object> {
 /// The settings of an `alertmanagerSpec` (a resource's `spec`, or the values'
 /// `alertmanager.alertmanagerSpec`). `chart`: read as kube-prometheus-stack renders them (an
 /// absent or empty selector becomes `{}`).
-fn settings(spec: Option<&Node>, chart: bool) -> (Option<Selector>, bool, Namespaces, StrategyKind) {
+fn settings(
+    spec: Option<&Node>,
+    chart: bool,
+) -> (Option<Selector>, bool, Namespaces, StrategyKind) {
     let get = |k: &str| spec.and_then(|s| s.get(k));
     let empty = |n: &&Node| match &n.value {
         Value::Null => true,
@@ -381,7 +384,9 @@ mod tests {
     use crate::source::LineIndex;
 
     fn doc(src: &str) -> Node {
-        parse_documents(src, &LineIndex::new(src)).unwrap().remove(0)
+        parse_documents(src, &LineIndex::new(src))
+            .unwrap()
+            .remove(0)
     }
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
