@@ -351,3 +351,102 @@ fn chart_values_merge_resources_by_their_selectors() {
         keys("  alertmanagerSpec:\n    alertmanagerConfigNamespaceSelector: null\n").is_empty()
     );
 }
+
+/// A global `AlertmanagerConfig` (`spec.alertmanagerConfiguration`) is the base: its route is
+/// the root route (no namespace matcher), and the selected resources go first under it. Read
+/// from the operator's own user-guide example, with a team's resource added; routed as amtool
+/// routes the config the operator generates (`initializeFromAlertmanagerConfig`, then
+/// `AddAlertmanagerConfigs`).
+#[test]
+fn a_global_config_is_the_root() {
+    let example = common::root()
+        .join("../shared/corpus/realworld/rules/prometheus-operator+prometheus-operator/example/user-guides/alerting");
+    if !example.exists() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("../shared is missing");
+        }
+        eprintln!("SKIP: ../shared is missing");
+        return;
+    }
+    let dir = scratch("operator-global");
+    std::fs::copy(
+        example.join("alertmanager-config-example.yaml"),
+        dir.join("global.yaml"),
+    )
+    .unwrap();
+    // the example's Alertmanager, selecting every resource of its namespace
+    let am = std::fs::read_to_string(
+        example.join("alertmanager-example-alertmanager-configuration.yaml"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("alertmanager.yaml"),
+        am + "  alertmanagerConfigSelector: {}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("team.yaml"),
+        "apiVersion: monitoring.coreos.com/v1alpha1\nkind: AlertmanagerConfig\nmetadata: {name: team, namespace: default}\nspec:\n  route:\n    receiver: pager\n    routes:\n      - matchers: [{name: severity, value: info}]\n        receiver: chat\n  receivers: [{name: pager}, {name: chat}]\n",
+    )
+    .unwrap();
+    let generated = dir.join("generated.yml");
+    std::fs::write(
+        &generated,
+        "route:\n  receiver: default/config-example/webhook\n  group_by: [job]\n  group_wait: 30s\n  group_interval: 5m\n  repeat_interval: 12h\n  routes:\n    - receiver: default/team/pager\n      matchers: ['namespace=\"default\"']\n      continue: true\n      routes:\n        - receiver: default/team/chat\n          matchers: ['severity=\"info\"']\nreceivers:\n  - name: default/config-example/webhook\n    webhook_configs: [{url: 'http://example.com/'}]\n  - name: default/team/pager\n  - name: default/team/chat\n",
+    )
+    .unwrap();
+    let project = load(&["global.yaml", "alertmanager.yaml", "team.yaml"].map(|f| dir.join(f)));
+    let am = project
+        .alertmanager_configs()
+        .find(|a| project.sources.get(a.file).path.contains("global.yaml#"))
+        .unwrap();
+    assert_eq!(project.grafted_under(&am), 1);
+    let tree = project.route_tree(&am).unwrap();
+    let eff = routing::effective(tree);
+    let names: Vec<String> = project
+        .receivers(&am)
+        .iter()
+        .map(|r| r.name.value.to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "default/config-example/webhook",
+            "default/team/pager",
+            "default/team/chat"
+        ]
+    );
+    let amtool = Command::new("amtool").arg("--version").output().is_ok();
+    for ns in ["default", "other"] {
+        for severity in ["info", "critical"] {
+            let labels: std::collections::BTreeMap<String, String> = [
+                ("namespace", ns),
+                ("severity", severity),
+                ("alertname", "X"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+            let hits = routing::route_concrete(tree, &labels);
+            let ours: Vec<String> = hits
+                .iter()
+                .map(|&k| eff[k].receiver.clone().unwrap_or_default())
+                .collect();
+            // the root's settings reach every route that does not set its own
+            assert!(hits
+                .iter()
+                .all(|&k| eff[k].group_by.as_deref() == Some(&["job".to_string()][..])));
+            if !amtool {
+                continue;
+            }
+            let out = Command::new("amtool")
+                .args(["config", "routes", "test", "--config.file"])
+                .arg(&generated)
+                .args(labels.iter().map(|(k, v)| format!("{k}={v}")))
+                .output()
+                .unwrap();
+            let want = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            assert_eq!(ours.join(","), want, "{labels:?}");
+        }
+    }
+}

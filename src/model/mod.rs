@@ -450,12 +450,28 @@ impl Project {
                             .iter()
                             .filter_map(|p| top_of(p.am, p.enforce, &p.namespace))
                             .collect();
+                        if merges.global[i] {
+                            // a global config's top route is the root route: the others go
+                            // under it (the root of its conversion only leads to it)
+                            if let Some(top) = tree.children.first_mut() {
+                                let own = std::mem::take(top);
+                                *top = routing::graft(own, parts);
+                            }
+                            return Some(routing::graft(tree, Vec::new()).resized());
+                        }
                         Some(routing::graft(tree, parts))
                     })
                     .collect()
             })
             .get(am.index)?
             .as_ref()
+    }
+
+    /// The pre-order index of the route under which merged `AlertmanagerConfig` resources are
+    /// placed: the root (0), or for a global `AlertmanagerConfig` its top route (1). The config's
+    /// own routes after that index follow the merged ones in [`Project::route_tree`].
+    pub fn grafted_under(&self, am: &AmRef) -> usize {
+        usize::from(self.operator_merges().global[am.index])
     }
 
     /// Which `AlertmanagerConfig` resources merge into which config ([`operator::merges`]).

@@ -16,8 +16,12 @@
 //!
 //! A resource whose namespace the manifest does not write, an Alertmanager whose namespace
 //! selector has labels (which namespaces carry them is not in the manifests), a selector that
-//! cannot be read and a "global" `AlertmanagerConfig` base leave the resource audited on its
-//! own: when obsgate cannot know, it merges nothing.
+//! cannot be read, and a base config not in the run leave the resource audited on its own: when
+//! obsgate cannot know, it merges nothing.
+//!
+//! With a "global" `AlertmanagerConfig` as the base (`spec.alertmanagerConfiguration`), its top
+//! route is the root route (no namespace matcher, no `continue`): the other resources go first
+//! under it.
 
 use crate::model::{AmRef, FileId, Project};
 use crate::parse::operator_objects::{Base, Namespaces, Object};
@@ -55,6 +59,9 @@ pub struct Merges {
     /// For resources (by position): the matcher enforcement of the first config it merges
     /// into, else of `.obsgate.yml`'s settings; `None` for other configs.
     pub alone: Vec<Option<(String, bool)>>,
+    /// For resources (by position): whether it is an Alertmanager's global config (its top
+    /// route is the root route; the other resources go under it).
+    pub global: Vec<bool>,
 }
 
 /// The objects of the run, with the position of their config.
@@ -81,6 +88,7 @@ pub fn merges(project: &Project) -> Merges {
     let mut merges = Merges {
         parts: vec![Vec::new(); configs.len()],
         alone: vec![None; configs.len()],
+        global: vec![false; configs.len()],
     };
     let resources: Vec<(&crate::parse::operator_objects::Resource, usize)> = found
         .iter()
@@ -95,7 +103,31 @@ pub fn merges(project: &Project) -> Merges {
             continue;
         };
         let base = match &am.base {
-            Base::Global => None,
+            Base::Global(name) => {
+                // the resource of that name in the Alertmanager's namespace
+                let found: Vec<usize> = resources
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (r, _))| {
+                        r.name == *name
+                            && (r.namespace.is_none()
+                                || am.namespace.is_none()
+                                || r.namespace == am.namespace)
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+                match found[..] {
+                    [i] => {
+                        let (r, part) = resources[i];
+                        selected[i] = true;
+                        merges.global[part] = true;
+                        let ns = r.namespace.clone().unwrap_or_else(|| "default".into());
+                        merges.alone[part] = Some((ns, false));
+                        Some(part)
+                    }
+                    _ => None,
+                }
+            }
             Base::Values(_) => f.am,
             Base::Secret(name) => {
                 // the Secret in the Alertmanager's namespace (or one whose namespace, or the

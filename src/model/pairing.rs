@@ -146,12 +146,13 @@ pub fn pairings(project: &Project, stacks: &[Stack]) -> Vec<Pairing> {
                 .any(|f| f.file == outer(am.file) && f.kind == FileKind::HelmValues);
             // an `AlertmanagerConfig` resource is one part of an Alertmanager's config (the
             // operator merges it with the base config and the other resources): audited on its
-            // own, what reaches it is not known
+            // own, what reaches it is not known (an Alertmanager's global config is the base)
             let operator = project
                 .sources
                 .get(am.file)
                 .path
-                .contains("#AlertmanagerConfig ");
+                .contains("#AlertmanagerConfig ")
+                && !project.operator_merges().global[am.index];
             if helm || operator {
                 return nearest(&dir);
             }

@@ -428,6 +428,14 @@ pub fn drop_namespace_matcher(matchers: &mut Vec<LabelMatcher>, ns: &str) {
     }
 }
 
+impl RouteNode {
+    /// The node with the sizes of its subtree recomputed.
+    pub fn resized(mut self) -> RouteNode {
+        set_sizes(&mut self);
+        self
+    }
+}
+
 fn set_sizes(n: &mut RouteNode) -> usize {
     n.size = 1 + n.children.iter_mut().map(set_sizes).sum::<usize>();
     n.size

@@ -178,9 +178,10 @@ pub enum Base {
     /// The config in these kube-prometheus-stack values (the embedded file at this index of the
     /// values file's embedded configs).
     Values(usize),
-    /// A "global" `AlertmanagerConfig` (`spec.alertmanagerConfiguration`), which the operator
-    /// converts with its own rules.
-    Global,
+    /// A "global" `AlertmanagerConfig` of this name in the Alertmanager's namespace
+    /// (`spec.alertmanagerConfiguration.name`): its route is the root route, without the
+    /// namespace matcher.
+    Global(String),
 }
 
 /// An Alertmanager as the operator runs it: its resource, or the kube-prometheus-stack values
@@ -314,6 +315,15 @@ fn settings(
     (select, unreadable, namespaces, strategy)
 }
 
+/// `alertmanagerConfiguration.name`: the global `AlertmanagerConfig` that is the base config.
+fn global_name(spec: Option<&Node>) -> Option<String> {
+    spec.and_then(|s| s.get("alertmanagerConfiguration"))
+        .and_then(|c| c.get("name"))
+        .and_then(Node::as_str)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+}
+
 /// An `Alertmanager` resource (`monitoring.coreos.com/v1`).
 pub fn alertmanager(doc: &Node) -> Option<Alertmanager> {
     if doc.get("kind").and_then(Node::as_str) != Some("Alertmanager")
@@ -323,11 +333,7 @@ pub fn alertmanager(doc: &Node) -> Option<Alertmanager> {
     }
     let name = meta(doc, "name")?.to_string();
     let spec = doc.get("spec");
-    let global = spec
-        .and_then(|s| s.get("alertmanagerConfiguration"))
-        .and_then(|c| c.get("name"))
-        .and_then(Node::as_str)
-        .is_some_and(|n| !n.is_empty());
+    let global = global_name(spec);
     let secret = spec
         .and_then(|s| s.get("configSecret"))
         .and_then(Node::as_str)
@@ -337,10 +343,9 @@ pub fn alertmanager(doc: &Node) -> Option<Alertmanager> {
     Some(Alertmanager {
         name,
         namespace: meta(doc, "namespace").map(str::to_string),
-        base: if global {
-            Base::Global
-        } else {
-            Base::Secret(secret)
+        base: match global {
+            Some(g) => Base::Global(g),
+            None => Base::Secret(secret),
         },
         select,
         select_unreadable,
@@ -356,18 +361,13 @@ pub fn alertmanager(doc: &Node) -> Option<Alertmanager> {
 pub fn chart_alertmanager(section: &Node, at: Span, index: usize) -> Alertmanager {
     let spec = section.get("alertmanagerSpec");
     let (select, select_unreadable, namespaces, strategy) = settings(spec, true);
-    let global = spec
-        .and_then(|s| s.get("alertmanagerConfiguration"))
-        .and_then(|c| c.get("name"))
-        .and_then(Node::as_str)
-        .is_some_and(|n| !n.is_empty());
+    let global = global_name(spec);
     Alertmanager {
         name: String::new(),
         namespace: None,
-        base: if global {
-            Base::Global
-        } else {
-            Base::Values(index)
+        base: match global {
+            Some(g) => Base::Global(g),
+            None => Base::Values(index),
         },
         select,
         select_unreadable,

@@ -27,9 +27,10 @@ impl Check for RoutingTest {
             };
             let (outer, _) = cx.sources.resolve(am.file, &(0..0));
             let shown = &cx.sources.get(outer).path;
-            // an `AlertmanagerConfig` resource is part of an Alertmanager's config, not one:
-            // tested only when a test names it
-            let resource = cx.project.operator_merges().alone[am.index].is_some();
+            // an `AlertmanagerConfig` resource is part of an Alertmanager's config, not one
+            // (unless it is an Alertmanager's global config): tested only when a test names it
+            let merges = cx.project.operator_merges();
+            let resource = merges.alone[am.index].is_some() && !merges.global[am.index];
             for (t, span) in &cx.config.routing_tests {
                 if resource && t.config.is_none() {
                     continue;

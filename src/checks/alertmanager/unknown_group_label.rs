@@ -84,11 +84,12 @@ impl Check for UnknownGroupLabel {
             // the routes of `AlertmanagerConfig` resources merged in come first under the root
             // (their own audit judges them)
             let merged = tree.size.saturating_sub(routes.len());
+            let under = cx.project.grafted_under(&amr);
             for (i, (route, _)) in routes.into_iter().enumerate() {
                 let Some(group_by) = &route.group_by else {
                     continue;
                 };
-                let at = if i == 0 { 0 } else { i + merged };
+                let at = if i <= under { i } else { i + merged };
                 let alerts = match grouped.get(at) {
                     // no alert of the rule files is grouped here: nothing to judge
                     Some(a) if !a.is_empty() => a,
