@@ -154,6 +154,10 @@ pub enum RoutesCommand {
         /// Rule files or directories whose alerts are routed
         #[arg(long, num_args = 1..)]
         rules: Vec<PathBuf>,
+        /// prometheus-operator manifests merged into both versions as the operator merges them:
+        /// `AlertmanagerConfig` resources, and the `Alertmanager` resource that selects them
+        #[arg(long, num_args = 1.., value_name = "PATHS")]
+        operator: Vec<PathBuf>,
         /// text, json or markdown (for a merge request comment)
         #[arg(long, default_value = "text")]
         format: String,

@@ -446,6 +446,7 @@ fn run_routes(command: cli::RoutesCommand, out: &mut dyn Write, err: &mut dyn Wr
             config,
             diff_base,
             rules,
+            operator,
             format,
         } => (|| {
             let (old, new, old_name) = match (config.as_slice(), diff_base) {
@@ -466,6 +467,7 @@ fn run_routes(command: cli::RoutesCommand, out: &mut dyn Write, err: &mut dyn Wr
                     old,
                     new,
                     rules,
+                    operator,
                     format,
                     old_name,
                 },

@@ -9,27 +9,41 @@ use crate::model::routing::{self, RouteNode, Tri};
 use crate::source::discover::Filter;
 
 /// Load an Alertmanager config (and optional rule files) and build its routing tree.
-/// `operator`: prometheus-operator manifests merged into it (`AlertmanagerConfig` resources,
-/// and the `Alertmanager` resource that selects them; the resources it does not select are
-/// merged into `config` with the operator's default matcher strategy).
+/// `operator`: prometheus-operator manifests merged into it ([`merge_operator`]).
 fn load(
     config: &Path,
     rules: &[PathBuf],
     operator: &[PathBuf],
 ) -> Result<(crate::model::Project, usize), String> {
+    let (project, found) = load_operator(&[config], rules, operator)?;
+    Ok((project, found[0]))
+}
+
+/// [`load_configs`], with prometheus-operator manifests (`AlertmanagerConfig` resources, and the
+/// `Alertmanager` resource that selects them) merged into the configs: the resources no
+/// `Alertmanager` among them selects are merged into each config with the operator's default
+/// matcher strategy.
+fn load_operator(
+    configs: &[&Path],
+    rules: &[PathBuf],
+    operator: &[PathBuf],
+) -> Result<(crate::model::Project, Vec<usize>), String> {
     let mut paths = rules.to_vec();
     paths.extend(operator.iter().cloned());
-    let (mut project, found) = load_configs(&[config], &paths)?;
+    let (mut project, found) = load_configs(configs, &paths)?;
     if !operator.is_empty() {
-        let am = project
+        let bases: Vec<String> = project
             .alertmanager_configs()
-            .nth(found[0])
-            .expect("index from load");
-        let outer = project.sources.resolve(am.file, &(0..0)).0;
-        let shown = globset::escape(&project.sources.get(outer).path);
-        project.operator_settings.base_config = Some(shown);
+            .enumerate()
+            .filter(|(i, _)| found.contains(i))
+            .map(|(_, am)| {
+                let outer = project.sources.resolve(am.file, &(0..0)).0;
+                globset::escape(&project.sources.get(outer).path)
+            })
+            .collect();
+        project.operator_settings.base_config = bases;
     }
-    Ok((project, found[0]))
+    Ok((project, found))
 }
 
 /// Load Alertmanager configs and rule files in one project: the position of each config among
@@ -450,6 +464,7 @@ pub struct DiffArgs {
     pub old: PathBuf,
     pub new: PathBuf,
     pub rules: Vec<PathBuf>,
+    pub operator: Vec<PathBuf>,
     /// text, json or markdown
     pub format: String,
     /// How the old version is named in the output (a path, or `REV:path`).
@@ -527,7 +542,7 @@ pub fn diff(args: &DiffArgs, out: &mut dyn Write) -> Result<i32, String> {
         return Err("give the rule files whose alerts to route: --rules PATHS".into());
     }
     // both versions and the rule files in one project: the rules are read once
-    let (project, found) = load_configs(&[&args.old, &args.new], &args.rules)?;
+    let (project, found) = load_operator(&[&args.old, &args.new], &args.rules, &args.operator)?;
     let (oi, ni) = (found[0], found[1]);
     if routing::universe(&project).is_empty() {
         return Err("no alerting rules found in --rules".into());

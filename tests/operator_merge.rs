@@ -450,3 +450,47 @@ fn a_global_config_is_the_root() {
         }
     }
 }
+
+/// `routes diff --operator`: both versions with the resources merged in.
+#[test]
+fn routes_diff_takes_the_resources() {
+    let dir = scratch("operator-diff");
+    for f in [
+        "alertmanager.yaml",
+        "alertmanager-secret.yaml",
+        "payments.yaml",
+        "rules.yaml",
+    ] {
+        std::fs::copy(common::root().join(GOOD).join(f), dir.join(f)).unwrap();
+    }
+    // the new version also sends critical alerts to the ops mailbox
+    let old = std::fs::read_to_string(dir.join("alertmanager-secret.yaml")).unwrap();
+    let new = old.replace(
+        "          receiver: \"null\"\n",
+        "          receiver: \"null\"\n        - matchers: [severity=\"critical\"]\n          receiver: ops-email\n",
+    );
+    assert_ne!(old, new);
+    std::fs::write(
+        dir.join("new.yaml"),
+        new.replace("alertmanager-main", "alertmanager-new"),
+    )
+    .unwrap();
+    let args = [
+        "routes",
+        "diff",
+        "--config",
+        "alertmanager-secret.yaml",
+        "new.yaml",
+        "--rules",
+        "rules.yaml",
+    ];
+    // alone, the base config already sends `PaymentsDown` to the mailbox: nothing changes
+    let (code, out, err) = common::obsgate_in(&dir, &args);
+    assert_eq!(code, 0, "{out}{err}");
+    let mut with = args.to_vec();
+    with.extend(["--operator", "payments.yaml"]);
+    let (code, out, err) = common::obsgate_in(&dir, &with);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("PaymentsDown"), "{out}");
+    assert!(out.contains("payments/payments/pager, ops-email"), "{out}");
+}

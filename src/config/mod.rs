@@ -70,8 +70,9 @@ pub struct OperatorSettings {
     /// `OnNamespaceExceptForAlertmanagerNamespace`).
     pub alertmanager_namespace: Option<String>,
     /// `base_config`: a glob of the config the resources are merged into (the Secret, values
-    /// or file holding the Alertmanager's own config).
-    pub base_config: Option<String>,
+    /// or file holding the Alertmanager's own config); `routes` commands give their configs'
+    /// paths.
+    pub base_config: Vec<String>,
 }
 
 /// A target declared in `.obsgate.yml` (`probe.targets`); also the only targets the exporter
@@ -1089,7 +1090,7 @@ impl Parser<'_> {
                     if let Err(e) = globset::Glob::new(&g) {
                         self.problem(val.span.clone(), format!("invalid glob `{g}`: {e}"));
                     }
-                    cfg.operator.base_config = Some(g);
+                    cfg.operator.base_config = vec![g];
                 }
                 ("matcher_strategy" | "alertmanager_namespace" | "base_config", _) => self.problem(
                     val.head_span(self.src),

@@ -175,11 +175,16 @@ pub fn merges(project: &Project) -> Merges {
         }
     }
     // declared in `.obsgate.yml`: the resources no Alertmanager of the run selects
-    if let Some(glob) = settings
-        .base_config
-        .as_deref()
-        .and_then(|g| globset::Glob::new(g).ok())
-        .map(|g| g.compile_matcher())
+    let mut globs = globset::GlobSetBuilder::new();
+    for g in &settings.base_config {
+        if let Ok(g) = globset::Glob::new(g) {
+            globs.add(g);
+        }
+    }
+    if let Some(glob) = globs
+        .build()
+        .ok()
+        .filter(|_| !settings.base_config.is_empty())
     {
         let is_resource = |i: usize| resources.iter().any(|(_, p)| *p == i);
         let bases: Vec<usize> = configs
