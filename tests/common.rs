@@ -62,6 +62,27 @@ pub fn fixture_file(dir: &Path, stem: &str) -> Option<PathBuf> {
         })
 }
 
+/// Is amtool installed? In CI it must be (`.ci/run` installs Debian's
+/// `prometheus-alertmanager`); elsewhere a test without it says it skips.
+pub fn amtool() -> bool {
+    match std::process::Command::new("amtool")
+        .arg("--version")
+        .output()
+    {
+        Ok(out) => {
+            assert!(out.status.success(), "amtool --version fails");
+            true
+        }
+        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("amtool is not installed; .ci/run must install Debian's `prometheus-alertmanager` package")
+        }
+        Err(_) => {
+            eprintln!("SKIP: amtool not found on PATH (apt-get install prometheus-alertmanager)");
+            false
+        }
+    }
+}
+
 /// `../shared` beside the repository, if present.
 pub fn shared() -> Option<PathBuf> {
     let p = root().join("../shared");

@@ -113,14 +113,9 @@ fn merged_configs_are_the_operators() {
 /// through the operator's generated config.
 #[test]
 fn merged_routing_agrees_with_amtool_on_the_generated_config() {
-    let Ok(probe) = Command::new("amtool").arg("--version").output() else {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("amtool is not installed; .ci/run must install Debian's `prometheus-alertmanager` package");
-        }
-        eprintln!("SKIP: amtool not found on PATH (apt-get install prometheus-alertmanager)");
+    if !common::amtool() {
         return;
-    };
-    assert!(probe.status.success());
+    }
     for case in cases() {
         let project = merged(&case);
         let am = base(&project);
@@ -359,15 +354,14 @@ fn chart_values_merge_resources_by_their_selectors() {
 /// `AddAlertmanagerConfigs`).
 #[test]
 fn a_global_config_is_the_root() {
-    let example = common::root()
-        .join("../shared/corpus/realworld/rules/prometheus-operator+prometheus-operator/example/user-guides/alerting");
-    if !example.exists() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("../shared is missing");
-        }
+    let Some(shared) = common::shared() else {
+        assert!(std::env::var("CI").is_err(), "../shared is missing");
         eprintln!("SKIP: ../shared is missing");
         return;
-    }
+    };
+    let example = shared.join(
+        "corpus/realworld/rules/prometheus-operator+prometheus-operator/example/user-guides/alerting",
+    );
     let dir = scratch("operator-global");
     std::fs::copy(
         example.join("alertmanager-config-example.yaml"),
@@ -416,7 +410,7 @@ fn a_global_config_is_the_root() {
             "default/team/chat"
         ]
     );
-    let amtool = Command::new("amtool").arg("--version").output().is_ok();
+    let amtool = common::amtool();
     for ns in ["default", "other"] {
         for severity in ["info", "critical"] {
             let labels: std::collections::BTreeMap<String, String> = [

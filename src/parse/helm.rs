@@ -47,21 +47,24 @@ pub fn alertmanager_configs_in(doc: &Node, src: &str, kps_chart: bool) -> Vec<Em
     if kps_chart || kps_values(doc) {
         roots.push(doc);
     }
-    // a Flux HelmRelease of the chart: its `spec.values`
-    let spec = doc.get("spec");
-    let chart = spec
-        .and_then(|s| s.get("chart"))
-        .and_then(|c| c.get("spec"))
-        .and_then(|c| c.get("chart"))
-        .and_then(Node::as_str);
-    if doc.get("kind").and_then(Node::as_str) == Some("HelmRelease") && chart == Some(KPS_CHART) {
-        if let Some(v) = spec.and_then(|s| s.get("values")) {
-            roots.push(v);
-        }
-    }
+    roots.extend(helm_release_values(doc));
     let mut out = Vec::new();
     walk(doc, src, &mut Vec::new(), &mut out, &roots, false);
     out
+}
+
+/// A Flux `HelmRelease` of kube-prometheus-stack: its `spec.values`.
+fn helm_release_values(doc: &Node) -> Option<&Node> {
+    let spec = doc.get("spec")?;
+    let chart = spec
+        .get("chart")
+        .and_then(|c| c.get("spec"))
+        .and_then(|c| c.get("chart"))
+        .and_then(Node::as_str);
+    if doc.get("kind").and_then(Node::as_str) != Some("HelmRelease") || chart != Some(KPS_CHART) {
+        return None;
+    }
+    spec.get("values")
 }
 
 /// kube-prometheus-stack's `alertmanager` sections of a values document (the values' own, an
@@ -91,16 +94,8 @@ pub fn chart_sections<'a>(
     if let Some(v) = doc.get(KPS_CHART) {
         push(v, &format!("{KPS_CHART}."));
     }
-    let spec = doc.get("spec");
-    let chart = spec
-        .and_then(|s| s.get("chart"))
-        .and_then(|c| c.get("spec"))
-        .and_then(|c| c.get("chart"))
-        .and_then(Node::as_str);
-    if doc.get("kind").and_then(Node::as_str) == Some("HelmRelease") && chart == Some(KPS_CHART) {
-        if let Some(v) = spec.and_then(|s| s.get("values")) {
-            push(v, "spec.values.");
-        }
+    if let Some(v) = helm_release_values(doc) {
+        push(v, "spec.values.");
     }
     out
 }
