@@ -115,6 +115,7 @@ pub enum RoutesCommand {
         rules: Vec<PathBuf>,
         /// prometheus-operator manifests merged into the config as the operator merges them:
         /// `AlertmanagerConfig` resources, and the `Alertmanager` resource that selects them
+        /// (without one, every resource is merged)
         #[arg(long, num_args = 1.., value_name = "PATHS")]
         operator: Vec<PathBuf>,
         /// Expected receivers, comma-separated: exit 1 when they differ

@@ -20,8 +20,8 @@ fn load(
 }
 
 /// [`load_configs`], with prometheus-operator manifests (`AlertmanagerConfig` resources, and the
-/// `Alertmanager` resource that selects them) merged into the configs: the resources no
-/// `Alertmanager` among them selects are merged into each config with the operator's default
+/// `Alertmanager` resource that selects them) merged into the configs: as that `Alertmanager`
+/// selects them, or, without one, every resource into each config with the operator's default
 /// matcher strategy.
 fn load_operator(
     configs: &[&Path],
@@ -31,7 +31,15 @@ fn load_operator(
     let mut paths = rules.to_vec();
     paths.extend(operator.iter().cloned());
     let (mut project, found) = load_configs(configs, &paths)?;
-    if !operator.is_empty() {
+    let selects = project.files.iter().any(|f| {
+        f.operator.iter().any(|o| {
+            matches!(
+                o.object,
+                crate::parse::operator_objects::Object::Alertmanager(_)
+            )
+        })
+    });
+    if !operator.is_empty() && !selects {
         let bases: Vec<String> = project
             .alertmanager_configs()
             .enumerate()

@@ -488,3 +488,24 @@ fn routes_diff_takes_the_resources() {
     assert!(out.contains("PaymentsDown"), "{out}");
     assert!(out.contains("payments/payments/pager, ops-email"), "{out}");
 }
+
+/// `routes test --operator` with the `Alertmanager` resource: what it does not select stays out.
+#[test]
+fn routes_test_follows_the_alertmanagers_selector() {
+    let dir = common::root().join("fixtures/alertmanager/unrouted-alert/bad-operator");
+    let (code, out, err) = common::obsgate_in(
+        &dir,
+        &[
+            "routes",
+            "test",
+            "--config",
+            "alertmanager-secret.yaml",
+            "alertname=PaymentsDown",
+            "namespace=payments",
+            "--operator",
+            "alertmanager.yaml",
+            "payments.yaml",
+        ],
+    );
+    assert_eq!((code, out.trim()), (0, "ops-email"), "{err}");
+}

@@ -518,7 +518,8 @@ impl Project {
             .collect()
     }
 
-    /// The inhibit rules of `am` as Alertmanager loads it, with the sources they come from.
+    /// The inhibit rules of `am` as Alertmanager loads it: its own, then those of the resources
+    /// merged into it.
     pub fn inhibits(&self, am: &AmRef) -> Vec<routing::Inhibit> {
         let mut out = Vec::new();
         for (a, ns) in self.parts_of(am) {
@@ -1098,11 +1099,6 @@ fn collect_secret_keys(
     }
 }
 
-/// Parse a file embedded in a Kubernetes object or written by a CI heredoc (a virtual source),
-/// by what its name and content say it is: YAML/JSON (every kind `parse_file` knows), a shell
-/// script, or application source defining metrics. Other files (Dockerfiles, `.env`, ...) are
-/// left alone. Thresholds whose value a shell substituted from a variable are dropped: they
-/// are the variable's, which is read where it is defined.
 /// An `AlertmanagerConfig` resource converted to an Alertmanager config: read as one, without
 /// a root route when it has none (it is part of a config that has one).
 fn converted_resource(
@@ -1112,7 +1108,8 @@ fn converted_resource(
 ) -> FileModel {
     let mut model = FileModel::new(file, FileKind::Alertmanager);
     let Ok(docs) = yaml::parse_documents(text, lines) else {
-        return model;
+        // not what the conversion writes: reported as any embedded file that does not parse
+        return parse_file(file, text, lines, crate::parse::operator::CONVERTED_KEY);
     };
     let Some(doc) = docs.first() else {
         return model;
@@ -1128,6 +1125,11 @@ fn converted_resource(
     model
 }
 
+/// Parse a file embedded in a Kubernetes object or written by a CI heredoc (a virtual source),
+/// by what its name and content say it is: YAML/JSON (every kind `parse_file` knows), a shell
+/// script, or application source defining metrics. Other files (Dockerfiles, `.env`, ...) are
+/// left alone. Thresholds whose value a shell substituted from a variable are dropped: they
+/// are the variable's, which is read where it is defined.
 pub fn parse_embedded(
     file: FileId,
     key: &str,
