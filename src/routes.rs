@@ -9,7 +9,7 @@ use crate::model::routing::{self, RouteNode, Tri};
 use crate::source::discover::Filter;
 
 /// Load an Alertmanager config (and optional rule files) and build its routing tree.
-/// `operator`: prometheus-operator manifests merged into it ([`merge_operator`]).
+/// `operator`: prometheus-operator manifests merged into it ([`load_operator`]).
 fn load(
     config: &Path,
     rules: &[PathBuf],

@@ -176,6 +176,9 @@ fn broken_configs_are_refused_by_both() {
         "policies:\n  - name: p\n    require_labels: {team: x}\n    colour: red\n",
         "policies:\n  - name: p\n    match: {kind: alerts}\n    forbid_labels: [instance]\n",
         "alertmanager:\n  stacks:\n    - {alertmanager: a.yml, rules: [r/**], extra: 1}\n",
+        "alertmanager:\n  operator: {matcher_strategy: OnNamespaces}\n",
+        "alertmanager:\n  operator: {matcher_strategy: OnNamespaceExceptForAlertmanagerNamespace}\n",
+        "alertmanager:\n  operator: {base_config: ''}\n",
         "thresholds:\n  - {name: p99, value: 1s, kind: speed}\n",
     ]
     .iter()
