@@ -872,27 +872,62 @@ fn action_steps_run_obsgate_like_github() {
 
 // --- the GitLab CI template in gitlab-ci-local ---------------------------------------------
 
-#[test]
-fn gitlab_template_job_runs_in_gitlab_ci_local() {
-    let test = "gitlab_template_job_runs_in_gitlab_ci_local";
-    let Some(glcl) = local_tool(
+/// gitlab-ci-local from `target/ci-npm`, when it and the tools its shell jobs need (git, rsync,
+/// node, and `more`) are here.
+fn gitlab_ci_local(test: &str, more: &[(&str, &str)]) -> Option<PathBuf> {
+    let glcl = local_tool(
         test,
         "target/ci-npm/node_modules/.bin/gitlab-ci-local",
         "npm install gitlab-ci-local@4.53.0 in target/ci-npm",
-    ) else {
-        return;
-    };
-    if !on_path(test, "git", "apt-get install git")
-        || !on_path(test, "rsync", "apt-get install rsync")
-        || !on_path(test, "node", "apt-get install nodejs")
-    {
-        return;
-    }
-    let dir = scratch("gitlab-ci-local");
+    )?;
+    let needed = [
+        ("git", "apt-get install git"),
+        ("rsync", "apt-get install rsync"),
+        ("node", "apt-get install nodejs"),
+    ];
+    needed
+        .iter()
+        .chain(more)
+        .all(|(cmd, install)| on_path(test, cmd, install))
+        .then_some(glcl)
+}
+
+/// A repository in `dir` holding the seed and a clean rule file (`clean/rules.yml`).
+fn seed_repo(dir: &Path) -> PathBuf {
     let repo = dir.join("repo");
     fs::create_dir_all(&repo).unwrap();
     copy_seed(&repo);
     write(&repo.join("clean/rules.yml"), CLEAN_RULES);
+    repo
+}
+
+/// The reports a job on the seed leaves in the repository: the Code Quality report has the
+/// seed's `alerts/missing-runbook` issue (returned), the JUnit report a failure.
+fn seed_reports(repo: &Path) -> Value {
+    let cq = read_json(&repo.join("gl-code-quality-report.json"));
+    let issues = cq.as_array().expect("Code Quality report is a JSON array");
+    let Some(issue) = issues.iter().find(|i| {
+        i["check_name"] == "alerts/missing-runbook" && i["location"]["path"] == "alerting-rules.yml"
+    }) else {
+        panic!("Code Quality report: {cq}");
+    };
+    let junit = fs::read_to_string(repo.join("obsgate-junit.xml")).expect("JUnit report");
+    let doc = roxmltree::Document::parse(&junit).expect("JUnit report is XML");
+    assert!(
+        doc.descendants().any(|n| n.has_tag_name("failure")),
+        "JUnit failures: {junit}"
+    );
+    issue.clone()
+}
+
+#[test]
+fn gitlab_template_job_runs_in_gitlab_ci_local() {
+    let test = "gitlab_template_job_runs_in_gitlab_ci_local";
+    let Some(glcl) = gitlab_ci_local(test, &[]) else {
+        return;
+    };
+    let dir = scratch("gitlab-ci-local");
+    let repo = seed_repo(&dir);
     let mut template = fs::read_to_string(root().join("templates/obsgate.gitlab-ci.yml")).unwrap();
     let artifacts = has_artifacts_flag();
     if !artifacts {
@@ -956,21 +991,7 @@ fn gitlab_template_job_runs_in_gitlab_ci_local() {
         "the job exits with obsgate's 1 (findings):\n{log}"
     );
     // shell mode runs the job in the repository itself: the reports are in the working tree
-    let cq = read_json(&repo.join("gl-code-quality-report.json"));
-    let issues = cq.as_array().expect("Code Quality report is a JSON array");
-    assert!(
-        issues
-            .iter()
-            .any(|i| i["check_name"] == "alerts/missing-runbook"
-                && i["location"]["path"] == "alerting-rules.yml"),
-        "Code Quality report: {cq}"
-    );
-    let junit = fs::read_to_string(repo.join("obsgate-junit.xml")).expect("JUnit report");
-    let doc = roxmltree::Document::parse(&junit).expect("JUnit report is XML");
-    assert!(
-        doc.descendants().any(|n| n.has_tag_name("failure")),
-        "JUnit failures: {junit}"
-    );
+    seed_reports(&repo);
     if artifacts {
         // artifacts:paths exported by gitlab-ci-local although the job failed: `when: always`
         let exported = repo.join(".gitlab-ci-local/artifacts/obsgate/obsgate-artifacts");
@@ -1375,20 +1396,9 @@ fn component_embeds_the_install_script_of_this_version() {
 #[test]
 fn gitlab_component_runs_in_gitlab_ci_local() {
     let test = "gitlab_component_runs_in_gitlab_ci_local";
-    let Some(glcl) = local_tool(
-        test,
-        "target/ci-npm/node_modules/.bin/gitlab-ci-local",
-        "npm install gitlab-ci-local@4.53.0 in target/ci-npm",
-    ) else {
+    let Some(glcl) = gitlab_ci_local(test, &[("curl", "apt-get install curl")]) else {
         return;
     };
-    if !on_path(test, "git", "apt-get install git")
-        || !on_path(test, "rsync", "apt-get install rsync")
-        || !on_path(test, "node", "apt-get install nodejs")
-        || !on_path(test, "curl", "apt-get install curl")
-    {
-        return;
-    }
     if !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
         eprintln!("SKIP {test}: the stand-in release is for x86_64 Linux");
         return;
@@ -1397,10 +1407,7 @@ fn gitlab_component_runs_in_gitlab_ci_local() {
     let releases = dir.join("releases");
     stand_in_release(&releases);
     let server = http::Server::start(&releases, Duration::from_secs(600));
-    let repo = dir.join("repo");
-    fs::create_dir_all(&repo).unwrap();
-    copy_seed(&repo);
-    write(&repo.join("clean/rules.yml"), CLEAN_RULES);
+    let repo = seed_repo(&dir);
     // gitlab-ci-local runs a job with an `image:` in docker, which this machine may not have:
     // the copy has no `image:` line, so the job runs in the shell as on a shell runner (which
     // ignores the image). The input stays declared; its default is checked below.
@@ -1468,21 +1475,13 @@ fn gitlab_component_runs_in_gitlab_ci_local() {
         "{:?}",
         server.requests()
     );
-    let cq = read_json(&repo.join("gl-code-quality-report.json"));
-    let issues = cq.as_array().expect("Code Quality report is a JSON array");
+    let missing_runbook = seed_reports(&repo);
     assert!(
-        issues
-            .iter()
-            .any(|i| i["check_name"] == "alerts/missing-runbook"
-                && i["location"]["path"] == "alerting-rules.yml"
-                && i["content"]["body"]
-                    .as_str()
-                    .is_some_and(|b| b.contains("/docs/checks/alerts/missing-runbook.md"))),
-        "Code Quality report: {cq}"
+        missing_runbook["content"]["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("/docs/checks/alerts/missing-runbook.md")),
+        "Code Quality issue: {missing_runbook}"
     );
-    let junit = fs::read_to_string(repo.join("obsgate-junit.xml")).expect("JUnit report");
-    let doc = roxmltree::Document::parse(&junit).expect("JUnit report is XML");
-    assert!(doc.descendants().any(|n| n.has_tag_name("failure")));
     let exported = repo.join(".gitlab-ci-local/artifacts/obsgate/obsgate-artifacts");
     for f in ["performance-analysis.json", "alerting-strategy.json"] {
         read_json(&exported.join(f));

@@ -220,18 +220,27 @@ fn scratch(name: &str) -> PathBuf {
 
 const GOOD: &str = "fixtures/alertmanager/unrouted-alert/good-operator";
 
+/// A scratch directory with these files of the good fixture.
+fn scratch_with(name: &str, files: &[&str]) -> PathBuf {
+    let dir = scratch(name);
+    for f in files {
+        std::fs::copy(common::root().join(GOOD).join(f), dir.join(f)).unwrap();
+    }
+    dir
+}
+
 /// Routing tests in `.obsgate.yml` see the resources merged in; they do not run against a
 /// resource on its own.
 #[test]
 fn routing_tests_in_check_see_the_merged_config() {
-    let dir = scratch("operator-check");
-    for f in [
-        "alertmanager.yaml",
-        "alertmanager-secret.yaml",
-        "payments.yaml",
-    ] {
-        std::fs::copy(common::root().join(GOOD).join(f), dir.join(f)).unwrap();
-    }
+    let dir = scratch_with(
+        "operator-check",
+        &[
+            "alertmanager.yaml",
+            "alertmanager-secret.yaml",
+            "payments.yaml",
+        ],
+    );
     let config = |receivers: &str| {
         format!("alertmanager:\n  tests:\n    - name: payments pages its team\n      alert: {{alertname: PaymentsDown, namespace: payments, severity: critical}}\n      receivers: {receivers}\n")
     };
@@ -257,10 +266,10 @@ fn routing_tests_in_check_see_the_merged_config() {
 /// matcher strategy.
 #[test]
 fn obsgate_yml_names_the_base_config_and_the_strategy() {
-    let dir = scratch("operator-settings");
-    for f in ["alertmanager-secret.yaml", "payments.yaml"] {
-        std::fs::copy(common::root().join(GOOD).join(f), dir.join(f)).unwrap();
-    }
+    let dir = scratch_with(
+        "operator-settings",
+        &["alertmanager-secret.yaml", "payments.yaml"],
+    );
     let run = |operator: &str| {
         std::fs::write(
             dir.join(".obsgate.yml"),
@@ -310,12 +319,7 @@ fn routes_test_takes_the_resources() {
 /// namespace unless the values' selectors say otherwise.
 #[test]
 fn chart_values_merge_resources_by_their_selectors() {
-    let dir = scratch("operator-values");
-    std::fs::copy(
-        common::root().join(GOOD).join("payments.yaml"),
-        dir.join("payments.yaml"),
-    )
-    .unwrap();
+    let dir = scratch_with("operator-values", &["payments.yaml"]);
     let keys = |spec: &str| -> Vec<String> {
         std::fs::write(
             dir.join("values.yaml"),
@@ -448,15 +452,15 @@ fn a_global_config_is_the_root() {
 /// `routes diff --operator`: both versions with the resources merged in.
 #[test]
 fn routes_diff_takes_the_resources() {
-    let dir = scratch("operator-diff");
-    for f in [
-        "alertmanager.yaml",
-        "alertmanager-secret.yaml",
-        "payments.yaml",
-        "rules.yaml",
-    ] {
-        std::fs::copy(common::root().join(GOOD).join(f), dir.join(f)).unwrap();
-    }
+    let dir = scratch_with(
+        "operator-diff",
+        &[
+            "alertmanager.yaml",
+            "alertmanager-secret.yaml",
+            "payments.yaml",
+            "rules.yaml",
+        ],
+    );
     // the new version also sends critical alerts to the ops mailbox
     let old = std::fs::read_to_string(dir.join("alertmanager-secret.yaml")).unwrap();
     let new = old.replace(

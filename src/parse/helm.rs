@@ -496,6 +496,23 @@ mod tests {
     use crate::parse::yaml::parse_documents;
     use crate::source::{LineIndex, Origin, Sources};
 
+    /// The values file and the config embedded from it, as the run holds them.
+    fn mapped(src: &str, e: &Embedded) -> (Sources, crate::source::FileId) {
+        let mut sources = Sources::default();
+        let outer = sources.add("v.yaml".into(), "v.yaml".into(), src, None);
+        let id = sources.add(
+            format!("v.yaml#{}", e.label),
+            "v.yaml".into(),
+            e.text.as_str(),
+            Some(Origin {
+                outer,
+                segments: e.segments.clone(),
+                whole: None,
+            }),
+        );
+        (sources, id)
+    }
+
     fn configs(src: &str) -> Vec<Embedded> {
         let docs = parse_documents(src, &LineIndex::new(src)).unwrap();
         alertmanager_configs(&docs[0], src)
@@ -533,18 +550,7 @@ alertmanager:
             .starts_with("global:\n  slack_api_url: https://hooks"));
         assert!(e.text.contains("\nroute:\n  receiver: slack\n"));
         let inner = e.text.find("receiver: db").unwrap();
-        let mut sources = Sources::default();
-        let outer = sources.add("v.yaml".into(), "v.yaml".into(), src.as_str(), None);
-        let id = sources.add(
-            "v.yaml#alertmanager.config".into(),
-            "v.yaml".into(),
-            e.text.as_str(),
-            Some(Origin {
-                outer,
-                segments: e.segments.clone(),
-                whole: None,
-            }),
-        );
+        let (sources, id) = mapped(src.as_str(), e);
         let (_, span) = sources.resolve(id, &(inner..inner + 12));
         assert_eq!(&src[span], "receiver: db");
         // the text is YAML with the config's shape
@@ -614,18 +620,7 @@ alertmanager:
         assert!(cfg.global("resolve_timeout").is_some());
         // the values' own bytes still map exactly; what the chart adds maps to the `config` key
         // and carries a note
-        let mut sources = Sources::default();
-        let outer = sources.add("v.yaml".into(), "v.yaml".into(), src, None);
-        let id = sources.add(
-            "v.yaml#c".into(),
-            "v.yaml".into(),
-            e.text.as_str(),
-            Some(Origin {
-                outer,
-                segments: e.segments.clone(),
-                whole: None,
-            }),
-        );
+        let (mut sources, id) = mapped(src, e);
         sources.set_notes(id, e.notes.clone());
         let at = e.text.find("[alertname]").unwrap();
         assert_eq!(&src[sources.resolve(id, &(at..at + 11)).1], "[alertname]");

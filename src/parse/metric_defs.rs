@@ -978,6 +978,24 @@ impl<'a> Cx<'a> {
         self.out
     }
 
+    /// A function named by token `name_tok` (an anonymous one has no name and is found at
+    /// token `at`).
+    fn func(
+        &self,
+        name_tok: Option<usize>,
+        at: usize,
+        params: Vec<(String, Option<Range<usize>>)>,
+        body: Range<usize>,
+    ) -> Func {
+        Func {
+            name: name_tok.map(|k| self.tx(k).to_string()).unwrap_or_default(),
+            name_tok: name_tok.unwrap_or(at),
+            params,
+            body,
+            outer: 0,
+        }
+    }
+
     fn tx(&self, i: usize) -> &'a str {
         let src: &'a str = self.src;
         self.t
@@ -1195,13 +1213,12 @@ impl<'a> Cx<'a> {
                     // `x => ..`: one parameter
                     let body = self.arrow_body(i + 2)?;
                     let name_tok = self.arrow_name(j);
-                    return Some(Func {
-                        name: name_tok.map(|k| self.tx(k).to_string()).unwrap_or_default(),
-                        name_tok: name_tok.unwrap_or(j),
-                        params: vec![(self.tx(j).to_string(), None)],
+                    return Some(self.func(
+                        name_tok,
+                        j,
+                        vec![(self.tx(j).to_string(), None)],
                         body,
-                        outer: 0,
-                    });
+                    ));
                 }
                 j = j.checked_sub(1)?;
                 steps += 1;
@@ -1236,13 +1253,7 @@ impl<'a> Cx<'a> {
             }
             let name_tok = k.and_then(|k| self.arrow_name(k + 1));
             let body = self.arrow_body(i + 2)?;
-            return Some(Func {
-                name: name_tok.map(|k| self.tx(k).to_string()).unwrap_or_default(),
-                name_tok: name_tok.unwrap_or(open),
-                params: self.params(open)?,
-                body,
-                outer: 0,
-            });
+            return Some(self.func(name_tok, open, self.params(open)?, body));
         } else if self.id(i)
             && self.p(i + 1, b'(')
             && !NOT.contains(&self.tx(i))
@@ -1259,13 +1270,7 @@ impl<'a> Cx<'a> {
             }
             self.p(b, b'{').then_some(())?;
             let end = self.cl(b)?;
-            return Some(Func {
-                name: self.tx(i).to_string(),
-                name_tok: i,
-                params: self.params(i + 1)?,
-                body: b + 1..end,
-                outer: 0,
-            });
+            return Some(self.func(Some(i), i, self.params(i + 1)?, b + 1..end));
         } else {
             return None;
         };
@@ -1274,13 +1279,7 @@ impl<'a> Cx<'a> {
         let b = (c + 1..(c + 24).min(self.t.len())).find(|&b| self.p(b, b'{'))?;
         let end = self.cl(b)?;
         let name_tok = name_tok.or_else(|| self.arrow_name(i));
-        Some(Func {
-            name: name_tok.map(|k| self.tx(k).to_string()).unwrap_or_default(),
-            name_tok: name_tok.unwrap_or(i),
-            params: self.params(open)?,
-            body: b + 1..end,
-            outer: 0,
-        })
+        Some(self.func(name_tok, i, self.params(open)?, b + 1..end))
     }
 
     /// The name an arrow or function expression starting at `k` is assigned to
@@ -1336,13 +1335,7 @@ impl<'a> Cx<'a> {
         }
         self.p(b, b'{').then_some(())?;
         let end = self.cl(b)?;
-        Some(Func {
-            name: name_tok.map(|k| self.tx(k).to_string()).unwrap_or_default(),
-            name_tok: name_tok.unwrap_or(i),
-            params: self.params(open)?,
-            body: b + 1..end,
-            outer: 0,
-        })
+        Some(self.func(name_tok, i, self.params(open)?, b + 1..end))
     }
 
     /// Indentation of the line of token `i`, if `i` is the first token on it.
@@ -1375,13 +1368,7 @@ impl<'a> Cx<'a> {
             }
             end += 1;
         }
-        Some(Func {
-            name: self.tx(i + 1).to_string(),
-            name_tok: i + 1,
-            params: self.params(i + 2)?,
-            body: colon + 1..end,
-            outer: 0,
-        })
+        Some(self.func(Some(i + 1), i + 1, self.params(i + 2)?, colon + 1..end))
     }
 
     /// Where an expression starting at `i` ends: operands (literals, names, selectors, calls,

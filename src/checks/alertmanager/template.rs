@@ -34,6 +34,18 @@ struct FileProblem {
     skipped: bool,
 }
 
+/// The names a template file defines (`{{ define "name" }}`), or why it does not parse.
+fn defined(text: &str, funcs: &FuncSet) -> Result<Vec<String>, gotemplate::TemplateError> {
+    let t = gotemplate::parse(
+        text,
+        &ParseOptions {
+            funcs,
+            predefined_vars: &[],
+        },
+    )?;
+    Ok(t.definitions.into_iter().map(|d| d.name).collect())
+}
+
 /// The templates defined by the config's `templates:` files, if all of them could be read.
 ///
 /// Only files inside the project ([`crate::model::Project::in_roots`], symbolic links
@@ -151,14 +163,8 @@ fn template_files(
                     continue;
                 }
             };
-            match gotemplate::parse(
-                &text,
-                &ParseOptions {
-                    funcs,
-                    predefined_vars: &[],
-                },
-            ) {
-                Ok(t) => names.extend(t.definitions.into_iter().map(|d| d.name)),
+            match defined(&text, funcs) {
+                Ok(defined) => names.extend(defined),
                 Err(e) => {
                     complete = false;
                     let li = crate::source::LineIndex::new(&text);
@@ -191,14 +197,8 @@ fn tenant_templates(
     let mut out = Vec::new();
     let mut complete = true;
     for f in files {
-        match gotemplate::parse(
-            &f.text,
-            &ParseOptions {
-                funcs,
-                predefined_vars: &[],
-            },
-        ) {
-            Ok(t) => names.extend(t.definitions.into_iter().map(|d| d.name)),
+        match defined(&f.text, funcs) {
+            Ok(defined) => names.extend(defined),
             Err(e) => {
                 complete = false;
                 out.push(
