@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::{commit, git};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -10,45 +12,9 @@ const RULES_A: &str = "groups:\n  - name: a\n    rules:\n      - alert: ADown\n 
 const RULES_B: &str = "groups:\n  - name: b\n    rules:\n      - alert: BDown\n        expr: up{job=\"b\"} == 0\n        for: 5m\n        labels: {severity: critical}\n        annotations: {summary: s, description: d}\n";
 const RULES_C: &str = "groups:\n  - name: c\n    rules:\n      - alert: CDown\n        expr: up{job=\"c\"} == 0\n        for: 5m\n        labels: {severity: critical}\n        annotations: {summary: s, description: d}\n";
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
-}
-
-fn commit(dir: &Path, message: &str) -> String {
-    git(dir, &["add", "-A"]);
-    git(
-        dir,
-        &[
-            "-c",
-            "user.name=obsgate tests",
-            "-c",
-            "user.email=tests@obsgate.invalid",
-            "-c",
-            "commit.gpgsign=false",
-            "commit",
-            "-q",
-            "--no-verify",
-            "-m",
-            message,
-        ],
-    );
-    git(dir, &["rev-parse", "HEAD"])
 }
 
 /// `obsgate check ARGS` in `dir`: exit code, stdout, stderr.

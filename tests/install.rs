@@ -282,54 +282,28 @@ fn install_script_leaves_nothing_behind_on_failure() {
     // a checksum that does not match: exit 1, an existing binary untouched
     fs::create_dir_all(&to).unwrap();
     fs::write(to.join("obsgate"), "previous").unwrap();
+    // each refusal: exit 1 saying why, the existing binary untouched, nothing left behind
+    let refused = |url: &str, why: &str| {
+        let o = install(url, &tmp, &["--version", VERSION, "--to", to_s], &[]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(text(&o).contains(why), "{why}: {}", text(&o));
+        assert_eq!(fs::read_to_string(to.join("obsgate")).unwrap(), "previous");
+        assert_eq!(entries(&to), ["obsgate"]);
+        assert!(entries(&tmp).is_empty(), "{:?}", entries(&tmp));
+    };
     let sum = archive.with_extension("gz.sha256");
     let good = fs::read_to_string(&sum).unwrap();
     let flipped = if good.starts_with('0') { "1" } else { "0" };
     fs::write(&sum, format!("{flipped}{}", &good[1..])).unwrap();
-    let o = install(
-        &server.url,
-        &tmp,
-        &["--version", VERSION, "--to", to_s],
-        &[],
-    );
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("checksum mismatch"), "{}", text(&o));
-    assert_eq!(fs::read_to_string(to.join("obsgate")).unwrap(), "previous");
-    assert_eq!(entries(&to), ["obsgate"]);
-    assert!(entries(&tmp).is_empty(), "{:?}", entries(&tmp));
+    refused(&server.url, "checksum mismatch");
 
     // a checksum file that holds no checksum
     fs::write(&sum, "<html>not found</html>\n").unwrap();
-    let o = install(
-        &server.url,
-        &tmp,
-        &["--version", VERSION, "--to", to_s],
-        &[],
-    );
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(
-        text(&o).contains("holds no sha256 checksum"),
-        "{}",
-        text(&o)
-    );
-    assert!(entries(&tmp).is_empty());
+    refused(&server.url, "holds no sha256 checksum");
 
     // no checksum file at all: never installed unverified
     fs::remove_file(&sum).unwrap();
-    let o = install(
-        &server.url,
-        &tmp,
-        &["--version", VERSION, "--to", to_s],
-        &[],
-    );
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(
-        text(&o).contains("cannot download the checksum"),
-        "{}",
-        text(&o)
-    );
-    assert_eq!(fs::read_to_string(to.join("obsgate")).unwrap(), "previous");
-    assert!(entries(&tmp).is_empty());
+    refused(&server.url, "cannot download the checksum");
 
     // an archive that is not one (with its matching checksum): exit 1
     fs::write(&archive, "not a tarball").unwrap();
@@ -342,25 +316,12 @@ fn install_script_leaves_nothing_behind_on_failure() {
         .output()
         .unwrap();
     assert!(o.status.success());
-    let o = install(
-        &server.url,
-        &tmp,
-        &["--version", VERSION, "--to", to_s],
-        &[],
-    );
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("cannot unpack"), "{}", text(&o));
-    assert_eq!(entries(&to), ["obsgate"]);
-    assert!(entries(&tmp).is_empty());
+    refused(&server.url, "cannot unpack");
 
     // the server is gone: exit 1
     let url = server.url.clone();
     drop(server);
-    let o = install(&url, &tmp, &["--version", VERSION, "--to", to_s], &[]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("cannot download"), "{}", text(&o));
-    assert!(entries(&tmp).is_empty());
-    assert_eq!(fs::read_to_string(to.join("obsgate")).unwrap(), "previous");
+    refused(&url, "cannot download");
 
     // usage errors: exit 2 before anything is downloaded
     for args in [

@@ -28,6 +28,15 @@ enum Reply {
 
 /// A loopback HTTP/1.0-style server: one thread, `route` decides the reply, stops by itself
 /// after `life` (or when the returned flag is set).
+/// A healthy service: `EXPO` on `/metrics`, `{"status":"ok"}` on `/health`.
+fn healthy(path: &str) -> Reply {
+    match path {
+        "/metrics" => Reply::Ok("text/plain; version=0.0.4", EXPO.to_string()),
+        "/health" => Reply::Ok("application/json", "{\"status\":\"ok\"}".into()),
+        _ => Reply::Status(404),
+    }
+}
+
 fn serve(
     delay_start: Duration,
     life: Duration,
@@ -125,11 +134,7 @@ fn slow_start_is_waited_for_and_rules_are_checked_against_the_scrape() {
     let (port, stop) = serve(
         Duration::from_millis(1500),
         Duration::from_secs(20),
-        |p| match p {
-            "/metrics" => Reply::Ok("text/plain; version=0.0.4", EXPO.to_string()),
-            "/health" => Reply::Ok("application/json", "{\"status\":\"ok\"}".into()),
-            _ => Reply::Status(404),
-        },
+        healthy,
     );
     let rules = rules_file("slow", RULES);
     let url = format!("http://127.0.0.1:{port}");
@@ -167,11 +172,7 @@ fn slow_start_is_waited_for_and_rules_are_checked_against_the_scrape() {
 /// is written whole (a temporary file renamed).
 #[test]
 fn a_record_that_cannot_be_written_does_not_stop_the_report() {
-    let (port, stop) = serve(Duration::ZERO, Duration::from_secs(20), |p| match p {
-        "/metrics" => Reply::Ok("text/plain; version=0.0.4", EXPO.to_string()),
-        "/health" => Reply::Ok("application/json", "{\"status\":\"ok\"}".into()),
-        _ => Reply::Status(404),
-    });
+    let (port, stop) = serve(Duration::ZERO, Duration::from_secs(20), healthy);
     let rules = rules_file("record", RULES);
     let url = format!("http://127.0.0.1:{port}");
     let dir = std::env::temp_dir().join(format!("obsgate-record-{}", std::process::id()));

@@ -4,7 +4,6 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use common::obsgate_in as obsgate;
 
@@ -56,31 +55,10 @@ fn diff_base_compares_with_the_committed_version() {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("routes-diff-git");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let git = |args: &[&str]| {
-        let o = Command::new("git")
-            .args(args)
-            .current_dir(&dir)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    };
-    git(&["init", "-q", "-b", "main"]);
+    common::git(&dir, &["init", "-q", "-b", "main"]);
     std::fs::copy(common::root().join(OLD), dir.join("alertmanager.yml")).unwrap();
     std::fs::copy(common::root().join(RULES), dir.join("rules.yml")).unwrap();
-    git(&["add", "-A"]);
-    git(&[
-        "-c",
-        "user.name=t",
-        "-c",
-        "user.email=t@obsgate.invalid",
-        "-c",
-        "commit.gpgsign=false",
-        "commit",
-        "-q",
-        "--no-verify",
-        "-m",
-        "base",
-    ]);
+    common::commit(&dir, "base");
     std::fs::copy(common::root().join(NEW), dir.join("alertmanager.yml")).unwrap();
     let (code, text, err) = obsgate(
         &dir,
