@@ -339,17 +339,18 @@ pub struct Loaded {
     pub tree: RouteNode,
     pub effective: Vec<routing::Effective>,
     pub inhibits: Vec<routing::Inhibit>,
-    pub intervals: BTreeMap<String, Vec<crate::routetest::TimeRange>>,
+    pub intervals: BTreeMap<String, Vec<crate::parse::alertmanager::TimeRange>>,
 }
 
 impl Loaded {
     pub fn of(project: &crate::model::Project, am: crate::model::AmRef<'_>) -> Option<Loaded> {
         let tree = project.route_tree(&am)?.clone();
         // the time intervals of the config and of the resources merged into it
-        let mut intervals = BTreeMap::new();
-        for f in project.config_sources(&am) {
-            intervals.extend(crate::routetest::intervals_of(&project.sources.get(f).text));
-        }
+        let intervals = project
+            .time_intervals(&am)
+            .into_iter()
+            .map(|t| (t.name.value.to_string(), t.ranges.clone()))
+            .collect();
         Some(Loaded {
             effective: routing::effective(&tree),
             inhibits: project.inhibits(&am),

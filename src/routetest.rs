@@ -422,30 +422,7 @@ impl Instant {
     }
 }
 
-/// One entry of a time interval's `time_intervals:` (Alertmanager's `TimeInterval`).
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct TimeRange {
-    #[serde(default)]
-    times: Vec<TimeOfDay>,
-    #[serde(default)]
-    weekdays: Vec<String>,
-    #[serde(default)]
-    days_of_month: Vec<String>,
-    #[serde(default)]
-    months: Vec<String>,
-    #[serde(default)]
-    years: Vec<String>,
-    #[serde(default)]
-    location: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct TimeOfDay {
-    start_time: String,
-    end_time: String,
-}
-
-use crate::parse::alertmanager::{MONTHS, WEEKDAYS};
+use crate::parse::alertmanager::{TimeRange, MONTHS, WEEKDAYS};
 
 /// `a:b` or `a` as an inclusive range, each end a number or a name of `names` (1-based).
 fn range(s: &str, names: &[&str]) -> Option<(i64, i64)> {
@@ -517,32 +494,6 @@ impl TimeRange {
     }
 }
 
-/// The time intervals of an Alertmanager config's text (`time_intervals:` and the deprecated
-/// `mute_time_intervals:`), by name; what does not read as one is left out.
-pub fn intervals_of(text: &str) -> BTreeMap<String, Vec<TimeRange>> {
-    #[derive(Deserialize)]
-    struct Named {
-        name: String,
-        #[serde(default)]
-        time_intervals: Vec<TimeRange>,
-    }
-    #[derive(Deserialize)]
-    struct Doc {
-        #[serde(default)]
-        time_intervals: Vec<Named>,
-        #[serde(default)]
-        mute_time_intervals: Vec<Named>,
-    }
-    let Ok(doc) = serde_saphyr::from_str::<Doc>(text) else {
-        return BTreeMap::new();
-    };
-    doc.time_intervals
-        .into_iter()
-        .chain(doc.mute_time_intervals)
-        .map(|n| (n.name, n.time_intervals))
-        .collect()
-}
-
 /// Coverage: routes (pre-order, the root left out) and inhibit rules no test exercised.
 pub fn coverage(
     tree: &RouteNode,
@@ -567,6 +518,7 @@ pub fn coverage(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::alertmanager::TimeOfDay;
 
     #[test]
     fn test_keys_are_the_fields() {

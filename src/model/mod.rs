@@ -535,10 +535,16 @@ impl Project {
         out
     }
 
-    /// The sources of `am` and of the resources merged into it (time intervals are looked up in
-    /// all of them).
-    pub fn config_sources(&self, am: &AmRef) -> Vec<FileId> {
-        self.parts_of(am).into_iter().map(|(a, _)| a.file).collect()
+    /// The time intervals of `am` as Alertmanager loads it: its own, then those of the resources
+    /// merged into it.
+    pub fn time_intervals<'a>(
+        &'a self,
+        am: &AmRef<'a>,
+    ) -> Vec<&'a crate::parse::alertmanager::TimeInterval> {
+        self.parts_of(am)
+            .into_iter()
+            .flat_map(|(a, _)| a.config.time_intervals.iter())
+            .collect()
     }
 
     /// The alerts of the rule files with what is known of their labels (see

@@ -216,6 +216,61 @@ pub struct TimeInterval {
     pub span: Span,
     /// Declared under the deprecated top-level `mute_time_intervals:`.
     pub legacy: bool,
+    /// Its `time_intervals:` entries (the routing tests evaluate them).
+    pub ranges: Vec<TimeRange>,
+}
+
+/// One entry of a time interval's `time_intervals:` (Alertmanager's `TimeInterval`), its
+/// values as written (scalars as Alertmanager reads them: `2026` and `'2026'` alike).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TimeRange {
+    pub times: Vec<TimeOfDay>,
+    pub weekdays: Vec<String>,
+    pub days_of_month: Vec<String>,
+    pub months: Vec<String>,
+    pub years: Vec<String>,
+    pub location: Option<String>,
+}
+
+/// A `times:` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeOfDay {
+    pub start_time: String,
+    pub end_time: String,
+}
+
+impl TimeRange {
+    /// The entry written at `node` (a mapping; what cannot be read is left out, and reported
+    /// by the validation).
+    fn of(node: &Node, src: &str) -> TimeRange {
+        let text = |n: &Node| n.go_string(src).filter(|_| n.is_scalar());
+        let list = |k: &str| -> Vec<String> {
+            node.get(k)
+                .map(|v| v.items().iter().filter_map(text).collect())
+                .unwrap_or_default()
+        };
+        TimeRange {
+            times: node
+                .get("times")
+                .map(|v| {
+                    v.items()
+                        .iter()
+                        .filter_map(|t| {
+                            Some(TimeOfDay {
+                                start_time: text(t.get("start_time")?)?,
+                                end_time: text(t.get("end_time")?)?,
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            weekdays: list("weekdays"),
+            days_of_month: list("days_of_month"),
+            months: list("months"),
+            years: list("years"),
+            location: node.get("location").and_then(text),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1592,6 +1647,7 @@ fn time_interval(cx: &mut Cx, node: &Node, legacy: bool, list: &str) -> Option<T
         return None;
     }
     let mut name = None;
+    let mut ranges = Vec::new();
     for (k, v) in node.entries() {
         match k.name.as_str() {
             "name" => name = cx.string(v, "name"),
@@ -1600,6 +1656,9 @@ fn time_interval(cx: &mut Cx, node: &Node, legacy: bool, list: &str) -> Option<T
                 Value::Seq(items) => {
                     for it in items {
                         time_range(cx, it);
+                        if it.is_map() {
+                            ranges.push(TimeRange::of(it, cx.src));
+                        }
                     }
                 }
                 _ => cx.wrong_type(v, "time_intervals", "a list"),
@@ -1628,6 +1687,7 @@ fn time_interval(cx: &mut Cx, node: &Node, legacy: bool, list: &str) -> Option<T
         name,
         span: node.span.clone(),
         legacy,
+        ranges,
     })
 }
 
@@ -2639,6 +2699,29 @@ mod tests {
     use super::*;
     use crate::parse::yaml::parse_documents;
     use crate::source::LineIndex;
+
+    #[test]
+    fn time_intervals_keep_their_ranges_as_written() {
+        let src = "route: {receiver: r}\nreceivers: [{name: r}]\ntime_intervals:\n  - name: nights\n    time_intervals:\n      - times: [{start_time: '00:00', end_time: '06:00'}]\n        weekdays: ['monday:friday']\n        years: [2026, '2027:2028']\n        location: UTC\nmute_time_intervals:\n  - name: old\n    time_intervals: [{months: [december]}]\n";
+        let docs = parse_documents(src, &LineIndex::new(src)).unwrap();
+        let (cfg, issues) = parse_doc(&docs[0], src);
+        let names: Vec<&str> = cfg.time_intervals.iter().map(|t| &*t.name.value).collect();
+        assert_eq!(names, ["nights", "old"], "{issues:?}");
+        assert_eq!(
+            cfg.time_intervals[0].ranges,
+            [TimeRange {
+                times: vec![TimeOfDay {
+                    start_time: "00:00".into(),
+                    end_time: "06:00".into()
+                }],
+                weekdays: vec!["monday:friday".into()],
+                years: vec!["2026".into(), "2027:2028".into()],
+                location: Some("UTC".into()),
+                ..Default::default()
+            }]
+        );
+        assert_eq!(cfg.time_intervals[1].ranges[0].months, ["december"]);
+    }
 
     fn issues(src: &str) -> Vec<String> {
         let docs = parse_documents(src, &LineIndex::new(src)).unwrap();
