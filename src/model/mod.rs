@@ -914,16 +914,12 @@ pub fn parse_file(
             let configs = crate::parse::helm::alertmanager_configs_in(doc, text, kps);
             // the `Alertmanager` kube-prometheus-stack renders, with these values' config as
             // its base
-            for (section, key, label) in crate::parse::helm::chart_sections(doc, kps) {
+            for (section, label) in crate::parse::helm::chart_sections(doc, kps) {
                 if let Some(i) = configs.iter().position(|e| e.label == label) {
                     let index = model.embedded.len() + i;
                     model.operator.push(operator::OperatorObject {
                         object: crate::parse::operator_objects::Object::Alertmanager(
-                            crate::parse::operator_objects::chart_alertmanager(
-                                section,
-                                key.span.clone(),
-                                index,
-                            ),
+                            crate::parse::operator_objects::chart_alertmanager(section),
                         ),
                         embedded: Some(index),
                         file: None,

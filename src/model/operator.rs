@@ -108,12 +108,7 @@ pub fn merges(project: &Project) -> Merges {
                 let found: Vec<usize> = resources
                     .iter()
                     .enumerate()
-                    .filter(|(_, (r, _))| {
-                        r.name == *name
-                            && (r.namespace.is_none()
-                                || am.namespace.is_none()
-                                || r.namespace == am.namespace)
-                    })
+                    .filter(|(_, (r, _))| r.name == *name && may_share(&r.namespace, &am.namespace))
                     .map(|(i, _)| i)
                     .collect();
                 match found[..] {
@@ -128,18 +123,14 @@ pub fn merges(project: &Project) -> Merges {
                     _ => None,
                 }
             }
-            Base::Values(_) => f.am,
+            Base::Values => f.am,
             Base::Secret(name) => {
-                // the Secret in the Alertmanager's namespace (or one whose namespace, or the
-                // Alertmanager's, is not written: applied into the same one)
+                // the Secret in the Alertmanager's namespace
                 let secrets: Vec<usize> = found
                     .iter()
                     .filter_map(|s| match s.object {
                         Object::Secret { name: n, namespace }
-                            if n == name
-                                && (namespace.is_none()
-                                    || am.namespace.is_none()
-                                    || namespace == &am.namespace) =>
+                            if n == name && may_share(namespace, &am.namespace) =>
                         {
                             s.am
                         }
@@ -181,11 +172,8 @@ pub fn merges(project: &Project) -> Merges {
             globs.add(g);
         }
     }
-    if let Some(glob) = globs
-        .build()
-        .ok()
-        .filter(|_| !settings.base_config.is_empty())
-    {
+    let declared = globs.build().ok();
+    if let Some(glob) = declared.filter(|_| !settings.base_config.is_empty()) {
         let is_resource = |i: usize| resources.iter().any(|(_, p)| *p == i);
         let bases: Vec<usize> = configs
             .iter()
@@ -231,6 +219,12 @@ pub fn merges(project: &Project) -> Merges {
         merges.alone[*part] = Some((ns, enforce));
     }
     merges
+}
+
+/// Can two objects be in the same namespace? Yes when both write the same one, or when one
+/// does not write it (it is applied into a namespace the manifest does not name).
+fn may_share(a: &Option<String>, b: &Option<String>) -> bool {
+    a.is_none() || b.is_none() || a == b
 }
 
 fn add(

@@ -69,22 +69,15 @@ fn helm_release_values(doc: &Node) -> Option<&Node> {
 
 /// kube-prometheus-stack's `alertmanager` sections of a values document (the values' own, an
 /// umbrella chart's `kube-prometheus-stack.alertmanager`, a Flux `HelmRelease`'s
-/// `spec.values.alertmanager`), each with its key and the label of the config embedded from it
-/// (as [`alertmanager_configs_in`] names it). Sections switched off or told to use a config
-/// kept elsewhere are left out.
-pub fn chart_sections<'a>(
-    doc: &'a Node,
-    kps_chart: bool,
-) -> Vec<(&'a Node, &'a crate::parse::yaml::Key, String)> {
+/// `spec.values.alertmanager`), each with the label of the config embedded from it (as
+/// [`alertmanager_configs_in`] names it). Sections switched off or told to use a config kept
+/// elsewhere are left out.
+pub fn chart_sections<'a>(doc: &'a Node, kps_chart: bool) -> Vec<(&'a Node, String)> {
     let mut out = Vec::new();
     let mut push = |parent: &'a Node, prefix: &str| {
-        if let Some((k, v)) = parent
-            .entries()
-            .iter()
-            .find(|(k, _)| k.name == "alertmanager")
-        {
+        if let Some(v) = parent.get("alertmanager") {
             if v.is_map() && !disabled(v) {
-                out.push((v, k, format!("{prefix}alertmanager.config")));
+                out.push((v, format!("{prefix}alertmanager.config")));
             }
         }
     };

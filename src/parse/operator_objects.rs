@@ -18,7 +18,6 @@
 use std::collections::BTreeMap;
 
 use crate::parse::yaml::{Node, Value};
-use crate::source::Span;
 
 /// The operator's `alertmanagerConfigMatcherStrategy.type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -175,9 +174,9 @@ pub enum Namespaces {
 pub enum Base {
     /// The key `alertmanager.yaml` of this Secret in the Alertmanager's namespace.
     Secret(String),
-    /// The config in these kube-prometheus-stack values (the embedded file at this index of the
-    /// values file's embedded configs).
-    Values(usize),
+    /// The config in these kube-prometheus-stack values (the embedded config of the values
+    /// object).
+    Values,
     /// A "global" `AlertmanagerConfig` of this name in the Alertmanager's namespace
     /// (`spec.alertmanagerConfiguration.name`): its route is the root route, without the
     /// namespace matcher.
@@ -188,20 +187,15 @@ pub enum Base {
 /// that render it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alertmanager {
-    pub name: String,
     /// `metadata.namespace`, when written (values are installed into a namespace they do not
     /// name).
     pub namespace: Option<String>,
     pub base: Base,
-    /// `alertmanagerConfigSelector`: `None` when absent (no resource is merged) or unreadable.
+    /// `alertmanagerConfigSelector`: `None` when absent (no resource is merged) or unreadable
+    /// (what it selects is not known: nothing is merged).
     pub select: Option<Selector>,
-    /// Whether the selector could not be read (then nothing is merged: what it selects is not
-    /// known).
-    pub select_unreadable: bool,
     pub namespaces: Namespaces,
     pub strategy: StrategyKind,
-    /// Where it is written (the resource's `kind`, or the values' `alertmanager` key).
-    pub at: Span,
 }
 
 /// An `AlertmanagerConfig` resource's identity.
@@ -277,25 +271,18 @@ pub fn secret(doc: &Node) -> Option<Object> {
 /// The settings of an `alertmanagerSpec` (a resource's `spec`, or the values'
 /// `alertmanager.alertmanagerSpec`). `chart`: read as kube-prometheus-stack renders them (an
 /// absent or empty selector becomes `{}`).
-fn settings(
-    spec: Option<&Node>,
-    chart: bool,
-) -> (Option<Selector>, bool, Namespaces, StrategyKind) {
+fn settings(spec: Option<&Node>, chart: bool) -> (Option<Selector>, Namespaces, StrategyKind) {
     let get = |k: &str| spec.and_then(|s| s.get(k));
     let empty = |n: &&Node| match &n.value {
         Value::Null => true,
         Value::Map(m) => m.is_empty(),
         _ => false,
     };
-    let (select, unreadable) = match get("alertmanagerConfigSelector") {
-        Some(n) if chart && empty(&n) => (Some(Selector::default()), false),
-        None if chart => (Some(Selector::default()), false),
-        Some(n) if matches!(n.value, Value::Null) => (None, false),
-        Some(n) => match Selector::parse(n) {
-            Some(s) => (Some(s), false),
-            None => (None, true),
-        },
-        None => (None, false),
+    let select = match get("alertmanagerConfigSelector") {
+        Some(n) if chart && empty(&n) => Some(Selector::default()),
+        None if chart => Some(Selector::default()),
+        Some(n) => Selector::parse(n).filter(|_| !matches!(n.value, Value::Null)),
+        None => None,
     };
     let namespaces = match get("alertmanagerConfigNamespaceSelector") {
         // the chart writes `{}` for an empty map (`toYaml`), and `null` for a null value
@@ -312,7 +299,7 @@ fn settings(
         .and_then(Node::as_str)
         .and_then(StrategyKind::parse)
         .unwrap_or_default();
-    (select, unreadable, namespaces, strategy)
+    (select, namespaces, strategy)
 }
 
 /// `alertmanagerConfiguration.name`: the global `AlertmanagerConfig` that is the base config.
@@ -339,41 +326,34 @@ pub fn alertmanager(doc: &Node) -> Option<Alertmanager> {
         .and_then(Node::as_str)
         .filter(|s| !s.is_empty())
         .map_or_else(|| format!("alertmanager-{name}"), str::to_string);
-    let (select, select_unreadable, namespaces, strategy) = settings(spec, false);
+    let (select, namespaces, strategy) = settings(spec, false);
     Some(Alertmanager {
-        name,
         namespace: meta(doc, "namespace").map(str::to_string),
         base: match global {
             Some(g) => Base::Global(g),
             None => Base::Secret(secret),
         },
         select,
-        select_unreadable,
         namespaces,
         strategy,
-        at: doc.get("kind").map_or(doc.span.clone(), |k| k.span.clone()),
     })
 }
 
 /// The Alertmanager that kube-prometheus-stack values render, whose base config is the values'
-/// `alertmanager.config` (embedded as the config at `index`). `section` is the values'
-/// `alertmanager` mapping, written at `at`.
-pub fn chart_alertmanager(section: &Node, at: Span, index: usize) -> Alertmanager {
+/// `alertmanager.config`. `section` is the values' `alertmanager` mapping.
+pub fn chart_alertmanager(section: &Node) -> Alertmanager {
     let spec = section.get("alertmanagerSpec");
-    let (select, select_unreadable, namespaces, strategy) = settings(spec, true);
+    let (select, namespaces, strategy) = settings(spec, true);
     let global = global_name(spec);
     Alertmanager {
-        name: String::new(),
         namespace: None,
         base: match global {
             Some(g) => Base::Global(g),
-            None => Base::Values(index),
+            None => Base::Values,
         },
         select,
-        select_unreadable,
         namespaces,
         strategy,
-        at,
     }
 }
 
@@ -434,11 +414,11 @@ mod tests {
     fn chart_values_default_to_everything() {
         let v = doc("alertmanager:\n  config: {}\n  alertmanagerSpec:\n    alertmanagerConfigNamespaceSelector:\n      matchLabels: {team: a}\n");
         let section = v.get("alertmanager").unwrap();
-        let am = chart_alertmanager(section, 0..1, 0);
+        let am = chart_alertmanager(section);
         assert!(am.select.unwrap().is_everything());
         assert_eq!(am.namespaces, Namespaces::Selected);
         let v = doc("alertmanager:\n  alertmanagerSpec:\n    alertmanagerConfigSelector: {}\n");
-        let am = chart_alertmanager(v.get("alertmanager").unwrap(), 0..1, 0);
+        let am = chart_alertmanager(v.get("alertmanager").unwrap());
         assert_eq!(am.namespaces, Namespaces::All);
         assert!(am.select.unwrap().is_everything());
     }
