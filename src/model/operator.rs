@@ -64,6 +64,14 @@ pub struct Merges {
     pub global: Vec<bool>,
 }
 
+impl Merges {
+    /// Is the config at this position an `AlertmanagerConfig` resource, which is part of an
+    /// Alertmanager's config and not one (unless it is an Alertmanager's global config)?
+    pub fn is_part(&self, am: usize) -> bool {
+        self.alone[am].is_some() && !self.global[am]
+    }
+}
+
 /// The objects of the run, with the position of their config.
 struct Found<'a> {
     object: &'a Object,

@@ -147,12 +147,7 @@ pub fn pairings(project: &Project, stacks: &[Stack]) -> Vec<Pairing> {
             // an `AlertmanagerConfig` resource is one part of an Alertmanager's config (the
             // operator merges it with the base config and the other resources): audited on its
             // own, what reaches it is not known (an Alertmanager's global config is the base)
-            let operator = project
-                .sources
-                .get(am.file)
-                .path
-                .contains("#AlertmanagerConfig ")
-                && !project.operator_merges().global[am.index];
+            let operator = project.operator_merges().is_part(am.index);
             if helm || operator {
                 return nearest(&dir);
             }

@@ -29,8 +29,7 @@ impl Check for RoutingTest {
             let shown = &cx.sources.get(outer).path;
             // an `AlertmanagerConfig` resource is part of an Alertmanager's config, not one
             // (unless it is an Alertmanager's global config): tested only when a test names it
-            let merges = cx.project.operator_merges();
-            let resource = merges.alone[am.index].is_some() && !merges.global[am.index];
+            let resource = cx.project.operator_merges().is_part(am.index);
             for (t, span) in &cx.config.routing_tests {
                 if resource && t.config.is_none() {
                     continue;
